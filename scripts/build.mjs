@@ -1,0 +1,30 @@
+// Builds everything with esbuild:
+//   dist/extension.js  the extension, one bundle, `vscode` external
+//   dist/cli.js        the command line, one bundle with a shebang
+//   out/**             src/ and test/ transpiled file by file, for mocha (unit tier, the
+//                      extension-host suites and the UI tests).
+// Type checking is `npm run typecheck` (tsc --noEmit); esbuild does not type-check.
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const root = new URL('..', import.meta.url).pathname;
+
+function tsFiles(dir) {
+  return readdirSync(join(root, dir)).flatMap((name) => {
+    const rel = join(dir, name);
+    if (statSync(join(root, rel)).isDirectory()) return name === 'fixtures' ? [] : tsFiles(rel);
+    return rel.endsWith('.ts') && !rel.endsWith('.d.ts') ? [rel] : [];
+  });
+}
+
+const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root };
+
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], bundle: true, external: ['vscode'], outfile: 'dist/extension.js', minify: production }),
+  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
+    banner: { js: '#!/usr/bin/env node' } }),
+  production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
+]);
+chmodSync(join(root, 'dist/cli.js'), 0o755);

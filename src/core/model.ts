@@ -1,0 +1,121 @@
+/**
+ * The process model shared by every platform reader, the diagnosis, the CLI and the UI.
+ * Nothing under src/core or src/platform imports `vscode`.
+ */
+
+/** How a process handles SIGCHLD, from /proc/PID/status SigIgn/SigCgt (bit 16 = signal 17). */
+export type SigchldDisposition = 'default' | 'caught' | 'ignored';
+
+export interface SigchldInfo {
+  disposition: SigchldDisposition;
+  /** SIGCHLD is in the blocked mask (SigBlk) of the main thread: a handler would not run now. */
+  blocked: boolean;
+}
+
+/** How a zombie ended, decoded from the wait status the kernel keeps (stat field 52). */
+export interface ExitInfo {
+  /** The raw wait status, as waitpid(2) would report it. */
+  raw: number;
+  /** Exit code when the process exited normally. */
+  code?: number;
+  /** Signal number when a signal killed it. */
+  signal?: number;
+  coreDumped?: boolean;
+}
+
+/**
+ * One process. `pid` plus `startTicks` is its identity: a PID reused by a later process has a
+ * different start time, so two processes are never merged.
+ */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /**
+   * One-letter kernel state: R running, S sleeping, D disk wait, Z zombie, T stopped,
+   * t stopped by a tracer (debugger), X dead, I idle kernel thread.
+   */
+  state: string;
+  /** The kernel's name for the process (at most 15 bytes on Linux), exactly as the kernel has it. */
+  comm: string;
+  /** Set only when `comm` is not valid UTF-8 (a multi-byte character cut at 15 bytes): the bytes in hex. */
+  commHex?: string;
+  threads: number;
+  /** Start time in clock ticks since boot (Linux) or another monotonic unit: part of the identity. */
+  startTicks: number;
+  /** Start time as wall-clock milliseconds since the epoch. */
+  startTime: number;
+  /** Zombies only: how the process ended. */
+  exit?: ExitInfo;
+
+  // Detail fields: filled by a reader's `details()` (or for every row where cheap enough).
+  uid?: number;
+  /** PID of the process tracing this one (a debugger or strace), 0 when none. */
+  tracerPid?: number;
+  /** The PID in each nested PID namespace, outermost first (NSpid). */
+  nspid?: number[];
+  sigchld?: SigchldInfo;
+  /** Kernel function a sleeping process waits in (/proc/PID/wchan), e.g. `do_wait`, `futex_wait_queue`. */
+  wchan?: string;
+  /** Command line while alive; a zombie has none. */
+  cmdline?: string[];
+  /** Executable path while alive; a zombie has none. */
+  exe?: string;
+  /** True when details were asked for but the kernel refused them (another user's process, hidepid). */
+  restricted?: boolean;
+}
+
+/** A stable key for a process: pid and start time. */
+export function identity(p: Pick<ProcessInfo, 'pid' | 'startTicks'>): string {
+  return `${p.pid}@${p.startTicks}`;
+}
+
+export function isZombie(p: Pick<ProcessInfo, 'state'>): boolean {
+  return p.state === 'Z';
+}
+
+/** A set of processes read at one moment, with the parent -> children index built once. */
+export interface Snapshot {
+  /** Wall-clock milliseconds when the read ended. */
+  takenAt: number;
+  processes: Map<number, ProcessInfo>;
+  /** pid -> child pids, sorted ascending. */
+  children: Map<number, number[]>;
+  /** Set for subtree reads. */
+  root?: number;
+}
+
+/** What a platform can tell. */
+export interface Capabilities {
+  zombies: boolean;
+  sigchld: boolean;
+  wchan: boolean;
+  tracer: boolean;
+}
+
+/** A reader of the process table for one platform. */
+export interface ProcessSource {
+  readonly platform: NodeJS.Platform;
+  readonly capabilities: Capabilities;
+  /** Every process on the machine (only the cheap fields on Linux; see `details`). */
+  readAll(): Snapshot;
+  /** `root` and all its descendants. Throws ProcessNotFoundError when root does not exist. */
+  readSubtree(root: number): Snapshot;
+  /** Fills the detail fields of the given processes in place. Never throws for a vanished process. */
+  details(processes: Iterable<ProcessInfo>): void;
+}
+
+export class ProcessNotFoundError extends Error {
+  constructor(readonly pid: number) {
+    super(`no process with PID ${pid}`);
+    this.name = 'ProcessNotFoundError';
+  }
+}
+
+export class UnsupportedPlatformError extends Error {
+  constructor(readonly platform: string, detail: string) {
+    super(`Process Inspector cannot read processes on ${platform}: ${detail}`);
+    this.name = 'UnsupportedPlatformError';
+  }
+}
