@@ -5,7 +5,7 @@
 //                      extension-host suites and the UI tests).
 // Type checking is `npm run typecheck` (tsc --noEmit); esbuild does not type-check.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, chmodSync } from 'node:fs';
+import { readdirSync, statSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -19,12 +19,13 @@ function tsFiles(dir) {
   });
 }
 
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root };
 
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], bundle: true, external: ['vscode'], outfile: 'dist/extension.js', minify: production }),
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
-    banner: { js: '#!/usr/bin/env node' } }),
+    banner: { js: '#!/usr/bin/env node' }, define: { PI_VERSION: JSON.stringify(pkg.version) } }),
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);

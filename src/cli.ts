@@ -1,2 +1,12 @@
-// placeholder, replaced by the real CLI
-console.log('process-inspector');
+// The `process-inspector` executable (package.json "bin" -> dist/cli.js).
+import { main } from './cli/main';
+
+main(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`process-inspector: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -100,10 +100,15 @@ export interface ProcessSource {
   readonly capabilities: Capabilities;
   /** Every process on the machine (only the cheap fields on Linux; see `details`). */
   readAll(): Snapshot;
+  /** One process (cheap fields), or undefined when it does not exist or cannot be read. */
+  readProcess(pid: number): ProcessInfo | undefined;
   /** `root` and all its descendants. Throws ProcessNotFoundError when root does not exist. */
   readSubtree(root: number): Snapshot;
-  /** Fills the detail fields of the given processes in place. Never throws for a vanished process. */
-  details(processes: Iterable<ProcessInfo>): void;
+  /**
+   * Fills the detail fields of the given processes in place. Never throws for a vanished process:
+   * returns those found gone (or replaced by a reused PID) while reading, which callers drop.
+   */
+  details(processes: Iterable<ProcessInfo>): ProcessInfo[];
 }
 
 export class ProcessNotFoundError extends Error {

@@ -1,0 +1,121 @@
+/**
+ * process-inspector: the extension's core from a terminal or CI.
+ *
+ *   process-inspector tree    [--root PID] [--json]
+ *   process-inspector zombies [--root PID] [--json] [--all]
+ *   process-inspector sites   DIR [--json]
+ *
+ * Exit codes: 0 done, 1 the thing asked about does not exist or cannot be read, 2 bad usage,
+ * 3 this platform cannot be inspected.
+ */
+import { parseArgs } from 'node:util';
+import { inspect } from '../core/inspect';
+import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
+import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
+import { createProcessSource } from '../platform';
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+declare const PI_VERSION: string | undefined;
+
+export const USAGE = `Usage: process-inspector <command> [options]
+
+Finds child processes that were never reaped (zombies, <defunct>), the parent that never waits,
+and why.
+
+Commands:
+  tree    [--root PID] [--json]          the process tree (of PID, or of the whole machine)
+  zombies [--root PID] [--json] [--all]  every zombie, grouped by the parent that does not reap it,
+                                         with a verdict on why
+  sites   DIR [--json]                   the places in DIR's source that start processes
+
+Options:
+  --root PID   only PID and its descendants
+  --json       machine-readable output
+  --all        list every zombie in the readable report (default: 10 per parent)
+  -h, --help   this help
+  -v, --version
+
+Exit status: 0 ok, 1 no such process or unreadable, 2 bad usage, 3 unsupported platform.`;
+
+export class UsageError extends Error {}
+
+function parsePid(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--root wants a process ID (a whole number), not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+export async function main(argv: string[], io: Io, makeSource: () => ProcessSource = () => createProcessSource()): Promise<number> {
+  try {
+    return await run(argv, io, makeSource);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`process-inspector: ${(e as Error).message}\nRun 'process-inspector --help' for usage.\n`);
+      return 2;
+    }
+    if (e instanceof ProcessNotFoundError) {
+      io.stderr(`process-inspector: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof UnsupportedPlatformError) {
+      io.stderr(`process-inspector: ${e.message}\n`);
+      return 3;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EACCES' || err.code === 'ENOENT' || err.code === 'EPERM') {
+      io.stderr(`process-inspector: ${err.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function run(argv: string[], io: Io, makeSource: () => ProcessSource): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      root: { type: 'string' },
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      workspace: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.version) {
+    io.stdout(`${typeof PI_VERSION === 'string' ? PI_VERSION : 'dev'}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === undefined) throw new UsageError('no command given');
+  switch (command) {
+    case 'tree':
+    case 'zombies': {
+      if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+      const root = parsePid(values.root);
+      const source = makeSource();
+      const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true });
+      if (command === 'tree') {
+        if (values.json) {
+          const now = snapshot.takenAt;
+          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(now).toISOString(), processes: [...snapshot.processes.values()].map((p) => processJson(p, now)) })}\n`);
+        } else io.stdout(`${renderTree(snapshot)}\n`);
+      } else if (values.json) {
+        io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...zombiesJson(snapshot, diagnosis) })}\n`);
+      } else io.stdout(`${renderZombies(snapshot, diagnosis, values.all ? Infinity : 10)}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}

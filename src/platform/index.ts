@@ -1,0 +1,16 @@
+/**
+ * The one place that picks a reader for the platform. Readers take their I/O as constructor
+ * defaults, so every parser runs in tests on any machine.
+ */
+import type { ProcessSource } from '../core/model';
+import { UnsupportedPlatformError } from '../core/model';
+import { LinuxProcessSource } from './linux';
+
+export function createProcessSource(platform: NodeJS.Platform = process.platform): ProcessSource {
+  switch (platform) {
+    case 'linux':
+      return new LinuxProcessSource();
+    default:
+      throw new UnsupportedPlatformError(platform, 'only Linux is supported so far');
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The Linux reader: /proc, read directly.
+ *
+ * Cost matters (the view refreshes every few seconds, the CLI is compared with `ps`), so:
+ * - the table read touches only /proc/PID/stat, through one reused buffer (open, read, close:
+ *   no fstat, no per-file allocation); details (status, wchan, cmdline, exe) are read only for
+ *   the processes a caller shows or diagnoses;
+ * - a subtree is found through /proc/PID/task/TID/children when the kernel has it
+ *   (CONFIG_PROC_CHILDREN), else through the table.
+ *
+ * Races are the normal case: any process may exit, or its PID be reused, between two reads.
+ * A process whose stat cannot be read is left out (no half rows); details are checked against
+ * the start time read again afterwards, so a reused PID never lends its fields to another process.
+ */
+import * as fs from 'node:fs';
+import type { Capabilities, ProcessInfo, ProcessSource, Snapshot } from '../core/model';
+import { ProcessNotFoundError } from '../core/model';
+import { indexChildren } from '../core/tree';
+import { decodeWaitStatus, parseCmdline, parseStat, parseStatus, parseUptime, type StatFields } from './procfs';
+
+/** USER_HZ: the unit of stat's start time. 100 on every Linux ABI Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface LinuxSourceOptions {
+  /** Where procfs is mounted; tests point it at a second mount (e.g. one with hidepid). */
+  procRoot?: string;
+}
+
+export class LinuxProcessSource implements ProcessSource {
+  readonly platform = 'linux' as const;
+  readonly capabilities: Capabilities = { zombies: true, sigchld: true, wchan: true, tracer: true };
+  readonly procRoot: string;
+  /** Wall-clock ms at boot, from /proc/uptime (1/100 s precision, unlike btime's 1 s). */
+  private readonly bootTimeMs: number;
+  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  private childrenFiles: boolean | undefined;
+  /** Processes that exist but whose stat could not be read in the last scan (hidepid=1, EACCES). */
+  lastUnreadable = 0;
+
+  constructor(options: LinuxSourceOptions = {}) {
+    this.procRoot = options.procRoot ?? '/proc';
+    const uptime = parseUptime(fs.readFileSync(`${this.procRoot}/uptime`, 'latin1'));
+    this.bootTimeMs = Date.now() - uptime * 1000;
+  }
+
+  /** Reads a whole small file into the shared buffer; -1 when it cannot be read. */
+  private readRaw(path: string): number {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch {
+      return -1;
+    }
+    try {
+      let total = 0;
+      for (;;) {
+        const n = fs.readSync(fd, this.buf, total, this.buf.length - total, null);
+        if (n <= 0) return total;
+        total += n;
+        if (total === this.buf.length) return total; // larger than we ever need (a huge cmdline): cut
+      }
+    } catch {
+      return -1;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readStat(pid: number): StatFields | undefined {
+    const n = this.readRaw(`${this.procRoot}/${pid}/stat`);
+    if (n <= 0) return undefined;
+    return parseStat(this.buf, n);
+  }
+
+  private toProcess(s: StatFields): ProcessInfo {
+    const p: ProcessInfo = {
+      pid: s.pid,
+      ppid: s.ppid,
+      pgid: s.pgid,
+      sid: s.sid,
+      state: s.state,
+      comm: s.comm,
+      threads: s.threads,
+      startTicks: s.startTicks,
+      startTime: Math.round(this.bootTimeMs + (s.startTicks * 1000) / CLOCK_TICKS_PER_SECOND),
+    };
+    if (s.commHex !== undefined) p.commHex = s.commHex;
+    if (s.state === 'Z' && s.exitStatus !== undefined) p.exit = decodeWaitStatus(s.exitStatus);
+    return p;
+  }
+
+  /** PIDs listed in procRoot (what hidepid=2 hides is simply not there). */
+  listPids(): number[] {
+    const pids: number[] = [];
+    for (const name of fs.readdirSync(this.procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c >= 0x30 && c <= 0x39) pids.push(Number(name));
+    }
+    return pids;
+  }
+
+  private readPids(pids: Iterable<number>): Map<number, ProcessInfo> {
+    const processes = new Map<number, ProcessInfo>();
+    let unreadable = 0;
+    for (const pid of pids) {
+      const s = this.readStat(pid);
+      if (s) processes.set(pid, this.toProcess(s));
+      else if (fs.existsSync(`${this.procRoot}/${pid}`)) unreadable++;
+    }
+    this.lastUnreadable = unreadable;
+    return processes;
+  }
+
+  readProcess(pid: number): ProcessInfo | undefined {
+    if (!Number.isSafeInteger(pid) || pid < 0) return undefined;
+    const s = this.readStat(pid);
+    return s && this.toProcess(s);
+  }
+
+  readAll(): Snapshot {
+    const processes = this.readPids(this.listPids());
+    return { takenAt: Date.now(), processes, children: indexChildren(processes) };
+  }
+
+  /** Does this kernel have /proc/PID/task/TID/children? Asked once. */
+  hasChildrenFiles(): boolean {
+    if (this.childrenFiles === undefined) {
+      this.childrenFiles = fs.existsSync(`${this.procRoot}/self/task/${readSelfPid(this.procRoot)}/children`);
+    }
+    return this.childrenFiles;
+  }
+
+  readSubtree(root: number): Snapshot {
+    if (!Number.isSafeInteger(root) || root < 0) throw new ProcessNotFoundError(root);
+    const processes = this.hasChildrenFiles() ? this.walkChildren(root) : this.scanSubtree(root);
+    if (!processes.has(root)) throw new ProcessNotFoundError(root);
+    return { takenAt: Date.now(), processes, children: indexChildren(processes), root };
+  }
+
+  /** Subtree via children files: reads only the subtree, never the whole table. */
+  private walkChildren(root: number): Map<number, ProcessInfo> {
+    const processes = new Map<number, ProcessInfo>();
+    const queue = [root];
+    for (let q = 0; q < queue.length; q++) {
+      const pid = queue[q];
+      if (processes.has(pid)) continue;
+      const s = this.readStat(pid);
+      if (!s) continue;
+      // The child list may name a process whose parent changed since (it exited and the PID was
+      // reused elsewhere): keep only children that still name this parent.
+      if (q > 0 && !processes.has(s.ppid)) continue;
+      processes.set(pid, this.toProcess(s));
+      if (s.state === 'Z') continue; // a zombie has no threads and no children
+      let tids: string[];
+      try {
+        tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        const n = this.readRaw(`${this.procRoot}/${pid}/task/${tid}/children`);
+        if (n <= 0) continue;
+        for (const c of this.buf.toString('latin1', 0, n).split(' ')) if (c) queue.push(Number(c));
+      }
+    }
+    return processes;
+  }
+
+  /** Subtree via the table: one stat read per process, then a walk from root. */
+  private scanSubtree(root: number): Map<number, ProcessInfo> {
+    const all = this.readPids(this.listPids());
+    const children = indexChildren(all);
+    const processes = new Map<number, ProcessInfo>();
+    const queue = [root];
+    for (let q = 0; q < queue.length; q++) {
+      const p = all.get(queue[q]);
+      if (!p || processes.has(p.pid)) continue;
+      processes.set(p.pid, p);
+      for (const c of children.get(p.pid) ?? []) queue.push(c);
+    }
+    return processes;
+  }
+
+  /**
+   * Reads status, wchan, cmdline and exe of each process. A field the kernel refuses (another
+   * user's process, hidepid) is left unset and `restricted` is set. Returns the processes that
+   * turned out to be gone or replaced (their PID reused) while reading: callers drop them.
+   */
+  details(processes: Iterable<ProcessInfo>): ProcessInfo[] {
+    const gone: ProcessInfo[] = [];
+    for (const p of processes) {
+      const dir = `${this.procRoot}/${p.pid}`;
+      let restricted = false;
+      const status = this.readRaw(`${dir}/status`);
+      if (status > 0) {
+        const f = parseStatus(this.buf.toString('utf8', 0, status));
+        if (f.uid !== undefined) p.uid = f.uid;
+        if (f.tracerPid !== undefined) p.tracerPid = f.tracerPid;
+        if (f.nspid !== undefined) p.nspid = f.nspid;
+        if (f.sigchld !== undefined) p.sigchld = f.sigchld;
+      } else restricted = true;
+      const wchan = this.readRaw(`${dir}/wchan`);
+      if (wchan > 0) {
+        const w = this.buf.toString('latin1', 0, wchan).trim();
+        // "0" means not sleeping (or hidden from us by kptr_restrict).
+        if (w && w !== '0') p.wchan = w;
+        else delete p.wchan;
+      } else if (wchan < 0) restricted = true;
+      if (p.state !== 'Z') {
+        const cmd = this.readRaw(`${dir}/cmdline`);
+        if (cmd >= 0) p.cmdline = parseCmdline(Buffer.from(this.buf.subarray(0, cmd)));
+        else restricted = true;
+        try {
+          p.exe = fs.readlinkSync(`${dir}/exe`);
+        } catch (e) {
+          // ENOENT: a kernel thread has no exe. EACCES: not ours to see.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') restricted = true;
+        }
+      }
+      if (restricted) p.restricted = true;
+      // Same process still? Its stat start time tells (a reused PID has another).
+      const again = this.readStat(p.pid);
+      if (!again || again.startTicks !== p.startTicks) gone.push(p);
+      else if (again.state !== p.state) {
+        p.state = again.state;
+        if (again.state === 'Z' && again.exitStatus !== undefined) p.exit = decodeWaitStatus(again.exitStatus);
+      }
+    }
+    return gone;
+  }
+}
+
+function readSelfPid(procRoot: string): string {
+  // /proc/self is a symlink to our PID in procRoot's namespace.
+  try {
+    return fs.readlinkSync(`${procRoot}/self`);
+  } catch {
+    return String(process.pid);
+  }
+}
