@@ -1,0 +1,12 @@
+// Builds leak.c with the system C compiler and runs it as a child of this Node process, so the
+// "Node: C zombies" launch config shows zombies two levels below the debugged program
+// (node -> leak -> <defunct> children) without needing a C debugger extension.
+'use strict';
+const { execFileSync, spawn } = require('child_process');
+const path = require('path');
+const os = require('os');
+
+const bin = path.join(os.tmpdir(), 'pi-c-zombies-leak');
+execFileSync('cc', ['-g', '-O0', '-o', bin, path.join(__dirname, 'leak.c')], { stdio: 'inherit' });
+const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit' });
+child.on('exit', (code, signal) => { console.log(`leak exited (${signal || code})`); });

@@ -1,0 +1,3 @@
+module example.com/go-zombies
+
+go 1.19
