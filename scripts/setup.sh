@@ -20,7 +20,7 @@ cs_root="$cache/code-server-$CODE_SERVER_VERSION"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-debs=(chromium golang-go delve python3-debugpy gdb strace ripgrep libkrb5-dev procps)
+debs=(chromium golang-go delve python3-debugpy gdb strace ripgrep libkrb5-dev procps gcc libc6-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,28 +37,39 @@ else
 fi
 
 # --- npm dependencies of the repository --------------------------------------------------------
+# node_modules/.pi-lock-hash holds the sha256 of the package-lock.json it was installed from.
+# Fresh clone (no node_modules): npm ci. Lock changed since: npm install, which syncs the tree
+# in place instead of deleting node_modules under whoever else is using this checkout.
+# flock: several setups/installs may run at once in one checkout.
 cd "$here"
-stamp="node_modules/.package-lock.json"
-if [ -f "$stamp" ] && cmp -s <(node -e 'const l=require("./package-lock.json");console.log(JSON.stringify(Object.keys(l.packages).sort()))') \
-                              <(node -e 'const l=require("./node_modules/.package-lock.json");console.log(JSON.stringify(Object.keys(l.packages).filter(k=>k).concat([""]).sort()))'); then
+npm_locked() { if command -v flock >/dev/null; then flock /tmp/pi-npm.lock "$@"; else "$@"; fi; }
+lock_hash() { sha256sum package-lock.json | cut -d' ' -f1; }
+if [ -f node_modules/.pi-lock-hash ] && [ "$(cat node_modules/.pi-lock-hash)" = "$(lock_hash)" ]; then
   log "npm dependencies: ok"
+elif [ -d node_modules ]; then
+  log "npm dependencies: package-lock.json changed, npm install"
+  npm_locked npm install --no-audit --no-fund --loglevel=error >&2
+  lock_hash > node_modules/.pi-lock-hash
 else
   log "npm dependencies: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm_locked npm ci --no-audit --no-fund --loglevel=error >&2
+  lock_hash > node_modules/.pi-lock-hash
 fi
 
 # --- code-server -------------------------------------------------------------------------------
-if [ -f "$cs_root/.complete" ]; then
+cs="$cs_root/node_modules/code-server"
+# Its native modules must load with this Node (a half-finished install once lacked argon2's binding).
+cs_healthy() { (cd "$cs" && node -e 'require("argon2"); require("./lib/vscode/node_modules/node-pty"); require("./lib/vscode/node_modules/@parcel/watcher")') >/dev/null 2>&1; }
+if [ -f "$cs_root/.complete" ] && cs_healthy; then
   log "code-server $CODE_SERVER_VERSION: ok ($cs_root)"
 else
   log "code-server $CODE_SERVER_VERSION: installing into $cs_root (a few minutes, once)"
   rm -rf "$cs_root"; mkdir -p "$cs_root"
   cd "$cs_root"
   echo '{"name":"pi-code-server","private":true}' > package.json
-  npm install --no-audit --no-fund --loglevel=error --ignore-scripts "code-server@$CODE_SERVER_VERSION"
-  cs="$cs_root/node_modules/code-server"
+  npm install --no-audit --no-fund --loglevel=error --ignore-scripts "code-server@$CODE_SERVER_VERSION" >&2
   cd "$cs/lib/vscode"
-  npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts
+  npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts >&2
   # @vscode/ripgrep's postinstall downloads rg from GitHub: use Debian's.
   mkdir -p node_modules/@vscode/ripgrep/bin
   cp "$(command -v rg)" node_modules/@vscode/ripgrep/bin/rg
@@ -68,8 +79,10 @@ else
   ln -sfn node_modules node_modules.asar
   (cd "$cs/lib/vscode/bin/remote-cli" && ln -sfn code-linux.sh code-server)
   (cd "$cs/lib/vscode/bin/helpers" && ln -sfn browser-linux.sh browser.sh)
-  (cd "$cs/lib/vscode/extensions" && npm install --no-audit --no-fund --loglevel=error --omit=dev)
-  (cd "$cs" && npm rebuild --loglevel=error argon2)
+  (cd "$cs/lib/vscode/extensions" && npm install --no-audit --no-fund --loglevel=error --omit=dev >&2)
+  # argon2 is hoisted to $cs_root/node_modules: rebuild it from there (from $cs, npm finds nothing).
+  (cd "$cs_root" && npm rebuild --loglevel=error argon2 >&2)
+  cs_healthy || { log "code-server's native modules do not load"; exit 1; }
   touch "$cs_root/.complete"
   log "code-server $CODE_SERVER_VERSION: installed"
 fi
