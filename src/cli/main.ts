@@ -36,6 +36,7 @@ Options:
   --root PID   only PID and its descendants
   --json       machine-readable output
   --all        list every zombie in the readable report (default: 10 per parent)
+  --proc DIR   read procfs mounted at DIR (Linux; default /proc), e.g. a host's /proc in a container
   -h, --help   this help
   -v, --version
 
@@ -49,7 +50,7 @@ function parsePid(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-export async function main(argv: string[], io: Io, makeSource: () => ProcessSource = () => createProcessSource()): Promise<number> {
+export async function main(argv: string[], io: Io, makeSource: (procRoot?: string) => ProcessSource = (procRoot) => createProcessSource(process.platform, { procRoot })): Promise<number> {
   try {
     return await run(argv, io, makeSource);
   } catch (e) {
@@ -74,7 +75,7 @@ export async function main(argv: string[], io: Io, makeSource: () => ProcessSour
   }
 }
 
-async function run(argv: string[], io: Io, makeSource: () => ProcessSource): Promise<number> {
+async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => ProcessSource): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -84,6 +85,7 @@ async function run(argv: string[], io: Io, makeSource: () => ProcessSource): Pro
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       workspace: { type: 'string' },
+      proc: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -103,7 +105,7 @@ async function run(argv: string[], io: Io, makeSource: () => ProcessSource): Pro
     case 'zombies': {
       if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
       const root = parsePid(values.root);
-      const source = makeSource();
+      const source = makeSource(values.proc);
       const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true });
       if (command === 'tree') {
         if (values.json) {

@@ -4,12 +4,12 @@
  */
 import type { ProcessSource } from '../core/model';
 import { UnsupportedPlatformError } from '../core/model';
-import { LinuxProcessSource } from './linux';
+import { LinuxProcessSource, type LinuxSourceOptions } from './linux';
 
-export function createProcessSource(platform: NodeJS.Platform = process.platform): ProcessSource {
+export function createProcessSource(platform: NodeJS.Platform = process.platform, options: LinuxSourceOptions = {}): ProcessSource {
   switch (platform) {
     case 'linux':
-      return new LinuxProcessSource();
+      return new LinuxProcessSource(options);
     default:
       throw new UnsupportedPlatformError(platform, 'only Linux is supported so far');
   }
