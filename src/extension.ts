@@ -1,17 +1,39 @@
+/**
+ * Activation: wiring only. Activation is lazy (a debug session, the view, or a command), and
+ * each feature registers itself; every disposable lands in context.subscriptions.
+ */
 import * as vscode from 'vscode';
-import { Commands, Views } from './ids';
+import { UnsupportedPlatformError, type ProcessSource } from './core/model';
+import { SessionTracker } from './debug/sessions';
+import { Commands } from './ids';
+import { createProcessSource } from './platform';
+import { registerCommands } from './ui/commands';
+import { Controller } from './ui/controller';
 
-/** Activation: wiring only. Each feature registers itself and hands back its disposables. */
-export function activate(context: vscode.ExtensionContext): void {
-  const view = vscode.window.createTreeView(Views.Processes, {
-    treeDataProvider: { getTreeItem: (e: vscode.TreeItem) => e, getChildren: () => [] },
-    showCollapseAll: true,
-  });
-  context.subscriptions.push(
-    view,
-    vscode.commands.registerCommand(Commands.FindZombies, () => undefined),
-    vscode.commands.registerCommand(Commands.Refresh, () => undefined),
-  );
+/** What the extension exports: a read-only window onto its state, used by its own tests. */
+export interface ProcessInspectorApi {
+  controller: Controller;
+  sessions: SessionTracker;
+}
+
+export function activate(context: vscode.ExtensionContext): ProcessInspectorApi | undefined {
+  let source: ProcessSource;
+  try {
+    source = createProcessSource();
+  } catch (e) {
+    // macOS/Windows and anything else we cannot read: say so once, never crash.
+    const message = e instanceof UnsupportedPlatformError ? e.message : `Process Inspector cannot start: ${(e as Error).message}`;
+    void vscode.window.showErrorMessage(message);
+    if (!(e instanceof UnsupportedPlatformError)) throw e;
+    for (const id of [Commands.FindZombies, Commands.InspectProcess, Commands.Refresh]) {
+      context.subscriptions.push(vscode.commands.registerCommand(id, () => vscode.window.showErrorMessage(message)));
+    }
+    return undefined;
+  }
+  const sessions = new SessionTracker(() => source);
+  const controller = new Controller(source, sessions, context.workspaceState);
+  context.subscriptions.push(sessions, controller, ...registerCommands(controller));
+  return { controller, sessions };
 }
 
 export function deactivate(): void {

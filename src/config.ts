@@ -1,0 +1,21 @@
+/** Settings under `processInspector.*`, read in one place. Described in package.json. */
+import * as vscode from 'vscode';
+import { Settings } from './ids';
+
+export interface Config {
+  /** Milliseconds between refreshes while the view is visible or a session runs. */
+  refreshInterval: number;
+  /** Tell the user the first time a session's program makes zombies. */
+  notifyOnZombies: boolean;
+  /** Where Find Zombies looks: the debugged programs (whole machine when none), or always the whole machine. */
+  findScope: 'sessions' | 'machine';
+}
+
+export function readConfig(): Config {
+  const c = vscode.workspace.getConfiguration(Settings.Section);
+  return {
+    refreshInterval: Math.max(250, c.get<number>('refreshInterval', 2000)),
+    notifyOnZombies: c.get<boolean>('notifyOnZombies', true),
+    findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
+  };
+}

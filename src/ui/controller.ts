@@ -1,0 +1,231 @@
+/**
+ * Keeps the Processes view, its badge, the status bar item and the first-zombie notification in
+ * step with the processes of every debug session. Reads /proc only while the view is visible or
+ * a session runs: when idle, no timer runs at all.
+ */
+import * as vscode from 'vscode';
+import { describeEvidence } from '../core/evidence';
+import { inspect } from '../core/inspect';
+import type { ProcessInfo, ProcessSource } from '../core/model';
+import { Monitor, type RootView } from '../core/monitor';
+import { readConfig } from '../config';
+import type { SessionTracker, TrackedSession } from '../debug/sessions';
+import { Commands, ContextKeys, Views } from '../ids';
+import { NodeIndex, type Node, type RootInfo, type SpawnSiteRef } from './nodes';
+import { ProcessTreeProvider } from './processTree';
+
+/** A process picked by hand with "Inspect Process…". */
+interface ManualRoot {
+  key: string;
+  pid: number;
+  startTicks: number;
+  label: string;
+}
+
+export type SiteLinker = (zombie: ProcessInfo, parent: ProcessInfo | undefined) => SpawnSiteRef | undefined;
+
+export class Controller implements vscode.Disposable {
+  readonly provider: ProcessTreeProvider;
+  readonly view: vscode.TreeView<Node>;
+  private readonly monitor: Monitor;
+  private readonly manual = new Map<string, ManualRoot>();
+  private machine: { view: RootView; label: string } | undefined;
+  private readonly statusBar: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastViews = new Map<string, RootView>();
+  private onlyZombies: boolean;
+  private readonly notified = new Set<string>();
+  private readonly refreshed = new vscode.EventEmitter<void>();
+  /** Fires after every refresh (tests and the spawn-site CodeLens listen). */
+  readonly onDidRefresh = this.refreshed.event;
+  siteLinker: SiteLinker = () => undefined;
+
+  constructor(
+    readonly source: ProcessSource,
+    private readonly sessions: SessionTracker,
+    private readonly memento: vscode.Memento,
+  ) {
+    this.monitor = new Monitor(source);
+    this.onlyZombies = memento.get<boolean>(ContextKeys.FilterZombies, false);
+    this.provider = new ProcessTreeProvider(new NodeIndex([], false, () => undefined));
+    this.view = vscode.window.createTreeView(Views.Processes, { treeDataProvider: this.provider, showCollapseAll: true });
+    this.statusBar = vscode.window.createStatusBarItem('processInspector.zombies', vscode.StatusBarAlignment.Left, 10);
+    this.statusBar.name = 'Process Inspector: zombies';
+    this.statusBar.command = Commands.FindZombies;
+    void vscode.commands.executeCommand('setContext', ContextKeys.FilterZombies, this.onlyZombies);
+    this.disposables.push(
+      this.view,
+      this.statusBar,
+      this.refreshed,
+      this.view.onDidChangeVisibility(() => this.schedule()),
+      sessions.onDidChange((s) => this.sessionChanged(s)),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('processInspector') && this.schedule(true)),
+    );
+    this.schedule();
+  }
+
+  /** Is there anything to refresh for? The answer decides whether a timer runs. */
+  private get active(): boolean {
+    return this.sessions.running > 0 || (this.view.visible && (this.monitor.size > 0 || this.machine !== undefined));
+  }
+
+  private sessionChanged(s: TrackedSession): void {
+    const key = `session:${s.id}`;
+    const live = this.sessions.get(s.id);
+    if (!live) this.monitor.untrack(key);
+    else if (s.evidence && !this.monitor.has(key)) this.monitor.track({ key, pid: s.evidence.pid });
+    else if (s.evidence && this.lastViews.get(key)?.pid !== s.evidence.pid) {
+      this.monitor.untrack(key);
+      this.monitor.track({ key, pid: s.evidence.pid });
+    }
+    this.schedule(true);
+  }
+
+  /** Starts or stops the refresh timer; `now` refreshes at once. */
+  schedule(now = false): void {
+    if (now || (this.active && !this.timer)) this.refresh();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.active) this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); this.schedule(); }, readConfig().refreshInterval);
+  }
+
+  refresh(): void {
+    let views: RootView[];
+    try {
+      views = this.monitor.refresh();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Process Inspector: cannot read processes: ${(e as Error).message}`);
+      views = [];
+    }
+    this.lastViews = new Map(views.map((v) => [v.key, v]));
+    this.render();
+    this.notify(views);
+    this.refreshed.fire();
+  }
+
+  private roots(): RootInfo[] {
+    const out: RootInfo[] = [];
+    const all = this.sessions.all();
+    for (const s of all) {
+      const key = `session:${s.id}`;
+      const view = this.lastViews.get(key);
+      // A session whose children carry the program (js-debug) shows through them.
+      if (!s.evidence && all.some((c) => c.parentId === s.id)) continue;
+      out.push({
+        key,
+        label: s.name,
+        how: s.evidence ? `Debug session (${s.type}): ${describeEvidence(s.evidence)}.` : `Debug session (${s.type}).`,
+        ended: s.endedAt !== undefined,
+        view,
+        message: s.evidence ? undefined : 'Looking for the debugged process…',
+      });
+    }
+    for (const m of this.manual.values()) out.push({ key: m.key, label: m.label, how: 'Picked with Inspect Process…', ended: false, view: this.lastViews.get(m.key) });
+    if (this.machine) out.push({ key: 'machine', label: this.machine.label, how: 'Find Zombies searched the whole machine (no debug session was running).', ended: false, view: this.machine.view });
+    return out;
+  }
+
+  private render(): void {
+    const index = new NodeIndex(this.roots(), this.onlyZombies, (z, p) => this.siteLinker(z, p));
+    this.provider.update(index, Date.now());
+    const zombies = this.zombieCount();
+    this.view.badge = zombies ? { value: zombies, tooltip: `${zombies} zombie process${zombies === 1 ? '' : 'es'}` } : undefined;
+    if (this.sessions.running > 0) {
+      this.statusBar.text = zombies ? `$(error) ${zombies} zombie${zombies === 1 ? '' : 's'}` : '$(pass) 0 zombies';
+      this.statusBar.tooltip = 'Zombie processes under the debugged programs: click to find them';
+      this.statusBar.backgroundColor = zombies ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.statusBar.show();
+    } else this.statusBar.hide();
+  }
+
+  zombieCount(): number {
+    let n = 0;
+    for (const v of this.lastViews.values()) n += v.diagnosis.zombies.length;
+    return n;
+  }
+
+  /** The last views, for Find Zombies and for tests (through the extension's exports). */
+  views(): RootView[] {
+    const out = [...this.lastViews.values()];
+    if (this.machine) out.push(this.machine.view);
+    return out;
+  }
+
+  labelOf(key: string): string {
+    return this.roots().find((r) => r.key === key)?.label ?? key;
+  }
+
+  setFilter(onlyZombies: boolean): void {
+    this.onlyZombies = onlyZombies;
+    void this.memento.update(ContextKeys.FilterZombies, onlyZombies);
+    void vscode.commands.executeCommand('setContext', ContextKeys.FilterZombies, onlyZombies);
+    this.render();
+  }
+
+  addManualRoot(p: ProcessInfo): void {
+    const key = `manual:${p.pid}@${p.startTicks}`;
+    this.manual.set(key, { key, pid: p.pid, startTicks: p.startTicks, label: `${p.comm} (${p.pid})` });
+    this.monitor.track({ key, pid: p.pid, startTicks: p.startTicks });
+    this.schedule(true);
+  }
+
+  /** Machine-wide search, shown as its own root so results can be revealed. */
+  searchMachine(): RootView {
+    const { snapshot, diagnosis } = inspect(this.source);
+    // Keep only zombies and their parents: the machine's full tree is not what was asked.
+    const keepPids = new Set<number>();
+    for (const d of diagnosis.parents) {
+      keepPids.add(d.parent.pid);
+      for (const z of d.zombies) keepPids.add(z.pid);
+    }
+    for (const z of diagnosis.orphanedZombies) keepPids.add(z.pid);
+    const processes = new Map([...snapshot.processes].filter(([pid]) => keepPids.has(pid)));
+    const children = new Map<number, number[]>();
+    for (const p of processes.values()) if (processes.has(p.ppid)) (children.get(p.ppid) ?? children.set(p.ppid, []).get(p.ppid)!).push(p.pid);
+    const view: RootView = { key: 'machine', pid: 0, alive: true, snapshot: { ...snapshot, processes, children }, diagnosis, orphans: [] };
+    this.machine = { view, label: 'Whole machine' };
+    this.render();
+    this.schedule();
+    return view;
+  }
+
+  dismiss(key: string): void {
+    if (key === 'machine') this.machine = undefined;
+    else if (key.startsWith('manual:')) {
+      this.manual.delete(key);
+      this.monitor.untrack(key);
+    } else if (key.startsWith('session:')) this.sessions.forget(key.slice('session:'.length));
+    this.lastViews.delete(key);
+    this.render();
+    this.schedule();
+  }
+
+  private notify(views: RootView[]): void {
+    if (!readConfig().notifyOnZombies) return;
+    for (const v of views) {
+      if (!v.key.startsWith('session:') || this.notified.has(v.key) || !v.diagnosis.parents.length) continue;
+      this.notified.add(v.key);
+      const d = v.diagnosis.parents[0];
+      const n = v.diagnosis.zombies.length;
+      void vscode.window
+        .showWarningMessage(`${d.parent.comm} (${d.parent.pid}) has ${n} zombie child${n === 1 ? '' : 'ren'}: ${d.verdict}`, 'Show', "Don't Show Again")
+        .then((choice) => {
+          if (choice === 'Show') void this.reveal(v.key, d.parent.pid);
+          else if (choice === "Don't Show Again") void vscode.workspace.getConfiguration('processInspector').update('notifyOnZombies', false, vscode.ConfigurationTarget.Global);
+        });
+    }
+  }
+
+  async reveal(rootKey: string, pid: number): Promise<boolean> {
+    const node = this.provider.current.nodeFor(rootKey, pid);
+    if (!node) return false;
+    await this.view.reveal(node, { select: true, focus: true, expand: true });
+    return true;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

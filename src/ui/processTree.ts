@@ -1,0 +1,180 @@
+/**
+ * The Processes view: TreeItems for the nodes of nodes.ts, in theme colors and codicons.
+ */
+import * as vscode from 'vscode';
+import { describeActivity, formatAge } from '../core/diagnose';
+import { describeExit, displayName } from '../core/format';
+import type { ProcessInfo } from '../core/model';
+import { isZombie } from '../core/model';
+import { ItemContext, ItemFlag } from '../ids';
+import type { Node, NodeIndex } from './nodes';
+
+const STATE_WORDS: Record<string, string> = {
+  R: 'running',
+  S: 'sleeping',
+  D: 'disk wait',
+  Z: 'defunct',
+  T: 'stopped',
+  t: 'paused by debugger',
+  X: 'dead',
+  I: 'idle',
+};
+
+/** Short words for a cause, for the row; the full verdict is in the tooltip. */
+const CAUSE_WORDS: Record<string, string> = {
+  'never-waits': 'never waits',
+  'handler-does-not-reap': 'never waits',
+  'sigchld-blocked': 'SIGCHLD blocked',
+  'waits-for-another-child': 'waits for another child',
+  'paused-by-debugger': 'paused by debugger',
+  stopped: 'stopped',
+  'parent-is-zombie': 'itself a zombie',
+  'init-does-not-reap': 'init does not reap',
+  'zombies-predate-sig-ign': 'zombies predate SIG_IGN',
+};
+
+export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private now = Date.now();
+
+  constructor(private index: NodeIndex) {}
+
+  get current(): NodeIndex {
+    return this.index;
+  }
+
+  update(index: NodeIndex, now: number): void {
+    this.index = index;
+    this.now = now;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(element?: Node): Node[] {
+    const ids = element ? (this.index.children.get(element.id) ?? []) : this.index.roots;
+    return ids.map((id) => this.index.nodes.get(id)!);
+  }
+
+  getParent(element: Node): Node | undefined {
+    return this.index.parentOf(element);
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    const hasChildren = (this.index.children.get(node.id)?.length ?? 0) > 0;
+    const collapsed = hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    switch (node.kind) {
+      case 'root': {
+        const r = node.root;
+        const item = new vscode.TreeItem(r.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        const zombies = r.view?.diagnosis.zombies.length ?? 0;
+        const parts = [r.view ? `pid ${r.view.pid}` : undefined, r.ended ? 'ended' : undefined, zombies ? `${zombies} zombie${zombies === 1 ? '' : 's'}` : undefined];
+        item.description = parts.filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(r.ended ? 'debug-stop' : r.key === 'machine' ? 'server' : 'debug-alt', zombies ? new vscode.ThemeColor('list.errorForeground') : undefined);
+        item.tooltip = `${r.label}\n${r.how}${r.ended ? '\nThe session has ended: what its program left behind stays listed until dismissed.' : ''}`;
+        item.contextValue = ItemContext.Root + (r.ended ? ItemFlag.Ended : '');
+        return item;
+      }
+      case 'group': {
+        const item = new vscode.TreeItem(`${node.from + 1}–${node.from + node.pids.length}`, collapsed);
+        item.id = node.id;
+        item.description = node.zombies ? `${node.zombies} zombies` : `${node.pids.length} processes`;
+        item.iconPath = new vscode.ThemeIcon('list-tree');
+        item.contextValue = ItemContext.Group;
+        return item;
+      }
+      case 'orphans': {
+        const item = new vscode.TreeItem('Left behind', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = node.id;
+        item.description = 're-parented, still here';
+        item.iconPath = new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('list.warningForeground'));
+        item.tooltip = 'Processes the program started that outlived their parent: re-parented to init or a subreaper, still running (or zombies nobody reaps).';
+        item.contextValue = ItemContext.Group;
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.contextValue = ItemContext.Message;
+        return item;
+      }
+      case 'process':
+        return this.processItem(node, hasChildren);
+    }
+  }
+
+  private processItem(node: Extract<Node, { kind: 'process' }>, hasChildren: boolean): vscode.TreeItem {
+    const p = node.process;
+    const d = node.diagnosis;
+    // Expand what leads to zombies the first time it is seen; VS Code remembers the user's
+    // choice for the same id afterwards.
+    const state = !hasChildren ? vscode.TreeItemCollapsibleState.None : d && d.zombies.length > GROUP_EXPAND_LIMIT ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded;
+    const item = new vscode.TreeItem(displayName(p), state);
+    item.id = node.id;
+    const age = formatAge(Math.max(0, this.now - p.startTime));
+    let context: string;
+    if (isZombie(p)) {
+      item.description = `${p.pid} · defunct · ${describeExit(p.exit)} · ${age}`;
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+      context = ItemContext.Zombie;
+      if (node.site) {
+        item.command = { command: 'processInspector.openSpawnSite', title: 'Open Spawn Site', arguments: [node] };
+        item.description += ` · ${node.site.confidence} from ${shortPath(node.site.file)}:${node.site.line}`;
+      }
+    } else if (d) {
+      item.description = `${p.pid} · ${d.zombies.length} zombie${d.zombies.length === 1 ? '' : 's'} · ${CAUSE_WORDS[d.cause] ?? d.cause}`;
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      context = ItemContext.NonReapingParent;
+    } else {
+      item.description = `${p.pid} · ${STATE_WORDS[p.state] ?? p.state} · ${age}`;
+      item.iconPath = new vscode.ThemeIcon(p.state === 't' || p.state === 'T' ? 'debug-pause' : p.state === 'R' ? 'pulse' : 'circle-outline');
+      context = ItemContext.Process;
+    }
+    const own = p.uid === undefined ? !isZombie(p) && ownsProcess(p) : p.uid === process.getuid?.();
+    item.contextValue = context + (own ? ItemFlag.Own : '') + (node.site ? ItemFlag.Site : '');
+    item.tooltip = tooltip(p, node, this.now);
+    item.accessibilityInformation = { label: `${displayName(p)}, process ${p.pid}, ${STATE_WORDS[p.state] ?? p.state}${d ? `, ${d.verdict}` : ''}` };
+    return item;
+  }
+}
+
+/** Above this many zombies a parent starts collapsed (its groups are one click away). */
+const GROUP_EXPAND_LIMIT = 50;
+
+function ownsProcess(p: ProcessInfo): boolean {
+  return p.uid === process.getuid?.();
+}
+
+function shortPath(file: string): string {
+  return vscode.workspace.asRelativePath(file, false);
+}
+
+function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: number): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.supportThemeIcons = true;
+  const d = node.diagnosis;
+  md.appendMarkdown(`**${escape(displayName(p))}** — PID ${p.pid}${isZombie(p) ? ' $(error) zombie' : ''}\n\n`);
+  if (d) md.appendMarkdown(`$(warning) ${escape(d.verdict)}\n\n`);
+  const rows: [string, string | undefined][] = [
+    ['State', `${STATE_WORDS[p.state] ?? p.state} (${p.state})`],
+    ['Exit', isZombie(p) ? describeExit(p.exit) : undefined],
+    ['Started', `${new Date(p.startTime).toLocaleString()} (${formatAge(Math.max(0, now - p.startTime))} ago)`],
+    ['Parent PID', String(p.ppid)],
+    ['Command line', p.cmdline?.length ? p.cmdline.join(' ') : isZombie(p) ? '(gone: a zombie keeps only its name)' : undefined],
+    ['Executable', p.exe],
+    ['Waiting in', p.wchan],
+    ['Doing', d ? describeActivity(d.activity) : undefined],
+    ['SIGCHLD', p.sigchld ? `${p.sigchld.disposition}${p.sigchld.blocked ? ', blocked' : ''}` : undefined],
+    ['TracerPid', p.tracerPid ? String(p.tracerPid) : undefined],
+    ['UID', p.uid !== undefined ? String(p.uid) : undefined],
+    ['Threads', String(p.threads)],
+    ['Spawn site', node.site ? `${shortPath(node.site.file)}:${node.site.line} (${node.site.confidence}: ${node.site.reason})` : undefined],
+  ];
+  for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  if (p.restricted) md.appendMarkdown('\n_Some fields belong to another user and cannot be read._');
+  return md;
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
