@@ -1,0 +1,84 @@
+/**
+ * The monitor and the view's rows on real processes: a root's zombies and guilty parent, what a
+ * root leaves behind when it exits, a reused PID never taken for a root, and the rows the view
+ * builds from it (filter, groups for 10,000 zombies).
+ */
+import * as assert from 'node:assert/strict';
+import { Monitor } from '../../src/core/monitor';
+import { LinuxProcessSource } from '../../src/platform/linux';
+import { GROUP_SIZE, NodeIndex } from '../../src/ui/nodes';
+import { childrenOf, killAll, startGroup, startZombieMaker, startZombieStorm, stateOf, waitFor } from '../support/procs';
+
+describe('Monitor on real processes', function () {
+  before(function () {
+    if (process.platform !== 'linux') this.skip();
+  });
+  afterEach(killAll);
+
+  it('shows a root, its zombies and the parent that never waits', async () => {
+    const maker = await startZombieMaker([Buffer.from('child-a'), Buffer.from('child-b')]);
+    const m = new Monitor(new LinuxProcessSource());
+    m.track({ key: 's1', pid: maker.parent });
+    const [v] = m.refresh();
+    assert.equal(v.alive, true);
+    assert.deepEqual(v.diagnosis.zombies.map((z) => z.comm).sort(), ['child-a', 'child-b']);
+    assert.equal(v.diagnosis.parents.length, 1);
+    assert.equal(v.diagnosis.parents[0].parent.pid, maker.parent);
+    assert.equal(v.diagnosis.parents[0].cause, 'never-waits');
+    assert.ok(v.root?.cmdline?.some((a) => a.endsWith('zombie_maker.py')), 'details filled for live processes');
+  });
+
+  it('keeps what an exited root left behind: orphans re-parented elsewhere, still running', async () => {
+    // sh starts a long sleep in the background and exits at once: the sleep is orphaned.
+    const sh = startGroup('sh', ['-c', 'sleep 60 & sleep 0.5']);
+    await waitFor(() => childrenOf(sh.pid!).length > 0, 5000, 'sh to start its children');
+    const m = new Monitor(new LinuxProcessSource());
+    m.track({ key: 's', pid: sh.pid! });
+    const first = m.refresh()[0];
+    const sleeper = [...first.snapshot.processes.values()].find((p) => p.comm === 'sleep' && p.cmdline?.[1] === '60')!;
+    assert.ok(sleeper, 'the background sleep is under the root');
+    await new Promise((r) => sh.once('exit', r));
+    await waitFor(() => stateOf(sh.pid!) === undefined, 5000, 'sh to be reaped');
+    const after = m.refresh()[0];
+    assert.equal(after.alive, false);
+    assert.deepEqual(after.orphans.map((o) => o.pid), [sleeper.pid]);
+    assert.notEqual(after.orphans[0].ppid, sh.pid, 're-parented');
+    // The view lists them under "Left behind".
+    const index = new NodeIndex([{ key: 's', label: 'sh', how: '', ended: true, view: after }], false, () => undefined);
+    const orphansNode = index.nodes.get('root:s/orphans');
+    assert.ok(orphansNode, 'a Left behind node');
+    assert.equal(index.children.get('root:s/orphans')?.length, 1);
+    process.kill(sleeper.pid, 'SIGKILL');
+  });
+
+  it('never takes a reused PID for a root whose start time it knows', async () => {
+    const maker = await startZombieMaker([]);
+    const source = new LinuxProcessSource();
+    const p = source.readProcess(maker.parent)!;
+    const m = new Monitor(source);
+    m.track({ key: 'x', pid: p.pid, startTicks: p.startTicks + 1 });
+    const [v] = m.refresh();
+    assert.equal(v.alive, false);
+    assert.equal(v.snapshot.processes.size, 0);
+  });
+
+  it('groups 1,000 zombies in rows of 200 and filters to zombies and their parents', async function () {
+    this.timeout(60000);
+    const maker = await startZombieMaker([], { count: 0 });
+    const big = await startZombieStorm(1000);
+    const m = new Monitor(new LinuxProcessSource());
+    m.track({ key: 'a', pid: maker.parent });
+    m.track({ key: 'b', pid: big.parent });
+    const views = m.refresh();
+    const roots = views.map((v) => ({ key: v.key, label: v.key, how: '', ended: false, view: v }));
+    const all = new NodeIndex(roots, false, () => undefined);
+    const parentId = all.nodeFor('b', big.parent)!.id;
+    const groups = all.children.get(parentId)!;
+    assert.equal(groups.length, Math.ceil(1000 / GROUP_SIZE));
+    assert.equal(all.children.get(groups[0])!.length, GROUP_SIZE);
+    // Root a has no zombies: with the filter on it says so and lists nothing else.
+    const filtered = new NodeIndex(roots, true, () => undefined);
+    assert.deepEqual(filtered.children.get('root:a')!.map((id) => filtered.nodes.get(id)!.kind), ['message']);
+    assert.ok(filtered.nodeFor('b', big.children[999]));
+  });
+});
