@@ -1,0 +1,47 @@
+// The benchmarks: `npm run bench` (build, then this), or directly after a build:
+//   node bench/run.mjs [--only process|sites] [--write-docs] [--rounds N] [...]
+// Runs each benchmark as its own child process, in turn:
+//   process  bench/lib/process-table.mjs (the /proc reader against ps, ps-list and a floor)
+//   sites    bench/sites.mjs, when that file exists (the spawn-site index)
+// Every other argument is passed on to each benchmark. Exit status: the first non-zero one.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const argv = process.argv.slice(2);
+let only;
+const rest = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--only') only = argv[++i];
+  else if (argv[i].startsWith('--only=')) only = argv[i].slice(7);
+  else rest.push(argv[i]);
+}
+const command = `node bench/run.mjs ${argv.join(' ')}`.trim();
+
+const benches = [
+  { name: 'process', file: 'bench/lib/process-table.mjs', node: ['--expose-gc'], args: ['--command', command] },
+  { name: 'sites', file: 'bench/sites.mjs', node: [], args: [] },
+];
+if (only !== undefined && !benches.some((b) => b.name === only)) {
+  process.stderr.write(`bench: unknown --only ${JSON.stringify(only)}; one of ${benches.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
+
+let status = 0;
+for (const b of benches) {
+  if (only !== undefined && b.name !== only) continue;
+  if (!fs.existsSync(path.join(root, b.file))) {
+    process.stderr.write(`bench: ${b.file} does not exist, skipping "${b.name}"\n`);
+    continue;
+  }
+  // A Ctrl-C reaches the child too (same process group); it cleans up and exits, then so do we.
+  const r = spawnSync(process.execPath, [...b.node, b.file, ...b.args, ...rest], { cwd: root, stdio: 'inherit' });
+  const code = r.status ?? 128 + 2;
+  if (r.error) process.stderr.write(`bench: cannot run ${b.file}: ${r.error.message}\n`);
+  if (code !== 0) {
+    process.stderr.write(`bench: ${b.name} failed (exit ${r.status ?? r.signal})\n`);
+    status ||= code;
+  }
+}
+process.exit(status);
