@@ -84,9 +84,12 @@ export function pidFromClientMessage(message: unknown): PidEvidence | undefined 
   return undefined;
 }
 
-/** js-debug names the session of each Node process "<script> [PID]". */
+/**
+ * js-debug names the session of each Node process "<script> [PID]", and VS Code 1.100 shows a
+ * child session as "<script> [PID] « <parent session name>".
+ */
 export function pidFromSessionName(name: string): PidEvidence | undefined {
-  const match = /\[(\d+)\]\s*$/.exec(name);
+  const match = /\[(\d+)\](?:\s*$|\s+«)/.exec(name);
   const pid = match && asPid(match[1]);
   return pid ? { pid, kind: 'session-name', exact: true } : undefined;
 }

@@ -28,6 +28,8 @@ export class SessionTracker implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The live session objects: js-debug may rename a session after it starts. */
+  private readonly live = new Map<string, vscode.DebugSession>();
 
   constructor(private readonly source: () => ProcessSource | undefined) {
     const tracker = this;
@@ -88,6 +90,7 @@ export class SessionTracker implements vscode.Disposable {
 
   private started(session: vscode.DebugSession): void {
     const s = this.ensure(session);
+    this.live.set(session.id, session);
     this.changed.fire(s);
     this.offer(session, pidFromSessionName(session.name));
     this.searchTracedChild(s);
@@ -97,6 +100,7 @@ export class SessionTracker implements vscode.Disposable {
     const s = this.sessions.get(session.id);
     if (!s) return;
     s.endedAt = Date.now();
+    this.live.delete(session.id);
     // A session that never found its program has nothing to leave behind.
     if (!s.evidence) this.sessions.delete(s.id);
     this.changed.fire(s);
@@ -108,6 +112,11 @@ export class SessionTracker implements vscode.Disposable {
     const poll = () => {
       this.timers.delete(timer);
       if (s.evidence || s.endedAt !== undefined || Date.now() > deadline || !this.sessions.has(s.id)) return;
+      const session = this.live.get(s.id);
+      if (session) {
+        this.offer(session, pidFromSessionName(session.name));
+        if (s.evidence) return;
+      }
       // js-debug's parent sessions and other sessions whose children carry the PID need no search.
       if (this.all().some((c) => c.parentId === s.id && c.evidence)) return;
       const source = this.source();

@@ -65,6 +65,11 @@ export class Controller implements vscode.Disposable {
     this.schedule();
   }
 
+  /** True when no refresh timer runs: nothing is read until a session starts or the view opens. */
+  get idle(): boolean {
+    return this.timer === undefined;
+  }
+
   /** Is there anything to refresh for? The answer decides whether a timer runs. */
   private get active(): boolean {
     return this.sessions.running > 0 || (this.view.visible && (this.monitor.size > 0 || this.machine !== undefined));

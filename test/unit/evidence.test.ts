@@ -34,6 +34,8 @@ describe('PID evidence from debug adapters', () => {
 
   it("reads js-debug's child session names", () => {
     assert.equal(pidFromSessionName('app.js [5775]')?.pid, 5775);
+    // As seen in code-server 1.100.3 with the bundled js-debug:
+    assert.equal(pidFromSessionName('zombies.js [12167] « zombies.js #1-1795607501983')?.pid, 12167);
     assert.equal(pidFromSessionName('Launch Program'), undefined);
     assert.equal(pidFromSessionName('[5] ignored in the middle x'), undefined);
   });
