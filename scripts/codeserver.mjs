@@ -95,6 +95,9 @@ export function extensionFolderName(extDir) {
   return `${pkg.publisher}.${pkg.name}-${pkg.version}`.toLowerCase();
 }
 
+/** What a user's install of the built extension holds (what `vsce package` would pack, minus junk). */
+export const BUILT_EXTENSION_FILES = ['package.json', 'dist', 'media', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+
 /**
  * Puts the extension at `srcDir` into `extensionsDir` as publisher.name-version.
  * `files`: copy only these entries (e.g. ['package.json','dist','media']), the way a .vsix holds
@@ -106,7 +109,10 @@ export function installExtension(extensionsDir, srcDir, { files } = {}) {
   rmSync(dest, { recursive: true, force: true });
   if (!files) { symlinkSync(resolve(srcDir), dest, 'dir'); return dest; }
   mkdirSync(dest);
-  for (const f of files) if (existsSync(join(srcDir, f))) cpSync(join(srcDir, f), join(dest, f), { recursive: true, dereference: true });
+  for (const f of files) {
+    if (!existsSync(join(srcDir, f))) continue;
+    cpSync(join(srcDir, f), join(dest, f), { recursive: true, dereference: true, filter: (p) => !p.endsWith('.vsix') });
+  }
   return dest;
 }
 
@@ -116,7 +122,9 @@ export function installExtension(extensionsDir, srcDir, { files } = {}) {
  * @param {object} o
  * @param {string} o.folder       folder to open (also the default `?folder=` of `url`)
  * @param {number} [o.port]       default: a free port
- * @param {string[]} [o.extensions] extension dirs to install (symlinked) into the fresh extensions dir
+ * @param {(string|{dir:string, files?:string[]})[]} [o.extensions] extensions to put into the fresh
+ *   extensions dir before code-server starts (a dir: symlinked; {dir, files}: those files copied, see
+ *   installExtension). Installing later makes the workbench restart its extension host.
  * @param {object} [o.settings]   merged over DEFAULT_SETTINGS
  * @param {object} [o.env]        extra environment; the extension host inherits it (PI_TEST_RESULTS…)
  * @param {string} [o.codeServer] path to the code-server package (see findCodeServer)
@@ -133,7 +141,10 @@ export async function startCodeServer(o) {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(join(userDataDir, 'User/settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...o.settings }, null, 2));
-  for (const ext of o.extensions || []) installExtension(extensionsDir, ext);
+  for (const ext of o.extensions || []) {
+    if (typeof ext === 'string') installExtension(extensionsDir, ext);
+    else installExtension(extensionsDir, ext.dir, { files: ext.files });
+  }
   // Our own config file: code-server otherwise writes ~/.config/code-server/config.yaml with a password.
   const config = join(dir, 'config.yaml');
   writeFileSync(config, 'auth: none\ncert: false\n');

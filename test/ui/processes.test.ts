@@ -1,0 +1,82 @@
+/**
+ * UI tier: the Processes view as a user sees it in a real VS Code (code-server) in Chromium, with
+ * the built extension installed and the demo workspace open. Screenshots go to docs/screenshots/.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import { openWorkbench, saveFailureScreenshot, Workbench } from './support/workbench';
+
+describe('Processes view (UI)', function () {
+  let wb: Workbench;
+
+  before(async function () {
+    wb = await openWorkbench();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && wb) await saveFailureScreenshot(wb, this.currentTest.fullTitle());
+  });
+
+  after(async function () {
+    await wb?.close();
+  });
+
+  it('sits in Run and Debug and, with nothing debugged, shows its welcome text and Find Zombies', async function () {
+    const pane = await wb.openProcessesView();
+    assert.strictEqual(await wb.paneHeader('Processes').getAttribute('aria-expanded'), 'true');
+    const welcome = await wb.welcomeText();
+    assert.match(welcome, /^No program is being debugged\./, `welcome text was: ${welcome}`);
+    // The welcome's [Find Zombies](command:...) link renders as a button.
+    const button = pane.locator('.welcome-view-content a.monaco-button, .welcome-view-content .monaco-button');
+    const buttons = (await button.allInnerTexts()).map((t) => t.trim());
+    assert.ok(buttons.includes('Find Zombies'), `welcome buttons: ${buttons.join(', ')}`);
+    await wb.screenshot('processes-empty', 'sidebar');
+  });
+
+  it('has Find Zombies and Refresh in the view title bar', async function () {
+    const pane = wb.processesPane();
+    await pane.hover();
+    const titles = await pane.locator('.pane-header .actions .action-label').evaluateAll(
+      (els) => els.map((e) => e.getAttribute('aria-label') || ''));
+    assert.ok(titles.some((t) => t.startsWith('Find Zombies')), `actions: ${titles.join(', ')}`);
+    assert.ok(titles.some((t) => t.startsWith('Refresh')), `actions: ${titles.join(', ')}`);
+  });
+
+  // Also proves demo/.vscode/launch.json's Go config starts a real Delve session from the palette.
+  it('lists the zombies of the debugged Go demo as defunct rows under their parent', async function () {
+    await wb.startDebugging('Go: zombies');
+    try {
+      const pane = await wb.openProcessesView();
+      // The demo leaks one /bin/true per second; wait for three of them.
+      const rows = await wb.waitForRows((r) => zombieRows(r).length >= 3, { timeoutMs: 90_000, what: 'three defunct rows' });
+      assert.strictEqual(await wb.welcomeText(), '', 'the welcome text still shows while a session runs');
+      // Each zombie row names the program (comm "true") and a PID that /proc says is a zombie now.
+      for (const row of zombieRows(rows)) {
+        assert.match(row, /^true\b/, `zombie row does not name /bin/true: ${row}`);
+        const pid = Number(/\b(\d+) · defunct/.exec(row)?.[1]);
+        assert.ok(pid > 1, `no PID in ${row}`);
+        assert.strictEqual(procState(pid), 'Z', `row says ${pid} is defunct, /proc says ${procState(pid)}`);
+      }
+      // Their parent, the debugged Go program, is flagged with its zombie count.
+      assert.ok(rows.some((r) => /· \d+ zombies? ·/.test(r)), `no parent row with a zombie count:\n${rows.join('\n')}`);
+      await wb.screenshot('processes-zombies', pane);
+      await wb.screenshot('processes-zombies-window', 'window');
+    } finally {
+      await wb.stopDebugging();
+    }
+  });
+});
+
+function zombieRows(rows: string[]): string[] {
+  return rows.filter((r) => / · defunct · /.test(r));
+}
+
+/** State letter of /proc/PID/stat ('' when the process is gone). */
+function procState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return '';
+  }
+}
