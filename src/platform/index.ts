@@ -4,13 +4,24 @@
  */
 import type { ProcessSource } from '../core/model';
 import { UnsupportedPlatformError } from '../core/model';
+import { DarwinProcessSource } from './darwin';
 import { LinuxProcessSource, type LinuxSourceOptions } from './linux';
+import { WindowsProcessSource } from './windows';
+
+const SUPPORTED = 'Linux (/proc), macOS (ps) and Windows (PowerShell CIM: the process tree; Windows has no zombie processes)';
 
 export function createProcessSource(platform: NodeJS.Platform = process.platform, options: LinuxSourceOptions = {}): ProcessSource {
+  if (options.procRoot !== undefined && platform !== 'linux') {
+    throw new UnsupportedPlatformError(platform, 'a procfs mount (--proc) can be read on Linux only');
+  }
   switch (platform) {
     case 'linux':
       return new LinuxProcessSource(options);
+    case 'darwin':
+      return new DarwinProcessSource();
+    case 'win32':
+      return new WindowsProcessSource();
     default:
-      throw new UnsupportedPlatformError(platform, 'only Linux is supported so far');
+      throw new UnsupportedPlatformError(platform, `supported are ${SUPPORTED}`);
   }
 }
