@@ -22,11 +22,11 @@ if (!make) throw new Error(`unknown ${which}`);
 const count = (r) => (Array.isArray(r) ? r.length : (r.snapshot ?? r).processes.size);
 
 const gcFully = () => {
-  global.gc();
-  global.gc();
+  globalThis.gc();
+  globalThis.gc();
 };
 // One call first and thrown away: code, inline caches and lazily built tables are not the result.
-// (Held in a variable that is cleared, and followed by another await: the last awaited value can
+// (Held in a block scope, and followed by another await: the last awaited value can
 // stay reachable from the suspended module frame.) Then KEEP results are held at once and the
 // growth divided by KEEP: one result's size, above the noise of a few KiB that a GC leaves.
 const KEEP = 5;
@@ -35,15 +35,16 @@ const settle = async () => {
   gcFully();
   return process.memoryUsage();
 };
-let warm = await make();
-count(warm);
-warm = null;
+{
+  const warm = await make();
+  count(warm);
+}
 const m0 = await settle();
-let results = [];
+const results = [];
 for (let i = 0; i < KEEP; i++) results.push(await make());
 const m1 = await settle();
 const processes = count(results[0]);
-results = null;
+results.length = 0;
 const m2 = await settle();
 process.stdout.write(
   `${JSON.stringify({

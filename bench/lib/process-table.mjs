@@ -54,7 +54,7 @@ const { LinuxProcessSource } = require(path.join(ROOT, 'out/src/platform/linux.j
 const { parseStat } = require(path.join(ROOT, 'out/src/platform/procfs.js'));
 const { inspect } = require(path.join(ROOT, 'out/src/core/inspect.js'));
 const psList = (await import('ps-list')).default;
-const gc = typeof global.gc === 'function' ? global.gc : () => {};
+const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 if (gc.name !== 'gc') log('run with --expose-gc for fair in-process figures (bench/run.mjs does)');
 
 // ---- The floor, exactly the I/O our reader does: one buffer, open / read until 0 / close. ----
@@ -187,6 +187,7 @@ async function measure(pop, timer, useC, ambient, want) {
 
   // ---- The contenders. kind: in = in this process, whole = a whole process via the timer. ----
   let t = 0;
+  const next = () => t++;
   const whole = (k, quiet = false) => async () => {
     const r = await timer.run(k);
     if (r.status !== 0 || (r.bytes === 0 && !quiet)) throw new Error(`${timer.commands[k].join(' ')}: status ${r.status}, ${r.bytes} bytes out`);
@@ -204,10 +205,10 @@ async function measure(pop, timer, useC, ambient, want) {
     subFloor: { kind: 'in', label: `read + parse the ${subPids.length} stat files of the subtree only (PIDs known)`, fn: () => floorParse(subPids) },
     subTasks: { kind: 'in', label: `readdir /proc/PID/task of its ${subLive.length} live processes`, fn: () => subLive.forEach((pid) => fs.readdirSync(`/proc/${pid}/task`)) },
     subChildren: { kind: 'in', label: `read /proc/PID/task/PID/children of its ${subLive.length} live processes`, fn: () => subLive.forEach((pid) => readOne(`/proc/${pid}/task/${pid}/children`, true)) },
-    floorC: useC ? { kind: 'whole', label: 'Floor in C: read every /proc/N/stat (bench/lib/floor.c)', fn: whole(t++) } : undefined,
-    ps: { kind: 'whole', label: '`ps -e -o pid=,ppid=,stat=,comm=`', fn: whole(t++) },
-    cli: { kind: 'whole', label: '`node dist/cli.js zombies --json`', fn: whole(t++) },
-    node0: { kind: 'whole', label: '`node -e 0` (Node start-up alone)', fn: whole(t++, true) },
+    floorC: useC ? { kind: 'whole', label: 'Floor in C: read every /proc/N/stat (bench/lib/floor.c)', fn: whole(next()) } : undefined,
+    ps: { kind: 'whole', label: '`ps -e -o pid=,ppid=,stat=,comm=`', fn: whole(next()) },
+    cli: { kind: 'whole', label: '`node dist/cli.js zombies --json`', fn: whole(next()) },
+    node0: { kind: 'whole', label: '`node -e 0` (Node start-up alone)', fn: whole(next(), true) },
   };
   for (const k of Object.keys(C)) if (!C[k]) delete C[k];
   const ids = Object.keys(C);
@@ -340,8 +341,8 @@ function report(m) {
     if (x.target.startsWith('Full read at most')) {
       reading.push(
         `- **Full read vs floor.** The floor is the same readdir + open/read/read/close per file without parsing; ` +
-          `what readAll adds is parseStat (${ms(med.floorParse - floor)} ms) and building the objects, Map and child index ` +
-          `(${ms(med.readAll - med.floorParse)} ms). Medians subtract only approximately on a noisy machine.`,
+          `what readAll adds is parseStat (${ms(d('floorParse', 'floor'))} ms) and building the objects, Map and child index ` +
+          `(${ms(d('readAll', 'floorParse'))} ms). Medians subtract only approximately on a noisy machine.`,
       );
     } else if (x.target.startsWith('Full read faster')) {
       reading.push(`- **Full read vs ps.** ${x.detail}. ps runs in C and pays only its own start-up; the in-process read pays Node's per-call binding cost on ${m.at.total} x 4 syscalls.`);
