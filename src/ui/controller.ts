@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { describeEvidence } from '../core/evidence';
+import { displayName } from '../core/format';
 import { inspect } from '../core/inspect';
 import type { ProcessInfo, ProcessSource } from '../core/model';
 import { Monitor, type RootView } from '../core/monitor';
@@ -89,13 +90,26 @@ export class Controller implements vscode.Disposable {
 
   /** Starts or stops the refresh timer; `now` refreshes at once. */
   schedule(now = false): void {
+    // A change made by a refresh itself (dropping a finished session) is rendered by that refresh.
+    if (this.refreshing) return;
     if (now || (this.active && !this.timer)) this.refresh();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.active) this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); this.schedule(); }, readConfig().refreshInterval);
   }
 
+  private refreshing = false;
+
   refresh(): void {
+    this.refreshing = true;
+    try {
+      this.refreshNow();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private refreshNow(): void {
     let views: RootView[];
     try {
       views = this.monitor.refresh();
@@ -104,6 +118,16 @@ export class Controller implements vscode.Disposable {
       views = [];
     }
     this.lastViews = new Map(views.map((v) => [v.key, v]));
+    // An ended session whose program left nothing behind has nothing to show: drop it, so only
+    // sessions with leftovers wait for the user to dismiss them.
+    for (const s of this.sessions.all()) {
+      const v = this.lastViews.get(`session:${s.id}`);
+      if (s.endedAt !== undefined && v && v.snapshot.processes.size === 0) {
+        this.monitor.untrack(v.key);
+        this.lastViews.delete(v.key);
+        this.sessions.forget(s.id);
+      }
+    }
     this.render();
     this.notify(views);
     this.refreshed.fire();
@@ -214,7 +238,7 @@ export class Controller implements vscode.Disposable {
       const d = v.diagnosis.parents[0];
       const n = v.diagnosis.zombies.length;
       void vscode.window
-        .showWarningMessage(`${d.parent.comm} (${d.parent.pid}) has ${n} zombie child${n === 1 ? '' : 'ren'}: ${d.verdict}`, 'Show', "Don't Show Again")
+        .showWarningMessage(`${displayName(d.parent)} (${d.parent.pid}) is leaving zombies: ${d.verdict}.${n > d.zombies.length ? ` ${n} zombies in all under ${this.labelOf(v.key)}.` : ''}`, 'Show', "Don't Show Again")
         .then((choice) => {
           if (choice === 'Show') void this.reveal(v.key, d.parent.pid);
           else if (choice === "Don't Show Again") void vscode.workspace.getConfiguration('processInspector').update('notifyOnZombies', false, vscode.ConfigurationTarget.Global);
