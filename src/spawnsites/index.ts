@@ -1,0 +1,706 @@
+/**
+ * The spawn-site index of a workspace: every site in every supported source file, kept current
+ * file by file.
+ *
+ * Cost model (see bench/sites.mjs): reading the files is unavoidable; parsing is the expensive
+ * part, so a file is parsed only when its bytes contain a name some site of its language needs
+ * (`os/exec`, `StartProcess`, `fork`, `child_process`...): a file without them cannot hold a site,
+ * whatever the parser would say. Go files that pass are further cut down to the declarations that
+ * mention a handle API (golex.ts). Both are necessary conditions only; the sites come from the
+ * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { scanC } from './c';
+import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
+import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
+import { scanJavaScript } from './javascript';
+import { type Grammar, loadedParser, loadGrammar } from './parser';
+import { scanPython } from './python';
+import { scanRust } from './rust';
+import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
+
+export interface IndexOptions {
+  /** Directory names never entered. Hidden directories (".x") are always skipped. */
+  ignore?: readonly string[];
+  /** Files larger than this are not parsed (generated tables, minified bundles). */
+  maxFileBytes?: number;
+  /** Skip files and Go declarations that cannot hold a site (default true). */
+  prefilter?: boolean;
+}
+
+export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', 'target', '__pycache__', 'venv', 'dist', 'out', 'build'];
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+
+interface LanguageInfo {
+  language: SiteLanguage;
+  grammar: Grammar;
+}
+
+const EXTENSIONS: Record<string, LanguageInfo> = {
+  '.go': { language: 'go', grammar: 'go' },
+  '.c': { language: 'c', grammar: 'c' },
+  '.h': { language: 'c', grammar: 'c' },
+  '.cc': { language: 'cpp', grammar: 'cpp' },
+  '.cpp': { language: 'cpp', grammar: 'cpp' },
+  '.cxx': { language: 'cpp', grammar: 'cpp' },
+  '.c++': { language: 'cpp', grammar: 'cpp' },
+  '.hpp': { language: 'cpp', grammar: 'cpp' },
+  '.hh': { language: 'cpp', grammar: 'cpp' },
+  '.hxx': { language: 'cpp', grammar: 'cpp' },
+  '.py': { language: 'python', grammar: 'python' },
+  '.js': { language: 'javascript', grammar: 'javascript' },
+  '.mjs': { language: 'javascript', grammar: 'javascript' },
+  '.cjs': { language: 'javascript', grammar: 'javascript' },
+  '.jsx': { language: 'javascript', grammar: 'javascript' },
+  '.ts': { language: 'typescript', grammar: 'typescript' },
+  '.mts': { language: 'typescript', grammar: 'typescript' },
+  '.cts': { language: 'typescript', grammar: 'typescript' },
+  '.tsx': { language: 'typescript', grammar: 'tsx' },
+  '.rs': { language: 'rust', grammar: 'rust' },
+};
+
+/** The language of a path, or undefined when the index does not read it. */
+export function languageOf(path: string): LanguageInfo | undefined {
+  if (path.endsWith('.d.ts')) return undefined;
+  return EXTENSIONS[extname(path).toLowerCase()];
+}
+
+/**
+ * Byte strings at least one of which any site of the language contains (the module or function
+ * name is spelled out in every form the scanners recognise).
+ */
+const NEEDLES: Record<SiteLanguage, Buffer[]> = {
+  go: ['os/exec', 'StartProcess', 'ForkExec'].map((s) => Buffer.from(s)),
+  c: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => Buffer.from(s)),
+  cpp: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => Buffer.from(s)),
+  python: ['subprocess', 'fork', 'spawn', 'multiprocessing', 'popen', 'system', 'exec', 'Process'].map((s) => Buffer.from(s)),
+  javascript: [Buffer.from('child_process')],
+  typescript: [Buffer.from('child_process')],
+  rust: [Buffer.from('Command')],
+};
+
+function mayHoldSites(language: SiteLanguage, bytes: Buffer): boolean {
+  for (const needle of NEEDLES[language]) if (bytes.indexOf(needle) >= 0) return true;
+  return false;
+}
+
+/** What the index keeps about Go files, for packages and programs. */
+interface GoInfo {
+  packageName: string;
+  imports: string[];
+  /** Analysis results; absent for files that cannot hold a site. */
+  facts?: GoFileFacts;
+}
+
+interface FileEntry {
+  path: string;
+  language: SiteLanguage;
+  grammar: Grammar;
+  scan: FileScan;
+  go?: GoInfo;
+}
+
+export interface IndexStats {
+  files: number;
+  parsed: number;
+  sites: number;
+  /** Go files analysed a second time once their package was complete. */
+  rescanned: number;
+  ms: number;
+  /** Where the time went, in milliseconds: finding files, reading and pre-filtering them, cutting Go files down, parsing, analysing. */
+  phases: { walk: number; read: number; outline: number; parse: number; analyze: number };
+}
+
+/** A program of the workspace a parent process may be: what linking matches an exe or script against. */
+export interface ProgramUnit {
+  language: SiteLanguage;
+  kind: 'go-command' | 'rust-crate' | 'c-directory' | 'script';
+  /** Directory of the command / crate / sources; for a script, its file. */
+  path: string;
+  /** Names its binary is likely to have (go build / cargo / make output, go run temp binary). */
+  names: string[];
+  /** Files whose sites run in this program. */
+  files: Set<string>;
+}
+
+const SCAN_YIELD_EVERY = 64;
+
+export class SpawnSiteIndex {
+  private files = new Map<string, FileEntry>();
+  /** Go files by directory (a package is a directory), kept in step with `files`. */
+  private goDirs = new Map<string, Set<string>>();
+  private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
+  private rootDir: string | undefined;
+  /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
+  private goModules = new Map<string, string>();
+  private crates = new Map<string, string[]>();
+  private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
+  private phases = { walk: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+
+  constructor(options: IndexOptions = {}) {
+    this.setOptions(options);
+  }
+
+  private setOptions(options: IndexOptions): void {
+    this.options = {
+      ignore: options.ignore ?? this.options.ignore,
+      maxFileBytes: options.maxFileBytes ?? this.options.maxFileBytes,
+      prefilter: options.prefilter ?? this.options.prefilter,
+    };
+  }
+
+  get root(): string | undefined {
+    return this.rootDir;
+  }
+
+  /** Indexes every supported file under `dir` (replacing what the index held). */
+  async indexDirectory(dir: string, options: IndexOptions = {}): Promise<IndexStats> {
+    const started = performance.now();
+    this.setOptions(options);
+    const root = resolve(dir);
+    if (!statSync(root).isDirectory()) throw new Error(`not a directory: ${dir}`);
+    this.rootDir = root;
+    this.files = new Map();
+    this.goDirs = new Map();
+    this.goModules = new Map();
+    this.crates = new Map();
+    this.cache = {};
+    this.phases = { walk: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+    const found: string[] = [];
+    let t = performance.now();
+    this.walk(root, found);
+    this.phases.walk = performance.now() - t;
+    t = performance.now();
+
+    // Read everything first, parse only what may hold sites.
+    const todo: { path: string; info: LanguageInfo; bytes: Buffer }[] = [];
+    const grammars = new Set<Grammar>();
+    for (const path of found) {
+      const info = languageOf(path)!;
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch {
+        continue; // vanished or unreadable: nothing to index
+      }
+      if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && mayHoldSites(info.language, bytes))) {
+        todo.push({ path, info, bytes });
+        grammars.add(info.grammar);
+      } else {
+        this.put(path, this.emptyEntry(path, info, bytes));
+      }
+    }
+    this.phases.read = performance.now() - t;
+    await Promise.all([...grammars].map((g) => loadGrammar(g)));
+    let parsed = 0;
+    for (let k = 0; k < todo.length; k++) {
+      const { path, info, bytes } = todo[k];
+      if (bytes.length > this.options.maxFileBytes) {
+        this.put(path, this.emptyEntry(path, info, bytes));
+        continue;
+      }
+      this.put(path, this.scanFile(path, info, bytes.toString('utf8')));
+      parsed++;
+      // Let the extension host breathe on big workspaces.
+      if (k % SCAN_YIELD_EVERY === SCAN_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+    }
+    const rescanned = this.settleGoPackages([...this.files.values()].filter((e) => e.go?.facts).map((e) => e.path));
+    const sites = this.sites().length;
+    return { files: this.files.size, parsed, sites, rescanned, ms: performance.now() - started, phases: { ...this.phases } };
+  }
+
+  /**
+   * Re-reads one file after a change (or its creation). Go files that used what this file
+   * declares (a function that waits, a constant naming a program) are analysed again.
+   * Returns true when the index's sites changed.
+   */
+  async updateFile(path: string): Promise<boolean> {
+    const abs = resolve(path);
+    const info = languageOf(abs);
+    if (!info || this.ignored(abs)) return false;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(abs);
+    } catch {
+      return this.removeFile(abs);
+    }
+    const before = this.files.get(abs);
+    const beforeJson = before ? JSON.stringify(before.scan.sites) : '';
+    await loadGrammar(info.grammar);
+    const entry =
+      this.options.prefilter && !mayHoldSites(info.language, bytes) ? this.emptyEntry(abs, info, bytes) : bytes.length > this.options.maxFileBytes ? this.emptyEntry(abs, info, bytes) : this.scanFile(abs, info, bytes.toString('utf8'));
+    this.put(abs, entry);
+    this.cache = {};
+    let changed = JSON.stringify(entry.scan.sites) !== beforeJson;
+    if (info.language === 'go') changed = this.goDependents(abs, before?.go?.facts, entry.go?.facts) || changed;
+    if (basename(abs) === 'go.mod' || basename(abs) === 'Cargo.toml') this.readManifests();
+    return changed;
+  }
+
+  /** Forgets a deleted file. Returns true when sites were removed or changed. */
+  removeFile(path: string): boolean {
+    const abs = resolve(path);
+    const before = this.files.get(abs);
+    if (!before) return false;
+    this.drop(abs);
+    this.cache = {};
+    let changed = before.scan.sites.length > 0;
+    if (before.language === 'go') changed = this.goDependents(abs, before.go?.facts, undefined) || changed;
+    return changed;
+  }
+
+  /** Every site, sorted by file, line and column. */
+  sites(): SpawnSite[] {
+    if (!this.cache.sites) {
+      const all: SpawnSite[] = [];
+      for (const e of this.files.values()) all.push(...e.scan.sites);
+      this.cache.sites = this.adjustGo(all).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+    }
+    return this.cache.sites;
+  }
+
+  /** Sites of one file. */
+  sitesIn(path: string): SpawnSite[] {
+    const abs = resolve(path);
+    return this.sites().filter((s) => s.file === abs);
+  }
+
+  /** Findings (never-waited sites with messages and fixes), for diagnostics. */
+  findings(): SiteFinding[] {
+    if (!this.cache.findings) {
+      const adjusted = new Map(this.sites().map((s) => [`${s.file}:${s.line}:${s.column}:${s.api}`, s]));
+      const out: SiteFinding[] = [];
+      for (const e of this.files.values()) {
+        for (const f of e.scan.findings) {
+          const site = adjusted.get(`${f.site.file}:${f.site.line}:${f.site.column}:${f.site.api}`) ?? f.site;
+          if (site.waited === 'no') out.push({ ...f, site });
+        }
+      }
+      this.cache.findings = out;
+    }
+    return this.cache.findings;
+  }
+
+  /** Indexed source files (all, with or without sites). */
+  fileCount(): number {
+    return this.files.size;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private put(path: string, entry: FileEntry): void {
+    this.files.set(path, entry);
+    if (entry.language === 'go') {
+      const dir = dirname(path);
+      let set = this.goDirs.get(dir);
+      if (!set) this.goDirs.set(dir, (set = new Set()));
+      set.add(path);
+    }
+  }
+
+  private drop(path: string): void {
+    this.files.delete(path);
+    this.goDirs.get(dirname(path))?.delete(path);
+  }
+
+  private ignored(abs: string): boolean {
+    if (!this.rootDir) return false;
+    const rel = relative(this.rootDir, abs);
+    if (rel.startsWith('..')) return true;
+    return rel.split(sep).slice(0, -1).some((part) => part.startsWith('.') || this.options.ignore.includes(part));
+  }
+
+  private walk(dir: string, out: string[]): void {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // unreadable directory: skip it like rg does
+    }
+    for (const e of entries) {
+      const name = e.name;
+      if (e.isDirectory()) {
+        if (name.startsWith('.') || this.options.ignore.includes(name)) continue;
+        this.walk(join(dir, name), out);
+      } else if (e.isFile()) {
+        if (name === 'go.mod') this.readGoMod(join(dir, name));
+        else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
+        if (languageOf(name)) out.push(join(dir, name));
+      }
+    }
+  }
+
+  private readManifests(): void {
+    this.goModules = new Map();
+    this.crates = new Map();
+    if (!this.rootDir) return;
+    const visit = (dir: string) => {
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name)) visit(join(dir, e.name));
+        else if (e.name === 'go.mod') this.readGoMod(join(dir, e.name));
+        else if (e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
+      }
+    };
+    visit(this.rootDir);
+    this.cache = {};
+  }
+
+  /** go.mod's `module` line (a manifest, not source). */
+  private readGoMod(path: string): void {
+    try {
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        const words = line.trim().split(/\s+/);
+        if (words[0] === 'module' && words[1]) {
+          this.goModules.set(dirname(path), words[1].replace(/^"|"$/g, ''));
+          return;
+        }
+      }
+    } catch {
+      // unreadable manifest: the directory is then not a module root
+    }
+  }
+
+  /** Cargo.toml's package name and [[bin]] names, plus src/bin/*.rs (the binaries cargo builds). */
+  private readCargo(path: string): void {
+    const names: string[] = [];
+    try {
+      let section = '';
+      for (const raw of readFileSync(path, 'utf8').split('\n')) {
+        const line = raw.trim();
+        if (line.startsWith('[')) section = line;
+        const eq = line.indexOf('=');
+        if (eq > 0 && line.slice(0, eq).trim() === 'name' && (section === '[package]' || section === '[[bin]]')) {
+          names.push(line.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+        }
+      }
+      const binDir = join(dirname(path), 'src', 'bin');
+      if (existsSync(binDir)) for (const f of readdirSync(binDir)) if (f.endsWith('.rs')) names.push(f.slice(0, -3));
+    } catch {
+      // keep what was read
+    }
+    this.crates.set(dirname(path), names);
+  }
+
+  private emptyEntry(path: string, info: LanguageInfo, bytes: Buffer): FileEntry {
+    const entry: FileEntry = { path, ...info, scan: { sites: [], findings: [] } };
+    if (info.language === 'go') {
+      // Only the head: whether this is a command (package main) and what it imports. Decode a
+      // window that grows until the imports end inside it (they usually do within 4 KB).
+      let window = 4096;
+      let head = outlineGo(bytes.toString('utf8', 0, Math.min(bytes.length, window)), { headOnly: true });
+      while (window < bytes.length && head.headEnd >= Math.min(bytes.length, window) - 1) {
+        window *= 4;
+        head = outlineGo(bytes.toString('utf8', 0, Math.min(bytes.length, window)), { headOnly: true });
+      }
+      entry.go = { packageName: head.packageName, imports: head.imports.map((i) => i.path) };
+    }
+    return entry;
+  }
+
+  /** Parses and scans one file (grammars must be loaded). */
+  private scanFile(path: string, info: LanguageInfo, text: string): FileEntry {
+    const parser = loadedParser(info.grammar);
+    if (!parser) throw new Error(`grammar ${info.grammar} not loaded`);
+    if (info.language === 'go') return this.scanGoText(path, info, text);
+    let t = performance.now();
+    const tree = parser.parse(text);
+    this.phases.parse += performance.now() - t;
+    t = performance.now();
+    try {
+      let scan: FileScan;
+      switch (info.language) {
+        case 'c':
+        case 'cpp':
+          scan = scanC(tree.rootNode, path, info.language);
+          break;
+        case 'python':
+          scan = scanPython(tree.rootNode, path);
+          break;
+        case 'javascript':
+        case 'typescript':
+          scan = scanJavaScript(tree.rootNode, path, info.language);
+          break;
+        case 'rust':
+          scan = scanRust(tree.rootNode, path);
+          break;
+        default:
+          scan = { sites: [], findings: [] };
+      }
+      return { path, ...info, scan };
+    } finally {
+      tree.delete();
+      this.phases.analyze += performance.now() - t;
+    }
+  }
+
+  private scanGoText(path: string, info: LanguageInfo, text: string): FileEntry {
+    const parser = loadedParser('go')!;
+    let source = text;
+    let outline;
+    let t = performance.now();
+    if (this.options.prefilter) {
+      outline = outlineGo(text, { interesting: goInterestingIdents });
+      source = keepRelevant(text, outline).text;
+    }
+    this.phases.outline += performance.now() - t;
+    t = performance.now();
+    let tree = parser.parse(source);
+    if (source !== text && tree.rootNode.hasError) {
+      // Blanking must never change the result: on any doubt parse the whole file.
+      tree.delete();
+      tree = parser.parse(text);
+    }
+    this.phases.parse += performance.now() - t;
+    t = performance.now();
+    try {
+      const dir = dirname(path);
+      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName));
+      return { path, ...info, scan: { sites: facts.sites, findings: facts.findings }, go: { packageName: facts.packageName, imports: facts.imports, facts } };
+    } finally {
+      tree.delete();
+      this.phases.analyze += performance.now() - t;
+    }
+  }
+
+  /** What the other files of `path`'s package declare. */
+  private packageView(path: string, dir: string, packageName?: string): GoPackageView {
+    const others = () => {
+      const out: GoFileFacts[] = [];
+      for (const p of this.goDirs.get(dir) ?? []) {
+        const e = this.files.get(p);
+        if (p === path || !e?.go?.facts) continue;
+        if (packageName && e.go.packageName !== packageName) continue;
+        out.push(e.go.facts);
+      }
+      return out;
+    };
+    let cached: GoFileFacts[] | undefined;
+    const get = () => (cached ??= others());
+    return {
+      func: (key: string): GoFuncSummary | undefined => {
+        for (const f of get()) {
+          const s = f.functions.get(key);
+          if (s) return s;
+        }
+        return undefined;
+      },
+      constant: (name: string) => {
+        for (const f of get()) if (f.constants.has(name)) return f.constants.get(name);
+        return undefined;
+      },
+      flag: (name: string) => {
+        for (const f of get()) if (f.flags.has(name)) return f.flags.get(name);
+        return undefined;
+      },
+      isCmdField: (name: string) => get().some((f) => f.cmdFields.includes(name)),
+    };
+  }
+
+  /** Keys a Go file offers its package: what other files' analyses may have consulted. */
+  private static goKeys(facts: GoFileFacts | undefined): Map<string, string> {
+    const keys = new Map<string, string>();
+    if (!facts) return keys;
+    for (const [k, v] of facts.functions) keys.set(`func:${k}`, JSON.stringify(v));
+    for (const [k, v] of facts.constants) keys.set(`const:${k}`, v);
+    for (const [k, v] of facts.flags) keys.set(`flag:${k}`, JSON.stringify(v));
+    for (const k of facts.cmdFields) keys.set(`field:${k}`, '1');
+    return keys;
+  }
+
+  /**
+   * After a cold index: files analysed before the package file that declares what they consulted
+   * are analysed again, until nothing changes (summaries can chain across files).
+   */
+  private settleGoPackages(paths: string[]): number {
+    let rescanned = 0;
+    let pending = new Set(paths.filter((p) => (this.files.get(p)?.go?.facts?.consulted.size ?? 0) > 0));
+    for (let round = 0; round < 4 && pending.size; round++) {
+      const next = new Set<string>();
+      for (const path of pending) {
+        const e = this.files.get(path)!;
+        const facts = e.go!.facts!;
+        const provided = this.providedKeys(path);
+        if (![...facts.consulted].some((k) => provided.has(k))) continue;
+        const before = SpawnSiteIndex.goKeys(facts);
+        const fresh = this.rescanGo(path);
+        if (!fresh) continue;
+        rescanned++;
+        const after = SpawnSiteIndex.goKeys(fresh.go?.facts);
+        if (JSON.stringify([...before]) !== JSON.stringify([...after])) {
+          for (const other of this.packageFiles(path)) if (other !== path) next.add(other);
+        }
+      }
+      pending = next;
+    }
+    this.cache = {};
+    return rescanned;
+  }
+
+  private providedKeys(path: string): Set<string> {
+    const keys = new Set<string>();
+    for (const other of this.packageFiles(path)) if (other !== path) for (const k of SpawnSiteIndex.goKeys(this.files.get(other)?.go?.facts).keys()) keys.add(k);
+    return keys;
+  }
+
+  private packageFiles(path: string): string[] {
+    const pkg = this.files.get(path)?.go?.packageName;
+    return [...(this.goDirs.get(dirname(path)) ?? [])].filter((p) => this.files.get(p)?.go?.packageName === pkg);
+  }
+
+  private rescanGo(path: string): FileEntry | undefined {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const entry = this.scanGoText(path, { language: 'go', grammar: 'go' }, text);
+    this.put(path, entry);
+    return entry;
+  }
+
+  /** After a Go file changed: re-analyse the files of its package that consulted what it declares (or used to). */
+  private goDependents(path: string, before: GoFileFacts | undefined, after: GoFileFacts | undefined): boolean {
+    const a = SpawnSiteIndex.goKeys(before);
+    const b = SpawnSiteIndex.goKeys(after);
+    const changedKeys = new Set<string>();
+    for (const [k, v] of a) if (b.get(k) !== v) changedKeys.add(k);
+    for (const [k, v] of b) if (a.get(k) !== v) changedKeys.add(k);
+    if (changedKeys.size === 0) return false;
+    let changed = false;
+    for (const p of [...(this.goDirs.get(dirname(path)) ?? [])]) {
+      const e = this.files.get(p);
+      if (!e || e.path === path || !e.go?.facts) continue;
+      if (![...e.go.facts.consulted].some((k) => changedKeys.has(k))) continue;
+      const beforeSites = JSON.stringify(e.scan.sites);
+      const fresh = this.rescanGo(e.path);
+      if (fresh && JSON.stringify(fresh.scan.sites) !== beforeSites) changed = true;
+    }
+    this.cache = {};
+    return changed;
+  }
+
+  /**
+   * Program-wide facts a single file cannot see: a Go command that ignores SIGCHLD (the kernel
+   * then reaps every child) or reaps any child with Wait4(-1) changes the verdict of the sites in
+   * every package it links. Applied per package and per command importing it.
+   */
+  private adjustGo(sites: SpawnSite[]): SpawnSite[] {
+    const reaperOf = new Map<string, { ignores?: { file: string; line: number }; reaps?: { file: string; line: number } }>();
+    for (const e of this.files.values()) {
+      const f = e.go?.facts;
+      if (!f || (f.ignoresSigchld === undefined && f.reapsAnyChild === undefined)) continue;
+      const dir = dirname(e.path);
+      const cur = reaperOf.get(dir) ?? {};
+      if (f.ignoresSigchld !== undefined) cur.ignores ??= { file: e.path, line: f.ignoresSigchld };
+      if (f.reapsAnyChild !== undefined) cur.reaps ??= { file: e.path, line: f.reapsAnyChild };
+      reaperOf.set(dir, cur);
+    }
+    if (reaperOf.size === 0) return sites;
+    const units = this.units().filter((u) => u.kind === 'go-command');
+    return sites.map((s) => {
+      if (s.language !== 'go' || s.waited !== 'no') return s;
+      const dirs = [dirname(s.file), ...units.filter((u) => u.files.has(s.file)).map((u) => u.path)];
+      for (const d of dirs) {
+        const r = reaperOf.get(d);
+        if (r?.ignores) return { ...s, waited: 'yes', leak: undefined, reason: `SIGCHLD is ignored (${relativeTo(this.rootDir, r.ignores.file)}:${r.ignores.line}), so the kernel reaps every child` };
+        if (r?.reaps) return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but syscall.Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line} reaps any child` };
+      }
+      return s;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Programs, for linking.
+
+  /** The workspace's programs: Go commands (with the packages they import), Rust crates, C directories, scripts. */
+  units(): ProgramUnit[] {
+    if (this.cache.units) return this.cache.units;
+    const units: ProgramUnit[] = [];
+    const goDirs = new Map<string, { name: string; imports: Set<string>; files: string[]; main: boolean }>();
+    for (const e of this.files.values()) {
+      if (e.language !== 'go' || !e.go) continue;
+      const dir = dirname(e.path);
+      const d = goDirs.get(dir) ?? { name: '', imports: new Set<string>(), files: [], main: false };
+      d.files.push(e.path);
+      for (const i of e.go.imports) d.imports.add(i);
+      if (e.go.packageName === 'main' && !e.path.endsWith('_test.go')) d.main = true;
+      goDirs.set(dir, d);
+    }
+    // import path -> directory, through the nearest go.mod.
+    const byImport = new Map<string, string>();
+    const moduleOf = (dir: string): [string, string] | undefined => {
+      for (let d = dir; ; d = dirname(d)) {
+        const m = this.goModules.get(d);
+        if (m !== undefined) return [d, m];
+        if (dirname(d) === d || (this.rootDir && !d.startsWith(this.rootDir))) return undefined;
+      }
+    };
+    for (const dir of goDirs.keys()) {
+      const mod = moduleOf(dir);
+      if (!mod) continue;
+      const rel = relative(mod[0], dir).split(sep).join('/');
+      byImport.set(rel ? `${mod[1]}/${rel}` : mod[1], dir);
+    }
+    for (const [dir, d] of goDirs) {
+      if (!d.main) continue;
+      const files = new Set<string>();
+      const seen = new Set<string>();
+      const queue = [dir];
+      while (queue.length) {
+        const cur = queue.pop()!;
+        if (seen.has(cur)) continue;
+        seen.add(cur);
+        const info = goDirs.get(cur);
+        if (!info) continue;
+        for (const f of info.files) files.add(f);
+        for (const imp of info.imports) {
+          const target = byImport.get(imp);
+          if (target) queue.push(target);
+        }
+      }
+      const names = new Set<string>([basename(dir)]);
+      const mod = moduleOf(dir);
+      if (mod && mod[0] === dir) names.add(mod[1].split('/').pop()!);
+      // `go run x.go` names the temporary binary after the first file.
+      for (const f of d.files) if (!f.endsWith('_test.go')) names.add(basename(f, '.go'));
+      units.push({ language: 'go', kind: 'go-command', path: dir, names: [...names], files });
+    }
+    for (const [dir, names] of this.crates) {
+      const files = new Set<string>();
+      for (const e of this.files.values()) if (e.language === 'rust' && (e.path.startsWith(dir + sep) || dirname(e.path) === dir)) files.add(e.path);
+      units.push({ language: 'rust', kind: 'rust-crate', path: dir, names: [...new Set(names.flatMap((n) => [n, n.replace(/-/g, '_')]))], files });
+    }
+    const cDirs = new Map<string, Set<string>>();
+    for (const e of this.files.values()) {
+      if (e.language !== 'c' && e.language !== 'cpp') continue;
+      const dir = dirname(e.path);
+      const set = cDirs.get(dir) ?? new Set<string>();
+      set.add(e.path);
+      cDirs.set(dir, set);
+    }
+    for (const [dir, files] of cDirs) {
+      const names = new Set<string>([basename(dir)]);
+      for (const f of files) if (!/\.(h|hh|hpp|hxx)$/.test(f)) names.add(basename(f).replace(/\.[^.]+$/, ''));
+      units.push({ language: 'c', kind: 'c-directory', path: dir, names: [...names], files });
+    }
+    for (const e of this.files.values()) {
+      if (e.language === 'python' || e.language === 'javascript' || e.language === 'typescript') {
+        units.push({ language: e.language, kind: 'script', path: e.path, names: [basename(e.path)], files: new Set([e.path]) });
+      }
+    }
+    this.cache.units = units;
+    return units;
+  }
+}
+
+function relativeTo(root: string | undefined, file: string): string {
+  return root ? relative(root, file) || file : file;
+}
