@@ -1,0 +1,116 @@
+/**
+ * `process-inspector sites DIR [--json]`: every spawn site under DIR, whether its child is
+ * waited for, and why. The CLI dispatches here; this module never touches process.stdout or
+ * process.exit itself, so it runs the same in tests.
+ */
+import { statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { SpawnSiteIndex } from './index';
+import type { SpawnSite } from './types';
+
+export interface CommandIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const SITES_USAGE = `Usage: process-inspector sites DIR [--json]
+
+Lists every place under DIR that starts a child process (Go, C/C++, Python,
+JavaScript/TypeScript, Rust), whether the child is waited for, and why.
+
+  --json     {"sites":[{"file","line","column","language","api","program","waited","reason"}]}
+  -h, --help this text
+
+Exit status: 0 on success, 1 when DIR cannot be read, 2 on bad arguments.
+`;
+
+/** The JSON shape of one site: `file` relative to DIR, with forward slashes. */
+export interface SiteJson {
+  file: string;
+  line: number;
+  column: number;
+  language: SpawnSite['language'];
+  api: string;
+  program: string | null;
+  waited: SpawnSite['waited'];
+  reason: string;
+}
+
+export function siteJson(site: SpawnSite, root: string): SiteJson {
+  return {
+    file: relative(root, site.file).split('\\').join('/'),
+    line: site.line,
+    column: site.column,
+    language: site.language,
+    api: site.api,
+    program: site.program,
+    waited: site.waited,
+    reason: site.reason,
+  };
+}
+
+/**
+ * Runs `sites DIR [--json]`. `argv` is what follows the program name; a leading `sites` is
+ * accepted and skipped, so the CLI may pass its argv either way. Resolves to the exit status.
+ */
+export async function sitesCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = argv[0] === 'sites' ? argv.slice(1) : [...argv];
+  let json = false;
+  const dirs: string[] = [];
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') {
+      io.stdout(SITES_USAGE);
+      return 0;
+    } else if (a === '--') continue;
+    else if (a.startsWith('-')) {
+      io.stderr(`process-inspector sites: unknown option ${a}\n\n${SITES_USAGE}`);
+      return 2;
+    } else dirs.push(a);
+  }
+  if (dirs.length !== 1) {
+    io.stderr(`process-inspector sites: ${dirs.length === 0 ? 'missing DIR' : `expected one DIR, got ${dirs.length}`}\n\n${SITES_USAGE}`);
+    return 2;
+  }
+  const root = resolve(dirs[0]);
+  try {
+    if (!statSync(root).isDirectory()) {
+      io.stderr(`process-inspector sites: ${dirs[0]} is not a directory\n`);
+      return 1;
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.stderr(`process-inspector sites: ${dirs[0]}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : String(e)}\n`);
+    return 1;
+  }
+  const index = new SpawnSiteIndex();
+  try {
+    await index.indexDirectory(root);
+  } catch (e) {
+    io.stderr(`process-inspector sites: cannot index ${dirs[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const sites = index.sites();
+  if (json) {
+    io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)) }, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(formatSites(sites, root));
+  return 0;
+}
+
+/** The readable listing: `file:line:col  api  program  waited  reason`, columns aligned. */
+export function formatSites(sites: SpawnSite[], root: string): string {
+  if (sites.length === 0) return 'No spawn sites found.\n';
+  const rows = sites.map((s) => {
+    const j = siteJson(s, root);
+    return [`${j.file}:${j.line}:${j.column}`, j.api, j.program ?? '-', j.waited, j.reason];
+  });
+  const widths = [0, 1, 2, 3].map((c) => Math.min(60, Math.max(...rows.map((r) => r[c].length))));
+  const lines = rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());
+  const files = new Set(sites.map((s) => s.file)).size;
+  const never = sites.filter((s) => s.waited === 'no').length;
+  const unknown = sites.filter((s) => s.waited === 'unknown').length;
+  lines.push('', `${sites.length} site${sites.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}: ${never} not waited for, ${unknown} unknown.`);
+  return `${lines.join('\n')}\n`;
+}
