@@ -5,7 +5,7 @@
 //                      extension-host suites and the UI tests).
 // Type checking is `npm run typecheck` (tsc --noEmit); esbuild does not type-check.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, chmodSync, readFileSync } from 'node:fs';
+import { readdirSync, statSync, chmodSync, readFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -29,3 +29,12 @@ await Promise.all([
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);
+
+// Tree-sitter's runtime and the grammars the spawn-site index parses with, beside the bundles:
+// src/spawnsites/parser.ts looks for dist/wasm/ first (a packaged extension has no node_modules).
+mkdirSync(join(root, 'dist/wasm'), { recursive: true });
+copyFileSync(join(root, 'node_modules/web-tree-sitter/tree-sitter.wasm'), join(root, 'dist/wasm/tree-sitter.wasm'));
+for (const grammar of ['go', 'c', 'cpp', 'python', 'javascript', 'typescript', 'tsx', 'rust']) {
+  const file = `tree-sitter-${grammar}.wasm`;
+  copyFileSync(join(root, 'node_modules/tree-sitter-wasms/out', file), join(root, 'dist/wasm', file));
+}
