@@ -105,6 +105,11 @@ export interface ProcessSource {
   /** `root` and all its descendants. Throws ProcessNotFoundError when root does not exist. */
   readSubtree(root: number): Snapshot;
   /**
+   * Optional: a subtree kept current more cheaply than readSubtree each time (Linux).
+   * Its refresh() throws ProcessNotFoundError once the root is gone.
+   */
+  watchSubtree?(root: number): { refresh(): Snapshot; close(): void };
+  /**
    * Fills the detail fields of the given processes in place. Never throws for a vanished process:
    * returns those found gone (or replaced by a reused PID) while reading, which callers drop.
    */

@@ -33,6 +33,10 @@ export interface RootView {
 interface Tracked extends RootSpec {
   seen: Map<string, ProcessInfo>;
   lastRoot?: ProcessInfo;
+  /** Cheap refreshes of the live subtree, where the source has them. */
+  watcher?: { refresh(): Snapshot; close(): void };
+  /** The root has exited (or its PID was reused): only the table can show what it left. */
+  gone?: boolean;
 }
 
 export class Monitor {
@@ -45,7 +49,14 @@ export class Monitor {
   }
 
   untrack(key: string): void {
+    this.roots.get(key)?.watcher?.close();
     this.roots.delete(key);
+  }
+
+  /** Closes every watcher (their file descriptors). */
+  dispose(): void {
+    for (const t of this.roots.values()) t.watcher?.close();
+    this.roots.clear();
   }
 
   has(key: string): boolean {
@@ -56,13 +67,45 @@ export class Monitor {
     return this.roots.size;
   }
 
-  /** Reads the table once and returns a view per root. */
+  /**
+   * A view per root. A live root whose members all stay is refreshed through its watcher; the
+   * whole table is read (once, for every root that needs it) only when a root has exited or a
+   * member left its subtree, to find where the leftovers went.
+   */
   refresh(now?: number): RootView[] {
-    if (this.roots.size === 0) return [];
-    const table = this.source.readAll();
+    let table: Snapshot | undefined;
+    const getTable = () => (table ??= this.source.readAll());
     const views: RootView[] = [];
-    for (const t of this.roots.values()) views.push(this.view(t, table, now));
+    for (const t of this.roots.values()) views.push(this.view(t, this.watched(t) ?? getTable(), now));
     return views;
+  }
+
+  /** The root's subtree from its watcher, or undefined when the table is needed. */
+  private watched(t: Tracked): Snapshot | undefined {
+    if (t.gone || !this.source.watchSubtree) return undefined;
+    let sub: Snapshot;
+    try {
+      t.watcher ??= this.source.watchSubtree(t.pid);
+      sub = t.watcher.refresh();
+    } catch {
+      // ProcessNotFoundError: the root is gone; anything else: fall back to the table.
+      t.watcher?.close();
+      t.watcher = undefined;
+      t.gone = true;
+      return undefined;
+    }
+    const root = sub.processes.get(t.pid);
+    if (!root || (t.startTicks !== undefined && root.startTicks !== t.startTicks) || isZombie(root)) {
+      t.watcher.close();
+      t.watcher = undefined;
+      t.gone = true;
+      return undefined;
+    }
+    for (const [key, old] of t.seen) {
+      const p = sub.processes.get(old.pid);
+      if (!p || identity(p) !== key) return undefined; // someone left: the table tells where to
+    }
+    return sub;
   }
 
   private view(t: Tracked, table: Snapshot, now: number | undefined): RootView {

@@ -32,7 +32,7 @@ export class LinuxProcessSource implements ProcessSource {
   readonly procRoot: string;
   /** Wall-clock ms at boot, from /proc/uptime (1/100 s precision, unlike btime's 1 s). */
   private readonly bootTimeMs: number;
-  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  /** @internal */ readonly buf = Buffer.allocUnsafe(64 * 1024);
   private childrenFiles: boolean | undefined;
   /** Processes that exist but whose stat could not be read in the last scan (hidepid=1, EACCES). */
   lastUnreadable = 0;
@@ -44,7 +44,7 @@ export class LinuxProcessSource implements ProcessSource {
   }
 
   /** Reads a whole small file into the shared buffer; -1 when it cannot be read. */
-  private readRaw(path: string): number {
+  /** @internal */ readRaw(path: string): number {
     let fd: number;
     try {
       fd = fs.openSync(path, 'r');
@@ -66,13 +66,13 @@ export class LinuxProcessSource implements ProcessSource {
     }
   }
 
-  private readStat(pid: number): StatFields | undefined {
+  /** @internal */ readStat(pid: number): StatFields | undefined {
     const n = this.readRaw(`${this.procRoot}/${pid}/stat`);
     if (n <= 0) return undefined;
     return parseStat(this.buf, n);
   }
 
-  private toProcess(s: StatFields): ProcessInfo {
+  /** @internal */ toProcess(s: StatFields): ProcessInfo {
     const p: ProcessInfo = {
       pid: s.pid,
       ppid: s.ppid,
@@ -130,6 +130,40 @@ export class LinuxProcessSource implements ProcessSource {
     return this.childrenFiles;
   }
 
+  /**
+   * A subtree kept up to date by cheap refreshes (see SubtreeWatcher). Close it when done: it
+   * holds one file descriptor per member.
+   */
+  watchSubtree(root: number): SubtreeWatcher {
+    return new SubtreeWatcher(this, root);
+  }
+
+  /** The last PID the kernel handed out in our PID namespace, or undefined if unknown. */
+  /** @internal */ readLastPid(): number | undefined {
+    if (this.procRoot !== '/proc') return undefined; // another mount may be another namespace
+    const n = this.readRaw('/proc/sys/kernel/ns_last_pid');
+    const v = n > 0 ? Number(this.buf.toString('latin1', 0, n).trim()) : NaN;
+    return Number.isSafeInteger(v) ? v : undefined;
+  }
+
+  /** @internal */ get pidMax(): number {
+    if (this.pidMaxValue === undefined) {
+      const n = this.readRaw(`${this.procRoot}/sys/kernel/pid_max`);
+      const v = n > 0 ? Number(this.buf.toString('latin1', 0, n).trim()) : NaN;
+      this.pidMaxValue = Number.isSafeInteger(v) ? v : 4194304;
+    }
+    return this.pidMaxValue;
+  }
+  private pidMaxValue: number | undefined;
+
+  /** Is `pid` a process (thread-group leader) rather than a thread of one? */
+  /** @internal */ isProcess(pid: number): boolean {
+    const n = this.readRaw(`${this.procRoot}/${pid}/status`);
+    if (n <= 0) return false;
+    const m = /\nTgid:\s*(\d+)/.exec(this.buf.toString('latin1', 0, n));
+    return m !== null && Number(m[1]) === pid;
+  }
+
   readSubtree(root: number): Snapshot {
     if (!Number.isSafeInteger(root) || root < 0) throw new ProcessNotFoundError(root);
     const processes = this.hasChildrenFiles() ? this.walkChildren(root) : this.scanSubtree(root);
@@ -167,7 +201,7 @@ export class LinuxProcessSource implements ProcessSource {
   }
 
   /** Subtree via the table: one stat read per process, then a walk from root. */
-  private scanSubtree(root: number): Map<number, ProcessInfo> {
+  /** @internal */ scanSubtree(root: number): Map<number, ProcessInfo> {
     const all = this.readPids(this.listPids());
     const children = indexChildren(all);
     const processes = new Map<number, ProcessInfo>();
@@ -236,5 +270,123 @@ function readSelfPid(procRoot: string): string {
     return fs.readlinkSync(`${procRoot}/self`);
   } catch {
     return String(process.pid);
+  }
+}
+
+/**
+ * Keeps one subtree current without reading the whole table each time. Without
+ * /proc/PID/task/TID/children (this kernel has none), finding new descendants would need every
+ * process's stat. Instead:
+ * - members are re-read through file descriptors kept open: pread at offset 0 regenerates
+ *   /proc/PID/stat, and a descriptor stays bound to its process, so a reused PID reads as gone
+ *   (ESRCH), never as the new process;
+ * - new processes are found through ns_last_pid: PIDs are handed out in a cycle, so everything
+ *   created since the last refresh has a PID in (previous last PID, current last PID]. Only
+ *   those PIDs are read (threads take PIDs too; they are told apart by Tgid).
+ * When the window is too wide, on the first refresh, or when ns_last_pid cannot be read, it
+ * falls back to a full scan.
+ */
+export class SubtreeWatcher {
+  private readonly members = new Map<number, { fd: number; info: ProcessInfo }>();
+  private lastPid: number | undefined;
+  /** Refreshes that fell back to a full scan (for tests and benchmarks). */
+  fullScans = 0;
+  static readonly MAX_WINDOW = 4096;
+  static readonly MAX_FDS = 8192;
+
+  constructor(private readonly src: LinuxProcessSource, readonly root: number) {}
+
+  refresh(): Snapshot {
+    // Read the last PID first: a process created after this point is caught next time.
+    const last = this.src.readLastPid();
+    const prev = this.lastPid;
+    const window = last === undefined || prev === undefined ? Infinity : last >= prev ? last - prev : this.src.pidMax - prev + last;
+    if (window > SubtreeWatcher.MAX_WINDOW || this.members.size === 0) this.fullScan();
+    else this.incremental(prev!, last!);
+    this.lastPid = last;
+    if (!this.members.has(this.root)) {
+      this.close();
+      throw new ProcessNotFoundError(this.root);
+    }
+    const processes = new Map<number, ProcessInfo>();
+    for (const [pid, m] of this.members) processes.set(pid, m.info);
+    return { takenAt: Date.now(), processes, children: indexChildren(processes), root: this.root };
+  }
+
+  private fullScan(): void {
+    this.fullScans++;
+    this.close();
+    for (const [pid, info] of this.src.scanSubtree(this.root)) this.add(pid, info);
+  }
+
+  private add(pid: number, info: ProcessInfo): void {
+    let fd = -1;
+    if (this.members.size < SubtreeWatcher.MAX_FDS) {
+      try {
+        fd = fs.openSync(`${this.src.procRoot}/${pid}/stat`, 'r');
+      } catch {
+        return; // exited just now
+      }
+      // The descriptor must name the process we read, not a successor on the same PID.
+      const check = this.pread(fd);
+      if (!check || check.startTicks !== info.startTicks) {
+        fs.closeSync(fd);
+        return;
+      }
+      info = this.src.toProcess(check);
+    }
+    this.members.set(pid, { fd, info });
+  }
+
+  private pread(fd: number): StatFields | undefined {
+    try {
+      const n = fs.readSync(fd, this.src.buf, 0, this.src.buf.length, 0);
+      return n > 0 ? parseStat(this.src.buf, n) : undefined;
+    } catch {
+      return undefined; // ESRCH: the process is gone
+    }
+  }
+
+  private incremental(prev: number, last: number): void {
+    // 1. Every member again: gone, changed, or moved out (re-parented outside).
+    for (const [pid, m] of this.members) {
+      const s = m.fd >= 0 ? this.pread(m.fd) : this.src.readStat(pid);
+      if (!s || s.startTicks !== m.info.startTicks) this.remove(pid);
+      else m.info = this.src.toProcess(s);
+    }
+    // 2. PIDs handed out since, in the order they were handed out, so parents come before children.
+    const max = this.src.pidMax;
+    for (let pid = prev + 1, n = 0; n < (last >= prev ? last - prev : max - prev + last); n++, pid++) {
+      if (pid >= max) pid = 1;
+      if (this.members.has(pid)) continue;
+      const s = this.src.readStat(pid);
+      if (!s || !this.members.has(s.ppid)) continue;
+      if (!this.src.isProcess(pid)) continue;
+      this.add(pid, this.src.toProcess(s));
+    }
+    // 3. Members whose parent is no longer a member left the subtree (their parent exited).
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const [pid, m] of this.members) {
+        if (pid !== this.root && !this.members.has(m.info.ppid)) {
+          this.remove(pid);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  private remove(pid: number): void {
+    const m = this.members.get(pid);
+    if (!m) return;
+    if (m.fd >= 0) fs.closeSync(m.fd);
+    this.members.delete(pid);
+  }
+
+  /** Closes every descriptor. The watcher can be refreshed again (it starts with a full scan). */
+  close(): void {
+    for (const m of this.members.values()) if (m.fd >= 0) fs.closeSync(m.fd);
+    this.members.clear();
   }
 }

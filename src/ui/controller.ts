@@ -255,6 +255,7 @@ export class Controller implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.monitor.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -28,6 +28,27 @@ describe('Monitor on real processes', function () {
     assert.ok(v.root?.cmdline?.some((a) => a.endsWith('zombie_maker.py')), 'details filled for live processes');
   });
 
+  it('refreshes a live root without reading the whole table', async () => {
+    const maker = await startZombieMaker([Buffer.from('z1')]);
+    const source = new LinuxProcessSource();
+    let tableReads = 0;
+    const readAll = source.readAll.bind(source);
+    source.readAll = () => {
+      tableReads++;
+      return readAll();
+    };
+    const m = new Monitor(source);
+    m.track({ key: 'w', pid: maker.parent });
+    for (let i = 0; i < 5; i++) assert.equal(m.refresh()[0].diagnosis.zombies.length, 1);
+    assert.equal(tableReads, 0);
+    // Once the root exits, the table is read to find what it left behind.
+    process.kill(maker.parent, 'SIGKILL');
+    await waitFor(() => stateOf(maker.parent) === undefined, 5000, 'parent gone');
+    assert.equal(m.refresh()[0].alive, false);
+    assert.equal(tableReads, 1);
+    m.dispose();
+  });
+
   it('keeps what an exited root left behind: orphans re-parented elsewhere, still running', async () => {
     // sh starts a long sleep in the background and exits at once: the sleep is orphaned.
     const sh = startGroup('sh', ['-c', 'sleep 60 & sleep 0.5']);
