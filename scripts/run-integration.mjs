@@ -13,8 +13,9 @@
 // Prints one line per test as results arrive and ends with exactly `N passed, N failed`.
 // Env: PI_IT_TIMEOUT_MS (default 600000), PI_COUNTS_FILE (write {passed,failed,skipped} there,
 // used by test-all.mjs), PI_KEEP=1 (keep code-server's temp dir and log).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, startCodeServer, devUrl, launchChromium } from './codeserver.mjs';
@@ -22,15 +23,16 @@ import { root, startCodeServer, devUrl, launchChromium } from './codeserver.mjs'
 const timeoutMs = Number(process.env.PI_IT_TIMEOUT_MS || 600_000);
 const testsEntry = join(root, 'out/test/integration/index.js');
 const workspace = join(root, 'demo');
+// A private results file per run: several runs may share this checkout (other engineers, CI).
+// The final results are copied to test-results/integration.json for people and CI artifacts.
 const resultsDir = join(root, 'test-results');
-const resultsFile = join(resultsDir, 'integration.json');
+const resultsFile = join(mkdtempSync(join(tmpdir(), 'pi-integration-')), 'results.json');
 
 // `npm run test:integration` builds first; a direct run may not have.
 if (!existsSync(testsEntry) || !existsSync(join(root, 'dist/extension.js'))) {
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 }
 mkdirSync(resultsDir, { recursive: true });
-for (const f of [resultsFile, `${resultsFile}.progress`]) rmSync(f, { force: true }); // no stale verdict
 
 const started = Date.now();
 let cs, chrome, results;
@@ -73,6 +75,7 @@ try {
   }
   printProgress();
   results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  copyFileSync(resultsFile, join(resultsDir, 'integration.json'));
   // Anything the progress stream missed (it should not) is printed from the final file.
   for (const r of results.tests.slice(printed.lines)) printResult(r);
   exitCode = results.failures === 0 && results.passes > 0 ? 0 : 1;
@@ -83,6 +86,7 @@ try {
 } finally {
   await chrome?.close();
   await cs?.stop();
+  rmSync(dirname(resultsFile), { recursive: true, force: true });
 }
 
 const passed = results?.passes ?? 0;
