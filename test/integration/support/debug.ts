@@ -14,6 +14,9 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { workspaceFolder } from './env';
 
+/** A launch configuration; `name` is optional here (a unique one is added). */
+export interface LaunchConfig { type: string; request: string; name?: string; [key: string]: unknown }
+
 export interface DapEvent { session: string; event: string; body: unknown }
 
 export interface WatchedSession {
@@ -42,7 +45,7 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * once VS Code has started the session. Rejects if startDebugging returns false or nothing
  * starts within `startTimeoutMs`.
  */
-export async function startSession(config: vscode.DebugConfiguration, opts: { folder?: vscode.WorkspaceFolder; startTimeoutMs?: number } = {}): Promise<WatchedSession> {
+export async function startSession(config: LaunchConfig, opts: { folder?: vscode.WorkspaceFolder; startTimeoutMs?: number } = {}): Promise<WatchedSession> {
   const name = `${config.name ?? config.type} #${++counter}-${Date.now()}`;
   const events: DapEvent[] = [];
   const sessions: vscode.DebugSession[] = [];
@@ -76,7 +79,7 @@ export async function startSession(config: vscode.DebugConfiguration, opts: { fo
       if (s.configuration.name === name) { resolveTerminated(); disposables.forEach((d) => d.dispose()); }
     }),
   );
-  const ok = await vscode.debug.startDebugging(opts.folder ?? workspaceFolder(), { ...config, name });
+  const ok = await vscode.debug.startDebugging(opts.folder ?? workspaceFolder(), { ...config, name } as vscode.DebugConfiguration);
   if (!ok) { disposables.forEach((d) => d.dispose()); throw new Error(`startDebugging returned false for ${JSON.stringify(config)}`); }
   const root = await timeout(started, opts.startTimeoutMs ?? 60_000, `session "${name}" to start`);
   return {
@@ -92,14 +95,14 @@ export async function startSession(config: vscode.DebugConfiguration, opts: { fo
 }
 
 /** Starts `config` and waits (up to `timeoutMs`) until the program ends and the session terminates. */
-export async function debugToEnd(config: vscode.DebugConfiguration, opts: { folder?: vscode.WorkspaceFolder; timeoutMs?: number } = {}): Promise<WatchedSession> {
+export async function debugToEnd(config: LaunchConfig, opts: { folder?: vscode.WorkspaceFolder; timeoutMs?: number } = {}): Promise<WatchedSession> {
   const ms = opts.timeoutMs ?? 120_000;
   const s = await startSession(config, { folder: opts.folder, startTimeoutMs: ms });
   try {
     await timeout(s.terminated, ms, `"${s.root.name}" to terminate on its own`);
   } catch (e) {
     await s.stop().catch(() => undefined);
-    throw new Error(`${(e as Error).message}; DAP events seen: ${s.events.map((x) => x.event).join(', ')}; output: ${s.output}`);
+    throw new Error(`${(e as Error).message}; DAP events seen: ${s.events.map((x) => x.event).join(', ')}; output: ${s.output}`, { cause: e });
   }
   return s;
 }

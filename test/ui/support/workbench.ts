@@ -46,6 +46,15 @@ export function codeServerLib(): Promise<CodeServerLib> {
   return import(pathToFileURL(path.join(repoRoot, 'scripts/codeserver.mjs')).href) as Promise<CodeServerLib>;
 }
 
+/** The bits of the DOM used in page callbacks (tsconfig has no DOM lib: this runs in Node). */
+interface DomElement {
+  innerText: string;
+  style: { top: string };
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  querySelector(selector: string): DomElement | null;
+}
+
 export interface RowDetails {
   /** label + ' ' + description (or the row's whole text when it has neither). */
   text: string;
@@ -100,7 +109,7 @@ export async function openWorkbench(o: OpenOptions = {}): Promise<Workbench> {
     await chrome?.close();
     const log = server.logTail(40);
     await server.stop();
-    throw new Error(`${(e as Error).message}\n--- code-server log ---\n${log}`);
+    throw new Error(`${(e as Error).message}\n--- code-server log ---\n${log}`, { cause: e });
   }
 }
 
@@ -259,13 +268,13 @@ export class Workbench {
    */
   async rowDetails(name = PROCESSES_VIEW_NAME): Promise<RowDetails[]> {
     const rows = this.pane(name).locator('.pane-body .monaco-list-row');
-    const out = await rows.evaluateAll((els) => els.map((e) => {
+    const out = await rows.evaluateAll((nodes) => (nodes as unknown as DomElement[]).map((e) => {
       const norm = (t: string | null | undefined): string => (t || '').replace(/\s+/g, ' ').trim();
-      const label = norm((e.querySelector('.label-name') as HTMLElement | null)?.innerText);
-      const description = norm((e.querySelector('.label-description') as HTMLElement | null)?.innerText);
+      const label = norm(e.querySelector('.label-name')?.innerText);
+      const description = norm(e.querySelector('.label-description')?.innerText);
       return {
-        top: parseFloat((e as HTMLElement).style.top || '0'),
-        text: label || description ? [label, description].filter(Boolean).join(' ') : norm((e as HTMLElement).innerText),
+        top: parseFloat(e.style.top || '0'),
+        text: label || description ? [label, description].filter(Boolean).join(' ') : norm(e.innerText),
         label,
         description,
         level: Number(e.getAttribute('aria-level') || '1'),
@@ -280,7 +289,7 @@ export class Workbench {
   /** Polls rows() until `pred` holds; returns them. Fails with the last rows seen. */
   async waitForRows(pred: (rows: string[]) => boolean, { timeoutMs = 60_000, what = 'rows', name = PROCESSES_VIEW_NAME } = {}): Promise<string[]> {
     const end = Date.now() + timeoutMs;
-    let rows: string[] = [];
+    let rows: string[];
     for (;;) {
       rows = await this.rows(name);
       if (pred(rows)) return rows;
