@@ -3,7 +3,9 @@
 // Runs each benchmark as its own child process, in turn:
 //   process  bench/lib/process-table.mjs (the /proc reader against ps, ps-list and a floor)
 //   sites    bench/sites.mjs, when that file exists (the spawn-site index)
-// Every other argument is passed on to each benchmark. Exit status: the first non-zero one.
+// Every other argument is passed on to each benchmark, which takes the ones it knows and ignores
+// the rest (--write-docs: each rewrites its own section of docs/benchmarks.md). Exit status: the
+// first non-zero one.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

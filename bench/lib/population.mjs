@@ -5,6 +5,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { buildC } from './cc.mjs';
 
+let interruptedBy;
+/** The signal that interrupted the benchmark, if one did. */
+export const interrupted = () => interruptedBy;
+
 /** The default shape: ~4,000 processes, 1,000 zombies, a subtree of 1,000 descendants. */
 export const DEFAULT_SHAPE = { alive: 2290, zombies: 700, mids: 10, alivePerMid: 69, zombiesPerMid: 30 };
 
@@ -87,6 +91,7 @@ export async function startPopulation(shape = DEFAULT_SHAPE, log = () => {}) {
   };
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const onSignal = (sig) => {
+    interruptedBy = sig;
     stop();
     // Wait for the reaper to finish so the terminal is clean, then die of the signal's code.
     const t = setTimeout(() => process.exit(130), 15000);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { haveCc, buildC } from './cc.mjs';
 import { writeSection } from './docs.mjs';
-import { countProc, DEFAULT_SHAPE, descendantsIn, describeShape, scanProc, startPopulation } from './population.mjs';
+import { countProc, DEFAULT_SHAPE, descendantsIn, describeShape, interrupted, scanProc, startPopulation } from './population.mjs';
 import { median, mib, ms, p90, ratio, table } from './stats.mjs';
 import { Timer } from './timer.mjs';
 
@@ -25,7 +25,9 @@ const QUIET = 1000;
 /** A round is dropped and run again when the table size has moved more than this since the start. */
 const DRIFT = 0.1;
 
+// Not strict: bench/run.mjs passes every argument to every benchmark; each takes its own.
 const { values: opts } = parseArgs({
+  strict: false,
   options: {
     rounds: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '3' },
@@ -425,7 +427,11 @@ ${reading.length ? `\n### Reading the misses\n\n${reading.join('\n')}\n` : ''}`;
   return { md, v };
 }
 
-const m = await main();
+const m = await main().catch((e) => {
+  if (!interrupted()) throw e;
+  log(`interrupted by ${interrupted()}: no figures; the population helper kills and reaps its processes by itself`);
+  process.exit(130);
+});
 m.commandForDocs = COMMAND;
 const { md, v } = report(m);
 process.stdout.write(`\n${md}\n`);

@@ -13,6 +13,8 @@ export class Timer {
     if (useC) {
       const argv = commands.flatMap((c, i) => (i ? ['--', ...c] : c));
       this.proc = spawn(buildC('timer'), argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+      // A Ctrl-C stops the helper too; the next run() then fails with a clear error, not EPIPE.
+      this.proc.stdin.on('error', () => {});
       this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
     }
   }
@@ -26,6 +28,7 @@ export class Timer {
       const t1 = process.hrtime.bigint();
       return { ms: Number(t1 - t0) / 1e6, status: r.status === null ? -1 : r.status << 8, bytes: r.stdout?.length ?? 0 };
     }
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error('timer helper ended');
     this.proc.stdin.write(`${k}\n`);
     const { value, done } = await this.lines.next();
     if (done) throw new Error('timer helper ended');
