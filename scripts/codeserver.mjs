@@ -130,7 +130,8 @@ export function installExtension(extensionsDir, srcDir, { files } = {}) {
  * @param {string} [o.codeServer] path to the code-server package (see findCodeServer)
  * @param {boolean} [o.keep]      keep the temp dirs after stop() (debugging)
  * @returns {Promise<{port:number, url:string, base:string, pid:number, dir:string, userDataDir:string,
- *   extensionsDir:string, logFile:string, logTail:(n?:number)=>string, stop:()=>Promise<void>}>}
+ *   extensionsDir:string, logFile:string, logTail:(n?:number)=>string, stop:()=>Promise<void>,
+ *   exited:Promise<{code:number|null, sig:string|null}>}>}
  */
 export async function startCodeServer(o) {
   const codeServer = findCodeServer({ path: o.codeServer });
@@ -161,7 +162,8 @@ export async function startCodeServer(o) {
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env, cwd: root });
   closeSync(fd);
   let exited = null;
-  child.on('exit', (code, sig) => { exited = { code, sig }; });
+  /** Resolves with {code, sig} when the main code-server process exits. */
+  const exitedPromise = new Promise((res) => child.on('exit', (code, sig) => { exited = { code, sig }; res(exited); }));
   const pid = child.pid;
   const logTail = (n = 40) => { try { return readFileSync(logFile, 'utf8').split('\n').slice(-n).join('\n'); } catch { return ''; } };
 
@@ -189,8 +191,8 @@ export async function startCodeServer(o) {
     if (Date.now() > deadline) { const t = logTail(); await stop(); throw new Error(`code-server did not serve on ${base} within the timeout:\n${t}`); }
     await sleep(100);
   }
-  const url = `${base}/?folder=${encodeURIComponent(resolve(o.folder))}`;
-  return { port, base, url, pid, dir, userDataDir, extensionsDir, logFile, logTail, stop };
+  const url = `${base}/?folder=${encodeFolder(o.folder)}`;
+  return { port, base, url, pid, dir, userDataDir, extensionsDir, logFile, logTail, stop, exited: exitedPromise };
 }
 
 /** True while any process of the group `pgid` exists. */
@@ -206,7 +208,7 @@ export function devUrl(cs, { folder, extensionDevelopmentPath = root, extensionT
   const remote = (p) => `vscode-remote://127.0.0.1:${cs.port}${resolve(p)}`;
   const payload = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-  return `${cs.base}/?folder=${encodeURIComponent(resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return `${cs.base}/?folder=${encodeFolder(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -232,4 +234,9 @@ export async function launchChromium({ headless = !process.env.PI_HEADFUL, viewp
     rmSync(profile, { recursive: true, force: true });
   };
   return { context, page, consoleErrors, close };
+}
+
+/** An absolute folder path for `?folder=`, readable: slashes stay as they are. */
+function encodeFolder(folder) {
+  return encodeURIComponent(resolve(folder)).replace(/%2F/g, '/');
 }

@@ -6,7 +6,12 @@ const { execFileSync, spawn } = require('child_process');
 const path = require('path');
 const os = require('os');
 
-const bin = path.join(os.tmpdir(), 'pi-c-zombies-leak');
+const fs = require('fs');
+
+// Named c-zombies so the process list shows that (comm keeps 15 characters).
+const dir = path.join(os.tmpdir(), 'pi-demo-c');
+fs.mkdirSync(dir, { recursive: true });
+const bin = path.join(dir, 'c-zombies');
 execFileSync('cc', ['-g', '-O0', '-o', bin, path.join(__dirname, 'leak.c')], { stdio: 'inherit' });
 const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit' });
 child.on('exit', (code, signal) => { console.log(`leak exited (${signal || code})`); });
