@@ -368,8 +368,11 @@ export class GoScanner {
     private readonly root: SyntaxNode,
     private readonly file: string,
     private readonly pkg: GoPackageView,
+    text?: string,
   ) {
-    this.text = root.text;
+    // The parsed text, for the rows a fix is indented from. Not root.text: the root node starts
+    // at the first token, after any leading comment or blank rows.
+    this.text = text ?? root.tree.rootNode.text;
     this.imports = readImports(root);
     const names = (path: string) => new Set(this.imports.byPath.get(path) ?? []);
     this.osNames = names('os');
@@ -1755,7 +1758,7 @@ interface ExprResult {
   terminates?: 'exit' | 'goexit';
 }
 
-/** Scans one parsed Go file. */
-export function scanGo(root: SyntaxNode, file: string, pkg: GoPackageView = EMPTY_PACKAGE): GoFileFacts {
-  return new GoScanner(root, file, pkg).scan();
+/** Scans one parsed Go file; `text` is the exact string that was parsed. */
+export function scanGo(root: SyntaxNode, file: string, pkg: GoPackageView = EMPTY_PACKAGE, text?: string): GoFileFacts {
+  return new GoScanner(root, file, pkg, text).scan();
 }

@@ -71,7 +71,8 @@ export function languageOf(path: string): LanguageInfo | undefined {
  * name is spelled out in every form the scanners recognise).
  */
 const NEEDLES: Record<SiteLanguage, Buffer[]> = {
-  go: ['os/exec', 'StartProcess', 'ForkExec'].map((s) => Buffer.from(s)),
+  // Wait4 and SIGCHLD: a file that reaps any child or ignores SIGCHLD changes other files' verdicts.
+  go: ['os/exec', 'StartProcess', 'ForkExec', 'Wait4', 'SIGCHLD'].map((s) => Buffer.from(s)),
   c: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => Buffer.from(s)),
   cpp: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => Buffer.from(s)),
   python: ['subprocess', 'fork', 'spawn', 'multiprocessing', 'popen', 'system', 'exec', 'Process'].map((s) => Buffer.from(s)),
@@ -455,13 +456,14 @@ export class SpawnSiteIndex {
     if (source !== text && tree.rootNode.hasError) {
       // Blanking must never change the result: on any doubt parse the whole file.
       tree.delete();
+      source = text;
       tree = parser.parse(text);
     }
     this.phases.parse += performance.now() - t;
     t = performance.now();
     try {
       const dir = dirname(path);
-      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName));
+      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName), source);
       return { path, ...info, scan: { sites: facts.sites, findings: facts.findings }, go: { packageName: facts.packageName, imports: facts.imports, facts } };
     } finally {
       tree.delete();

@@ -1,0 +1,155 @@
+/**
+ * Go spawn sites over test/fixtures/spawnsites/go: every site at its exact file:line with its
+ * verdict, the fixes offered, and the same answer with and without the index's pre-pass.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SpawnSiteIndex } from '../../src/spawnsites/index';
+import type { SpawnSite } from '../../src/spawnsites/types';
+
+const REPO = path.resolve(__dirname, '../../..');
+const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/go');
+
+type Row = [file: string, line: number, api: string, waited: SpawnSite['waited'], program: string | null, leak: SpawnSite['leak'] | null];
+
+/** Every site in the Go fixtures. The trailing comment on each fixture line says LEAK / OK / UNKNOWN. */
+const EXPECTED: Row[] = [
+  ['correct/correct.go', 13, 'exec.Cmd.Start', 'yes', 'make', null], // Wait below
+  ['correct/correct.go', 21, 'exec.Cmd.Start', 'yes', 'sleep', null], // Wait in a goroutine
+  ['correct/correct.go', 31, 'exec.Cmd.Start', 'yes', 'sleep', null], // go cmd.Wait()
+  ['correct/correct.go', 37, 'exec.Cmd.Start', 'yes', 'sleep', null], // defer cmd.Wait() covers the early return
+  ['correct/correct.go', 49, 'exec.Cmd.Start', 'yes', 'sleep', null], // deferred closure waits
+  ['correct/correct.go', 62, 'exec.Cmd.Start', 'yes', 'sleep', null], // handed to reap(), which waits
+  ['correct/correct.go', 76, 'exec.Cmd.Start', 'yes', 'sleep', null], // handed to waitFor() in waiter.go
+  ['correct/correct.go', 81, 'exec.Cmd.Run', 'yes', 'true', null],
+  ['correct/correct.go', 84, 'exec.Cmd.Output', 'yes', 'date', null],
+  ['correct/correct.go', 91, 'exec.Cmd.Start', 'unknown', null, null], // struct field
+  ['correct/correct.go', 96, 'exec.Cmd.Start', 'unknown', 'sleep', null], // returned
+  ['correct/correct.go', 103, 'os.StartProcess', 'yes', '/bin/sleep', null],
+  ['correct/correct.go', 113, 'exec.Cmd.Start', 'yes', 'sleep', null], // Kill then Wait
+  ['correct/correct.go', 122, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
+  ['leaks/leaks.go', 20, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // constant program, lost at the loop body's end
+  ['leaks/leaks.go', 29, 'exec.Cmd.Start', 'no', 'helper', 'some-paths'], // filepath.Join base; early return
+  ['leaks/leaks.go', 40, 'exec.Cmd.Start', 'no', '/usr/bin/notify-send', 'always'], // Cmd discarded
+  ['leaks/leaks.go', 45, 'os.StartProcess', 'no', '/bin/sleep', 'always'], // Release, no Wait
+  ['leaks/leaks.go', 55, 'exec.Cmd.Start', 'no', 'sleep', 'always'], // Kill, no Wait
+  ['leaks/leaks.go', 64, 'syscall.ForkExec', 'no', '/bin/true', 'always'],
+  ['leaks/leaks.go', 74, 'exec.Cmd.Start', 'no', 'date', 'always'], // handed to describe(), which never waits
+  ['leaks/leaks.go', 87, 'exec.Cmd.Start', 'no', 'tick', 'some-paths'], // overwritten by the next iteration
+  ['seed/main.go', 22, 'exec.Cmd.Run', 'yes', null, null],
+  ['seed/main.go', 29, 'exec.Cmd.Start', 'no', null, 'always'], // the seed's bug
+];
+
+function rows(index: SpawnSiteIndex, root: string): Row[] {
+  return index.sites().map((s) => [path.relative(root, s.file), s.line, s.api, s.waited, s.program, s.leak ?? null]);
+}
+
+/** The verdict a fixture line's trailing comment announces, if any. */
+function marker(file: string, line: number): SpawnSite['waited'] | undefined {
+  const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[line - 1];
+  if (/\bLEAK\b/.test(text)) return 'no';
+  if (/\bUNKNOWN\b/.test(text)) return 'unknown';
+  if (/\bOK\b/.test(text)) return 'yes';
+  return undefined;
+}
+
+describe('spawn sites: Go', function () {
+  this.timeout(30000);
+  let index: SpawnSiteIndex;
+  before(async () => {
+    index = new SpawnSiteIndex();
+    await index.indexDirectory(FIXTURES);
+  });
+
+  it('finds every site at its exact line with the right verdict, and nothing else', () => {
+    assert.deepEqual(rows(index, FIXTURES), EXPECTED);
+  });
+
+  it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
+    for (const [file, line, , waited] of EXPECTED) {
+      const m = marker(file, line);
+      if (m) assert.equal(waited, m, `${file}:${line}`);
+    }
+  });
+
+  it('reports columns at the start of the spawning call (1-based)', () => {
+    const seed = index.sites().find((s) => s.file.endsWith('seed/main.go') && s.line === 29)!;
+    // `\t\tif err := cmd.Start(); err != nil {`: cmd starts at column 13, a tab counting as one.
+    assert.equal(seed.column, 13);
+    assert.deepEqual(seed.range, { startLine: 29, startColumn: 13, endLine: 29, endColumn: 24 });
+    assert.equal(seed.go?.variable, 'cmd');
+    assert.equal(seed.go?.commandLine, 26);
+    assert.equal(seed.go?.flag, 'bin');
+  });
+
+  it('says why, with lines', () => {
+    const by = (file: string, line: number) => index.sites().find((s) => s.file.endsWith(file) && s.line === line)!;
+    assert.match(by('seed/main.go', 29).reason, /no cmd\.Wait\(\) on any path.*out of scope at line 34/);
+    assert.match(by('leaks/leaks.go', 29).reason, /returns at line 33 .*cmd\.Wait\(\) at line 35/);
+    assert.match(by('leaks/leaks.go', 45).reason, /p\.Release\(\) at line 49 does not reap it/);
+    assert.match(by('correct/correct.go', 21).reason, /in a goroutine, cmd\.Wait\(\) at line 25/);
+    assert.match(by('correct/correct.go', 37).reason, /deferred cmd\.Wait\(\)/);
+    assert.match(by('correct/correct.go', 76).reason, /handed to waitFor\(\), which waits/);
+  });
+
+  it('offers Start() -> Run() when nothing uses the Cmd after Start (the seed)', () => {
+    const f = index.findings().find((x) => x.site.file.endsWith('seed/main.go') && x.site.line === 29)!;
+    assert.equal(f.code, 'go-start-without-wait');
+    assert.equal(f.fix?.kind, 'start-to-run');
+    assert.deepEqual(f.fix?.edits, [{ range: { startLine: 29, startColumn: 17, endLine: 29, endColumn: 22 }, newText: 'Run' }]);
+    const text = fs.readFileSync(path.join(FIXTURES, 'seed/main.go'), 'utf8').split('\n')[28];
+    assert.equal(text.slice(16, 21), 'Start');
+  });
+
+  it('offers an inserted Wait() before the single leaking return', () => {
+    const f = index.findings().find((x) => x.site.file.endsWith('leaks/leaks.go') && x.site.line === 29)!;
+    assert.equal(f.fix?.kind, 'insert-wait');
+    assert.deepEqual(f.fix?.edits, [{ range: { startLine: 33, startColumn: 1, endLine: 33, endColumn: 1 }, newText: '\t\t_ = cmd.Wait()\n' }]);
+    assert.deepEqual(f.related?.map((r) => r.range.startLine), [33]);
+  });
+
+  it('offers no fix when the Cmd is used after Start and no single exit leaks (Kill)', () => {
+    const f = index.findings().find((x) => x.site.file.endsWith('leaks/leaks.go') && x.site.line === 55 && x.code === 'go-start-without-wait')!;
+    assert.equal(f.fix, undefined);
+    const kill = index.findings().find((x) => x.code === 'go-kill-without-wait')!;
+    assert.equal(kill.range.startLine, 59);
+    const release = index.findings().find((x) => x.code === 'go-release-without-wait')!;
+    assert.equal(release.range.startLine, 49);
+  });
+
+  it('finds nothing to report in the correct package', () => {
+    assert.deepEqual(
+      index.findings().filter((f) => f.site.file.includes('/correct/')),
+      [],
+    );
+  });
+
+  it('gives the same sites with the pre-pass off (every file and declaration parsed)', async () => {
+    const full = new SpawnSiteIndex({ prefilter: false });
+    await full.indexDirectory(FIXTURES);
+    assert.deepEqual(full.sites(), index.sites());
+  });
+
+  it('marks children waited when the program ignores SIGCHLD, and unknown under a Wait4(-1) reaper', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-sites-go-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nimport (\n\t"os/exec"\n\t"os/signal"\n\t"syscall"\n)\n\nfunc main() {\n\tsignal.Ignore(syscall.SIGCHLD)\n\tstart()\n}\n');
+      fs.writeFileSync(path.join(dir, 'start.go'), 'package main\n\nimport "os/exec"\n\nfunc start() {\n\t_ = exec.Command("x").Start()\n}\n');
+      const idx = new SpawnSiteIndex();
+      await idx.indexDirectory(dir);
+      const [site] = idx.sites();
+      assert.equal(site.waited, 'yes');
+      assert.match(site.reason, /SIGCHLD is ignored \(main\.go:10\)/);
+      assert.deepEqual(idx.findings(), []);
+
+      fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nimport "syscall"\n\nfunc main() {\n\tstart()\n\tvar ws syscall.WaitStatus\n\t_, _ = syscall.Wait4(-1, &ws, 0, nil)\n}\n');
+      await idx.updateFile(path.join(dir, 'main.go'));
+      assert.equal(idx.sites()[0].waited, 'unknown');
+      assert.match(idx.sites()[0].reason, /Wait4\(-1, \.\.\.\) at main\.go:8 reaps any child/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The spawn-site index as a whole: incremental updates agree with a cold index, the pre-pass
+ * changes nothing, the Go lexer agrees with tree-sitter on declaration boundaries, and the WASM
+ * files are found.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { outlineGo } from '../../src/spawnsites/golex';
+import { DEFAULT_IGNORE, SpawnSiteIndex } from '../../src/spawnsites/index';
+import { GRAMMAR_FILES, locateWasm, parse, RUNTIME_WASM } from '../../src/spawnsites/parser';
+
+const REPO = path.resolve(__dirname, '../../..');
+const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites');
+
+function copyTree(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(path.join(from, e.name), path.join(to, e.name));
+    else fs.copyFileSync(path.join(from, e.name), path.join(to, e.name));
+  }
+}
+
+async function cold(dir: string) {
+  const idx = new SpawnSiteIndex();
+  await idx.indexDirectory(dir);
+  return idx.sites();
+}
+
+describe('spawn-site index', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-sites-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same sites for every fixture with the pre-pass on and off', async () => {
+    const a = new SpawnSiteIndex();
+    const b = new SpawnSiteIndex({ prefilter: false });
+    const sa = await a.indexDirectory(FIXTURES);
+    await b.indexDirectory(FIXTURES);
+    assert.deepEqual(a.sites(), b.sites());
+    assert.equal(sa.sites, 89); // 23 C/C++, 24 Go, 8 JS/TS, 21 Python, 13 Rust
+  });
+
+  it('does not parse files whose bytes name no spawn API, but still knows their Go package', async () => {
+    fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("no children here") }\n');
+    fs.writeFileSync(path.join(dir, 'lib.py'), 'def f():\n    return 1\n');
+    const idx = new SpawnSiteIndex();
+    const stats = await idx.indexDirectory(dir);
+    assert.equal(stats.files, 2);
+    assert.equal(stats.parsed, 0);
+    assert.deepEqual(idx.units().find((u) => u.kind === 'go-command')?.names.sort(), [path.basename(dir), 'main'].sort());
+  });
+
+  it('re-analyses the Go files that depend on a changed file, and reports the change', async () => {
+    copyTree(path.join(FIXTURES, 'go'), dir);
+    const idx = new SpawnSiteIndex();
+    await idx.indexDirectory(dir);
+    const site = () => idx.sites().find((s) => s.file.endsWith('correct/correct.go') && s.line === 76)!;
+    assert.equal(site().waited, 'yes');
+
+    // waitFor() stops waiting: the caller in correct.go now leaks, without correct.go changing.
+    const waiter = path.join(dir, 'correct/waiter.go');
+    fs.writeFileSync(waiter, 'package correct\n\nimport "os/exec"\n\nfunc waitFor(c *exec.Cmd) error {\n\t_ = c.Path\n\treturn nil\n}\n');
+    const t0 = performance.now();
+    assert.equal(await idx.updateFile(waiter), true);
+    const ms = performance.now() - t0;
+    assert.equal(site().waited, 'no');
+    assert.match(site().reason, /never waited/);
+    assert.ok(ms < 1000, `update took ${ms} ms`);
+
+    // The file goes away: the Cmd is handed to code the index no longer sees.
+    fs.rmSync(waiter);
+    assert.equal(idx.removeFile(waiter), true);
+    assert.equal(site().waited, 'unknown');
+
+    // A new file appears.
+    const added = path.join(dir, 'leaks/more.go');
+    fs.writeFileSync(added, 'package leaks\n\nimport "os/exec"\n\nfunc more() {\n\t_ = exec.Command("more").Start()\n}\n');
+    assert.equal(await idx.updateFile(added), true);
+    assert.deepEqual(idx.sitesIn(added).map((s) => [s.line, s.waited, s.program]), [[6, 'no', 'more']]);
+
+    // Unchanged content changes nothing; files the index does not read are ignored.
+    assert.equal(await idx.updateFile(added), false);
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'exec.Command');
+    assert.equal(await idx.updateFile(path.join(dir, 'notes.txt')), false);
+    assert.deepEqual(idx.sites(), await cold(dir));
+  });
+
+  it('skips node_modules, vendor, target, build outputs and hidden directories', async () => {
+    for (const d of [...DEFAULT_IGNORE, '.git', '.venv']) {
+      fs.mkdirSync(path.join(dir, d), { recursive: true });
+      fs.writeFileSync(path.join(dir, d, 'x.py'), 'import os\nos.fork()\n');
+    }
+    fs.writeFileSync(path.join(dir, 'y.py'), 'import os\nos.fork()\n');
+    const idx = new SpawnSiteIndex();
+    await idx.indexDirectory(dir);
+    assert.deepEqual(idx.sites().map((s) => path.basename(s.file)), ['y.py']);
+    assert.equal(await idx.updateFile(path.join(dir, 'node_modules', 'x.py')), false);
+  });
+
+  it('keeps incremental results equal to a cold index through random edits (property)', async () => {
+    // A Go package whose verdicts hang on helpers in another file: the cross-file case the
+    // incremental path has to get right.
+    const helperBody = ['\t_ = c.Wait()', '\tfmt.Println(c.Path)', '\tkeep = append(keep, c)', '\tgo func() { _ = c.Wait() }()'];
+    const mainFile = (calls: number[]) =>
+      `package p\n\nimport "os/exec"\n\n${calls.map((h, i) => `func f${i}() {\n\tcmd := exec.Command("p${i}")\n\t_ = cmd.Start()\n\th${h}(cmd)\n}\n`).join('\n')}`;
+    const helperFile = (bodies: number[]) =>
+      `package p\n\nimport (\n\t"fmt"\n\t"os/exec"\n)\n\nvar keep []*exec.Cmd\nvar _ = fmt.Sprint\n\n${bodies.map((b, i) => `func h${i}(c *exec.Cmd) {\n${helperBody[b]}\n}\n`).join('\n')}`;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('main' as const), calls: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 4 }) }),
+      fc.record({ kind: fc.constant('helpers' as const), bodies: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('removeHelpers' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 5 }), async (ops) => {
+        const pkg = fs.mkdtempSync(path.join(dir, 'p-'));
+        const main = path.join(pkg, 'main.go');
+        const helpers = path.join(pkg, 'helpers.go');
+        fs.writeFileSync(main, mainFile([0, 1, 2]));
+        fs.writeFileSync(helpers, helperFile([0, 1, 2]));
+        const idx = new SpawnSiteIndex();
+        await idx.indexDirectory(pkg);
+        for (const o of ops) {
+          if (o.kind === 'main') {
+            fs.writeFileSync(main, mainFile(o.calls));
+            await idx.updateFile(main);
+          } else if (o.kind === 'helpers') {
+            fs.writeFileSync(helpers, helperFile(o.bodies));
+            await idx.updateFile(helpers);
+          } else if (fs.existsSync(helpers)) {
+            fs.rmSync(helpers);
+            idx.removeFile(helpers);
+          }
+          assert.deepEqual(idx.sites(), await cold(pkg));
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('gets the verdicts of that generated package right (helpers wait / never wait / escape)', async () => {
+    fs.writeFileSync(path.join(dir, 'main.go'), 'package p\n\nimport "os/exec"\n\nfunc f0() {\n\tcmd := exec.Command("p0")\n\t_ = cmd.Start()\n\th0(cmd)\n}\n\nfunc f1() {\n\tcmd := exec.Command("p1")\n\t_ = cmd.Start()\n\th1(cmd)\n}\n\nfunc f2() {\n\tcmd := exec.Command("p2")\n\t_ = cmd.Start()\n\th2(cmd)\n}\n');
+    fs.writeFileSync(path.join(dir, 'helpers.go'), 'package p\n\nimport (\n\t"fmt"\n\t"os/exec"\n)\n\nvar keep []*exec.Cmd\n\nfunc h0(c *exec.Cmd) {\n\t_ = c.Wait()\n}\n\nfunc h1(c *exec.Cmd) {\n\tfmt.Println(c.Path)\n}\n\nfunc h2(c *exec.Cmd) {\n\tkeep = append(keep, c)\n}\n');
+    assert.deepEqual(
+      (await cold(dir)).map((s) => [s.line, s.waited]),
+      [
+        [7, 'yes'],
+        [13, 'no'],
+        [19, 'unknown'],
+      ],
+    );
+  });
+
+  it('cuts Go files at the same declaration boundaries tree-sitter finds', async () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (e.name.endsWith('.go')) files.push(path.join(d, e.name));
+      }
+    };
+    walk(FIXTURES);
+    const tricky = 'package x\n\n/* a block\ncomment */ var a = `raw\nfunc not() {}\n`\n\nfunc (r *T) m() { s := "}" ; _ = s }\nvar f = func() {\n}\nconst (\n\tb = 1\n)\n';
+    const texts = [...files.map((f) => fs.readFileSync(f, 'utf8')), tricky];
+    for (const text of texts) {
+      const tree = await parse('go', text);
+      const expected = tree.rootNode.namedChildren.filter((n) => n.type !== 'comment').map((n) => n.startPosition.row);
+      tree.delete();
+      assert.deepEqual(outlineGo(text).decls.map((d) => d.startRow), expected);
+    }
+  });
+
+  it('finds the WASM files, and honours PROCESS_INSPECTOR_WASM_DIR', () => {
+    for (const f of [RUNTIME_WASM, ...Object.values(GRAMMAR_FILES)]) assert.ok(fs.existsSync(locateWasm(f)), f);
+    const saved = process.env.PROCESS_INSPECTOR_WASM_DIR;
+    try {
+      fs.writeFileSync(path.join(dir, 'tree-sitter-go.wasm'), '');
+      process.env.PROCESS_INSPECTOR_WASM_DIR = dir;
+      assert.equal(locateWasm('tree-sitter-go.wasm'), path.join(dir, 'tree-sitter-go.wasm'));
+      assert.throws(() => locateWasm('tree-sitter-nope.wasm'), /cannot find tree-sitter-nope\.wasm; looked in/);
+    } finally {
+      if (saved === undefined) delete process.env.PROCESS_INSPECTOR_WASM_DIR;
+      else process.env.PROCESS_INSPECTOR_WASM_DIR = saved;
+    }
+  });
+});
