@@ -5,7 +5,7 @@
 // contenders round-robin, one call each per round, the starting contender rotating every round,
 // so that the machine's noise falls on all of them alike. Reports medians, p90 and ratios, the
 // verdict on each target of the issue, where the time goes, and memory.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -187,7 +187,16 @@ async function measure(pop, timer, useC, ambient, want) {
   const subPids = [...sub.processes.keys()];
   const subLive = [...sub.processes.values()].filter((p) => p.state !== 'Z').map((p) => p.pid);
 
-  // ---- The contenders. kind: in = in this process, whole = a whole process via the timer. ----
+  // ---- The contenders. kind: in = in this process, whole = a whole process via the timer,
+  // c = timed by bench/lib/statloop.c itself (its start-up is not counted). ----
+  const statLoop = (args, input) => {
+    const bin = buildC('statloop');
+    return () => {
+      const r = spawnSync(bin, args, { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`statloop ${args.join(' ')}: ${r.stderr || r.status}`);
+      return Number(r.stdout.trim().split(' ')[0]) / 1e6;
+    };
+  };
   let t = 0;
   const next = () => t++;
   const whole = (k, quiet = false) => async () => {
@@ -207,6 +216,8 @@ async function measure(pop, timer, useC, ambient, want) {
     subFloor: { kind: 'in', label: `read + parse the ${subPids.length} stat files of the subtree only (PIDs known)`, fn: () => floorParse(subPids) },
     subTasks: { kind: 'in', label: `readdir /proc/PID/task of its ${subLive.length} live processes`, fn: () => subLive.forEach((pid) => fs.readdirSync(`/proc/${pid}/task`)) },
     subChildren: { kind: 'in', label: `read /proc/PID/task/PID/children of its ${subLive.length} live processes`, fn: () => subLive.forEach((pid) => readOne(`/proc/${pid}/task/${pid}/children`, true)) },
+    cFloorIn: useC ? { kind: 'c', label: 'the same reads in C, timed inside the C program (no start-up): readdir + every stat', fn: statLoop(['all', '1']) } : undefined,
+    cSubFloor: useC ? { kind: 'c', label: `the ${subPids.length} stat reads of the subtree in C, timed inside the C program`, fn: statLoop(['list', '1'], subPids.join('\n')) } : undefined,
     floorC: useC ? { kind: 'whole', label: 'Floor in C: read every /proc/N/stat (bench/lib/floor.c)', fn: whole(next()) } : undefined,
     ps: { kind: 'whole', label: '`ps -e -o pid=,ppid=,stat=,comm=`', fn: whole(next()) },
     cli: { kind: 'whole', label: '`node dist/cli.js zombies --json`', fn: whole(next()) },
@@ -237,6 +248,7 @@ async function measure(pop, timer, useC, ambient, want) {
       const c = C[id];
       let elapsed;
       if (c.kind === 'whole') elapsed = await c.fn();
+      else if (c.kind === 'c') elapsed = c.fn();
       else {
         gc(); // each in-process contender starts with a clean heap: nobody pays another's garbage
         const t0 = performance.now();
@@ -312,10 +324,11 @@ function report(m) {
     ['`parseStat` of every file (floor+parse - floor)', ms(d('floorParse', 'floor'))],
     ['ProcessInfo objects, Map, `indexChildren` (readAll - floor+parse)', ms(d('readAll', 'floorParse'))],
     ['**readAll**', `**${ms(med.readAll)}**`],
+    ...(C.cFloorIn ? [[`for comparison, ${C.cFloorIn.label}`, ms(med.cFloorIn)]] : []),
     ['details of the zombie parents + diagnosis (inspect - readAll)', ms(d('inspect', 'readAll'))],
     ['**inspect**', `**${ms(med.inspect)}**`],
   ];
-  const subRows = ['subtree', 'subFloor', 'subTasks', 'subChildren'].map((k) => [C[k].label, ms(med[k]), ms(p9[k])]);
+  const subRows = ['subtree', 'subFloor', 'subTasks', 'subChildren', 'cSubFloor'].filter((k) => C[k]).map((k) => [C[k].label, ms(med[k]), ms(p9[k])]);
   const walkSum = med.subFloor + med.subTasks + med.subChildren;
   const memRows = [
     ['Our snapshot (`readAll()`)', memory.readAll],
@@ -363,9 +376,11 @@ function report(m) {
               `${m.subLive} readdirs of task directories (${ms(med.subTasks)} ms) and ${m.subLive} children-file reads (${ms(med.subChildren)} ms), ` +
               `${ms(walkSum)} ms of I/O in all against ${ms(med.subtree)} ms measured. ` +
               (med.subFloor >= 5
-                ? `The stat reads alone exceed 5 ms: one open/read/close per process through Node's fs costs about ${((med.subFloor / subN) * 1000).toFixed(1)} us here, so 1,000 processes cannot be refreshed in 5 ms this way on this machine.`
-                : `The stat reads alone fit in 5 ms; the rest is the walk's extra I/O.`),
-      );
+                ? `The stat reads alone exceed 5 ms: one open/read/read/close per process through Node's fs costs about ${((med.subFloor / subN) * 1000).toFixed(1)} us here` +
+                  (C.cSubFloor ? `, and even in C, timed inside the program, the ${subN} stat reads take ${ms(med.cSubFloor)} ms` : '') +
+                  `. So 1,000 processes cannot be refreshed in 5 ms with one /proc read per process on this machine; what the reader can still save is the task readdir of each ` +
+                  `single-threaded process (stat's thread count says 1, so /proc/PID/task/PID/children is the only children file) and the second read of each file.`
+                : `The stat reads alone fit in 5 ms; the rest is the walk's extra I/O.`),      );
     } else if (x.target.startsWith('ps-list')) {
       reading.push(`- **ps-list.** ${x.detail}.`);
     }
