@@ -39,7 +39,7 @@ function stat(pid: number): { comm: string; state: string; ppid: number } | unde
 }
 
 function zombieChildren(pid: number): number[] {
-  let children: number[] = [];
+  let children: number[];
   try {
     children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { LinuxProcessSource } from '../../src/platform/linux';
 import { childrenOf, killAll, PYTHON, stateOf, waitFor } from '../support/procs';
 
@@ -41,8 +42,8 @@ describe('SubtreeWatcher on real processes', function () {
       run(`${PYTHON} -c 'import threading,time; [threading.Thread(target=time.sleep,args=(60,)).start() for _ in range(40)]; time.sleep(60)' &`);
       let py = 0;
       const w = await same('threads', () => {
-        py = childrenOf(root.pid!).find((c) => /python/.test(require('node:fs').readFileSync(`/proc/${c}/comm`, 'latin1'))) ?? 0;
-        return py > 0 && require('node:fs').readdirSync(`/proc/${py}/task`).length >= 41;
+        py = childrenOf(root.pid!).find((c) => /python/.test(fs.readFileSync(`/proc/${c}/comm`, 'latin1'))) ?? 0;
+        return py > 0 && fs.readdirSync(`/proc/${py}/task`).length >= 41;
       });
       assert.equal(w.processes.get(py)?.threads, 41);
       // A zombie: `true` exits and sh, busy in `read`, has not reaped it yet... sh reaps on the
@@ -75,7 +76,7 @@ describe('SubtreeWatcher on real processes', function () {
     process.kill(child, 'SIGKILL');
     await waitFor(() => stateOf(child) === undefined, 5000, 'the sh to reap its child');
     // Hand the same PID to an unrelated process.
-    require('node:fs').writeFileSync('/proc/sys/kernel/ns_last_pid', String(child - 1));
+    fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(child - 1));
     const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
     try {
       const after = watcher.refresh();
