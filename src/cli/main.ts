@@ -2,7 +2,7 @@
  * process-inspector: the extension's core from a terminal or CI.
  *
  *   process-inspector tree    [--root PID] [--json]
- *   process-inspector zombies [--root PID] [--json] [--all]
+ *   process-inspector zombies [--root PID] [--json] [--all] [--workspace DIR]
  *   process-inspector sites   DIR [--json]
  *
  * Exit codes: 0 done, 1 the thing asked about does not exist or cannot be read, 2 bad usage,
@@ -13,6 +13,8 @@ import { inspect } from '../core/inspect';
 import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
+import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
+import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -28,19 +30,34 @@ and why.
 
 Commands:
   tree    [--root PID] [--json]          the process tree (of PID, or of the whole machine)
-  zombies [--root PID] [--json] [--all]  every zombie, grouped by the parent that does not reap it,
-                                         with a verdict on why
-  sites   DIR [--json]                   the places in DIR's source that start processes
+  zombies [--root PID] [--json] [--all] [--workspace DIR]
+                                         every zombie, grouped by the parent that does not reap it,
+                                         with a verdict on why; with --workspace, the line of DIR's
+                                         source that spawned it
+  sites   DIR [--json]                   every place in DIR's source that starts a process, and
+                                         whether its child is waited for (yes, no or unknown)
 
 Options:
-  --root PID   only PID and its descendants
-  --json       machine-readable output
-  --all        list every zombie in the readable report (default: 10 per parent)
-  --proc DIR   read procfs mounted at DIR (Linux; default /proc), e.g. a host's /proc in a container
-  -h, --help   this help
+  --root PID        only PID and its descendants
+  --json            machine-readable output
+  --all             list every zombie in the readable report (default: 10 per parent)
+  --workspace DIR   (zombies) link each zombie to the line of DIR's source that spawned it, from
+                    its name, its parent's executable or script, and whether the site waits.
+                    --json adds "workspace" (DIR, absolute) and to each zombie "spawnSite":
+                    {"file", "line", "column", "language", "api", "confidence", "reason"}, file
+                    relative to DIR with forward slashes (as in sites --json), confidence
+                    "likely" (two kinds of evidence agree on one site) or "possible";
+                    "spawnSite": null when no site fits well enough.
+                    The readable report says "spawned at FILE:LINE (confidence: reason)".
+  --proc DIR        read procfs mounted at DIR (Linux; default /proc), e.g. a host's /proc in a
+                    container
+  -h, --help        this help (sites --help: the sites command's)
   -v, --version
 
-Exit status: 0 ok, 1 no such process or unreadable, 2 bad usage, 3 unsupported platform.`;
+sites --json prints {"sites": [{"file", "line", "column", "language", "api", "program",
+"waited", "reason"}]}.
+
+Exit status: 0 ok, 1 no such process, directory or unreadable, 2 bad usage, 3 unsupported platform.`;
 
 export class UsageError extends Error {}
 
@@ -58,7 +75,7 @@ export async function main(argv: string[], io: Io, makeSource: (procRoot?: strin
       io.stderr(`process-inspector: ${(e as Error).message}\nRun 'process-inspector --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof ProcessNotFoundError) {
+    if (e instanceof ProcessNotFoundError || e instanceof WorkspaceError) {
       io.stderr(`process-inspector: ${e.message}\n`);
       return 1;
     }
@@ -96,15 +113,26 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
   }
   const [command, ...rest] = positionals;
   if (values.help || command === 'help') {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(command === 'sites' ? SITES_USAGE : `${USAGE}\n`);
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
   switch (command) {
+    case 'sites': {
+      for (const name of ['root', 'all', 'workspace', 'proc'] as const) {
+        if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
+      }
+      return sitesCommand([...rest, ...(values.json ? ['--json'] : [])], io);
+    }
     case 'tree':
     case 'zombies': {
       if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+      if (values.workspace !== undefined && command === 'tree') throw new UsageError('--workspace goes with zombies (tree does not link spawn sites)');
+      if (values.workspace === '') throw new UsageError('--workspace wants a directory');
       const root = parsePid(values.root);
+      // A workspace that is no directory fails before anything is read; the index (which takes a
+      // moment) is built once the processes are known to exist. Output is written only at the end.
+      const workspace = values.workspace !== undefined ? checkWorkspace(values.workspace) : undefined;
       const source = makeSource(values.proc);
       const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true });
       if (command === 'tree') {
@@ -112,9 +140,14 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
           const now = snapshot.takenAt;
           io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(now).toISOString(), processes: [...snapshot.processes.values()].map((p) => processJson(p, now)) })}\n`);
         } else io.stdout(`${renderTree(snapshot)}\n`);
-      } else if (values.json) {
-        io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...zombiesJson(snapshot, diagnosis) })}\n`);
-      } else io.stdout(`${renderZombies(snapshot, diagnosis, values.all ? Infinity : 10)}\n`);
+      } else {
+        const index = workspace !== undefined ? await indexWorkspace(workspace, values.workspace) : undefined;
+        const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
+        if (values.json) {
+          const ws = workspace !== undefined ? { workspace } : {};
+          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...ws, ...zombiesJson(snapshot, diagnosis, sites) })}\n`);
+        } else io.stdout(`${renderZombies(snapshot, diagnosis, values.all ? Infinity : 10, sites)}\n`);
+      }
       return 0;
     }
     default:

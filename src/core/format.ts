@@ -47,13 +47,35 @@ export function parentJson(d: ParentDiagnosis, now: number): Record<string, unkn
   };
 }
 
-export function zombiesJson(snapshot: Snapshot, diagnosis: Diagnosis): { zombies: Record<string, unknown>[]; parents: Record<string, unknown>[] } {
+/**
+ * Where a zombie was spawned: a line of the workspace's source, as the CLI's `--workspace` links
+ * it (src/cli/workspace.ts). `file` is relative to the workspace, with forward slashes.
+ */
+export interface SpawnSiteNote {
+  file: string;
+  line: number;
+  column: number;
+  language: string;
+  api: string;
+  confidence: 'likely' | 'possible';
+  reason: string;
+}
+
+/**
+ * Spawn sites by zombie PID: a note, or undefined when no site fits well enough. Given to the
+ * renderings only when a workspace was searched, so "no site" and "not asked" stay apart.
+ */
+export type SpawnSites = ReadonlyMap<number, SpawnSiteNote | undefined>;
+
+/** The `zombies --json` body. With `sites`, every zombie gets `spawnSite`: a note or null. */
+export function zombiesJson(snapshot: Snapshot, diagnosis: Diagnosis, sites?: SpawnSites): { zombies: Record<string, unknown>[]; parents: Record<string, unknown>[] } {
   const now = snapshot.takenAt;
   const parentJsonByPid = new Map(diagnosis.parents.map((d) => [d.parent.pid, parentJson(d, now)]));
   const zombies = diagnosis.zombies.map((z) => {
     const o = processJson(z, now);
     const parent = parentJsonByPid.get(z.ppid);
     o.parent = parent ? { pid: parent.pid, comm: parent.comm, state: parent.state, cause: parent.cause, verdict: parent.verdict } : { pid: z.ppid };
+    if (sites) o.spawnSite = sites.get(z.pid) ?? null;
     return o;
   });
   return { zombies, parents: [...parentJsonByPid.values()] };
@@ -90,8 +112,24 @@ export function renderTree(snapshot: Snapshot, limit = Infinity): string {
   return lines.join('\n');
 }
 
-/** The readable `zombies` report: each guilty parent, its verdict, its zombies. */
-export function renderZombies(snapshot: Snapshot, diagnosis: Diagnosis, limit = 10): string {
+// File names and reasons (which quote the zombie's name and the parent's path) escaped like names.
+function siteAt(n: SpawnSiteNote): string {
+  return `${displayName({ comm: n.file })}:${n.line}`;
+}
+
+/** "spawned at go/seed/main.go:29 (likely: the parent ... never waits)". */
+function spawnedAt(n: SpawnSiteNote): string {
+  return `spawned at ${siteAt(n)} (${n.confidence}: ${displayName({ comm: n.reason })})`;
+}
+
+const NO_SITE = 'spawn site: none in the workspace fits well enough';
+
+/**
+ * The readable `zombies` report: each guilty parent, its verdict, its zombies. With `sites`, where
+ * they were spawned: once for the parent when all its zombies share one site, else per zombie
+ * with each site's reason after the list.
+ */
+export function renderZombies(snapshot: Snapshot, diagnosis: Diagnosis, limit = 10, sites?: SpawnSites): string {
   const now = snapshot.takenAt;
   if (diagnosis.zombies.length === 0) return 'No zombies.';
   const out: string[] = [];
@@ -101,10 +139,40 @@ export function renderZombies(snapshot: Snapshot, diagnosis: Diagnosis, limit = 
     out.push('');
     out.push(`${processLine(d.parent, now)}  ${d.parent.cmdline?.length ? d.parent.cmdline.join(' ') : ''}`.trimEnd());
     out.push(`  ${d.verdict}`);
+    // One key per distinct answer: the site and its confidence, or '' for none.
+    const keyOf = (z: ProcessInfo) => {
+      const note = sites?.get(z.pid);
+      return note ? `${siteAt(note)} ${note.confidence}` : '';
+    };
+    const keys = new Set(d.zombies.map(keyOf));
+    const perZombie = sites !== undefined && keys.size > 1;
+    if (sites && !perZombie) {
+      const note = sites.get(d.zombies[0].pid);
+      out.push(`  ${note ? spawnedAt(note) : NO_SITE}`);
+    }
+    const suffix = (z: ProcessInfo) => {
+      if (!perZombie) return '';
+      const note = sites!.get(z.pid);
+      return note ? `  spawned at ${siteAt(note)} (${note.confidence})` : '  spawn site unknown';
+    };
     const shown = d.zombies.slice(0, limit);
-    shown.forEach((z, i) => out.push(`  ${i === shown.length - 1 && shown.length === d.zombies.length ? '└─' : '├─'} ${processLine(z, now)}`));
+    shown.forEach((z, i) => out.push(`  ${i === shown.length - 1 && shown.length === d.zombies.length ? '└─' : '├─'} ${processLine(z, now)}${suffix(z)}`));
     if (shown.length < d.zombies.length) out.push(`  └─ … ${d.zombies.length - shown.length} more (--json lists all)`);
+    if (perZombie) {
+      const reasons = new Map<string, SpawnSiteNote>();
+      for (const z of d.zombies) {
+        const note = sites!.get(z.pid);
+        if (note && !reasons.has(keyOf(z))) reasons.set(keyOf(z), note);
+      }
+      for (const note of reasons.values()) out.push(`  ${spawnedAt(note)}`);
+    }
   }
-  for (const z of diagnosis.orphanedZombies) out.push('', `${processLine(z, now)} (parent ${z.ppid} not in view)`);
+  for (const z of diagnosis.orphanedZombies) {
+    out.push('', `${processLine(z, now)} (parent ${z.ppid} not in view)`);
+    if (sites) {
+      const note = sites.get(z.pid);
+      out.push(`  ${note ? spawnedAt(note) : NO_SITE}`);
+    }
+  }
   return out.join('\n');
 }

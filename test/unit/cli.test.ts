@@ -8,7 +8,7 @@ describe('process-inspector CLI usage', () => {
   it('--help prints usage naming every command, exit 0', async () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['tree', 'zombies', 'sites', '--root', '--json']) assert.ok(r.stdout.includes(c), c);
+    for (const c of ['tree', 'zombies', 'sites', '--root', '--json', '--workspace DIR', 'spawnSite']) assert.ok(r.stdout.includes(c), c);
   });
 
   it('--version prints the package version', async () => {

@@ -1,0 +1,68 @@
+/**
+ * `zombies --workspace DIR`: each zombie linked to the line of DIR's source that spawned it.
+ *
+ * The zombie gives its pid, ppid and comm; its parent (alive, or init would have reaped the
+ * zombie) gives its exe and cmdline, which inspect() reads for every zombie parent. linkZombie
+ * weighs that evidence against the workspace's spawn sites and answers with a site or nothing.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Diagnosis } from '../core/diagnose';
+import type { SpawnSiteNote } from '../core/format';
+import type { ProcessInfo, Snapshot } from '../core/model';
+import { siteJson } from '../spawnsites/command';
+import { SpawnSiteIndex } from '../spawnsites/index';
+import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
+
+/** The workspace cannot be read: the CLI's exit status 1, like a process that does not exist. */
+export class WorkspaceError extends Error {}
+
+/** Checks that `dir` names a directory; returns it absolute. Cheap: done before anything is read. */
+export function checkWorkspace(dir: string): string {
+  const root = resolve(dir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WorkspaceError(`--workspace ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+  }
+  if (!isDir) throw new WorkspaceError(`--workspace ${dir}: not a directory`);
+  return root;
+}
+
+/** Indexes the spawn sites of a directory checkWorkspace() accepted (`dir` as the user wrote it, for messages). */
+export async function indexWorkspace(root: string, dir = root): Promise<SpawnSiteIndex> {
+  const index = new SpawnSiteIndex();
+  try {
+    await index.indexDirectory(root);
+  } catch (e) {
+    throw new WorkspaceError(`cannot index --workspace ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return index;
+}
+
+/** The site linked to each of the diagnosis's zombies, by PID (undefined: no site fits well enough). */
+export function linkZombies(snapshot: Snapshot, diagnosis: Diagnosis, index: LinkableIndex): Map<number, SiteLink | undefined> {
+  const links = new Map<number, SiteLink | undefined>();
+  for (const z of diagnosis.zombies) {
+    const p: ProcessInfo | undefined = snapshot.processes.get(z.ppid);
+    const parent = p ? { pid: p.pid, comm: p.comm, exe: p.exe, cmdline: p.cmdline } : undefined;
+    links.set(z.pid, linkZombie({ pid: z.pid, comm: z.comm, ppid: z.ppid, commHex: z.commHex }, parent, index));
+  }
+  return links;
+}
+
+/** A link as the CLI prints it: the file relative to `root` with forward slashes, as `sites --json` has it. */
+export function spawnSiteNote(link: SiteLink, root: string): SpawnSiteNote {
+  const s = siteJson(link.site, root);
+  return { file: s.file, line: s.line, column: s.column, language: s.language, api: s.api, confidence: link.confidence, reason: link.reason };
+}
+
+/** Every zombie's spawn site in the workspace, ready for zombiesJson / renderZombies. */
+export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: SpawnSiteIndex): Map<number, SpawnSiteNote | undefined> {
+  const root = index.root!;
+  const out = new Map<number, SpawnSiteNote | undefined>();
+  for (const [pid, link] of linkZombies(snapshot, diagnosis, index)) out.set(pid, link ? spawnSiteNote(link, root) : undefined);
+  return out;
+}
