@@ -16,6 +16,8 @@ export interface TrackedSession {
   startedAt: number;
   endedAt?: number;
   evidence?: PidEvidence;
+  /** The launch configuration's `program` (absolute, variables resolved), when it names one. */
+  program?: string;
 }
 
 /** How long to look for a traced child before giving up on a session that names no PID. */
@@ -74,7 +76,8 @@ export class SessionTracker implements vscode.Disposable {
   private ensure(session: vscode.DebugSession): TrackedSession {
     let s = this.sessions.get(session.id);
     if (!s) {
-      s = { id: session.id, name: session.name, type: session.type, parentId: session.parentSession?.id, startedAt: Date.now() };
+      const program = session.configuration.program;
+      s = { id: session.id, name: session.name, type: session.type, parentId: session.parentSession?.id, startedAt: Date.now(), program: typeof program === 'string' && program.startsWith('/') ? program : undefined };
       this.sessions.set(session.id, s);
     }
     return s;

@@ -34,6 +34,12 @@ export interface ParentRef {
   exe?: string;
   /** /proc/PID/cmdline of the parent. */
   cmdline?: string[];
+  /**
+   * What a debugger was told this parent runs (a launch configuration's `program`: a Go package
+   * directory or file, a script, a binary), when the parent is that session's debuggee. Delve
+   * builds its binary in a temporary directory, so the exe alone cannot say which command it is.
+   */
+  program?: string;
 }
 
 export interface SiteLink {
@@ -97,6 +103,18 @@ function parentFacts(parent: ParentRef | undefined, index: LinkableIndex): Paren
   if (interp) facts.family = interp.family;
 
   const units = index.units();
+  if (parent.program) {
+    const prog = parent.program.replace(/\/+$/, '');
+    for (const u of units) {
+      const hit = u.kind === 'script' ? u.path === prog : prog === u.path || (prog.startsWith(`${u.path}/`) && !prog.slice(u.path.length + 1).includes('/'));
+      if (hit) facts.units.push({ unit: u, why: `${label} is the debug session's program ${rel(prog)}` });
+    }
+    if (facts.units.length) {
+      const fams = new Set(facts.units.map((x) => family(x.unit.language)));
+      if (fams.size === 1) facts.family = [...fams][0];
+      return facts;
+    }
+  }
   if (interp) {
     // python3 /ws/app.py, python3 -m pkg.mod, node /ws/server.js: the script on the command line.
     const args = (parent.cmdline ?? []).slice(1);

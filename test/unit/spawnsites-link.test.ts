@@ -72,6 +72,22 @@ describe('linking a zombie to its spawn site', function () {
     assert.equal(link, undefined);
   });
 
+  it("links a Delve binary built in a temporary directory through the debug session's program", () => {
+    // What the Processes view saw under Delve: the zombie `true`, its parent the debuggee built by
+    // dlv into /tmp/pi-dlv-*/__debug_bin; only the launch configuration says which package it is.
+    const zombie = { pid: 25637, comm: 'true', ppid: 25600 };
+    const parent = { pid: 25600, comm: '__debug_bin', exe: '/tmp/pi-dlv-VmEA3K/__debug_bin', cmdline: ['/tmp/pi-dlv-VmEA3K/__debug_bin', '-bin', '/bin/true'] };
+    // Without it, only the name speaks: some other site of the workspace that runs /bin/true.
+    assert.notEqual(linkZombie(zombie, parent, index)?.site.file, path.join(WS, 'go/seed/main.go'));
+    const link = linkZombie(zombie, { ...parent, program: path.join(WS, 'go/seed') }, index);
+    assert.ok(link);
+    assert.deepEqual([path.relative(WS, link.site.file), link.site.line, link.confidence], ['go/seed/main.go', 29, 'likely']);
+    assert.match(link.reason, /is the debug session's program go\/seed/);
+    // A file of the package names it too; a program elsewhere names nothing here.
+    assert.equal(linkZombie(zombie, { ...parent, program: path.join(WS, 'go/seed/main.go') }, index)?.site.line, 29);
+    assert.notEqual(linkZombie(zombie, { ...parent, program: '/elsewhere/cmd' }, index)?.site.file, path.join(WS, 'go/seed/main.go'));
+  });
+
   it('matches names cut to 15 bytes, as the kernel stores comm', () => {
     const site: SpawnSite = {
       file: '/ws/a.go', line: 3, column: 2, language: 'go', api: 'exec.Cmd.Start', program: '/opt/bin/a-very-long-program-name',
