@@ -9,6 +9,8 @@ export interface Config {
   notifyOnZombies: boolean;
   /** Where Find Zombies looks: the debugged programs (whole machine when none), or always the whole machine. */
   findScope: 'sessions' | 'machine';
+  /** Index the workspace's spawn sites: diagnostics, quick fixes, links from zombies, CodeLens. */
+  spawnSites: boolean;
 }
 
 export function readConfig(): Config {
@@ -17,5 +19,6 @@ export function readConfig(): Config {
     refreshInterval: Math.max(250, c.get<number>('refreshInterval', 2000)),
     notifyOnZombies: c.get<boolean>('notifyOnZombies', true),
     findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
+    spawnSites: c.get<boolean>('spawnSites.enabled', true),
   };
 }

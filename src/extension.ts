@@ -9,11 +9,13 @@ import { Commands } from './ids';
 import { createProcessSource } from './platform';
 import { registerCommands } from './ui/commands';
 import { Controller } from './ui/controller';
+import { SpawnSites } from './ui/spawnSites';
 
 /** What the extension exports: a read-only window onto its state, used by its own tests. */
 export interface ProcessInspectorApi {
   controller: Controller;
   sessions: SessionTracker;
+  spawnSites: SpawnSites;
 }
 
 export function activate(context: vscode.ExtensionContext): ProcessInspectorApi | undefined {
@@ -32,8 +34,9 @@ export function activate(context: vscode.ExtensionContext): ProcessInspectorApi 
   }
   const sessions = new SessionTracker(() => source);
   const controller = new Controller(source, sessions, context.workspaceState);
-  context.subscriptions.push(sessions, controller, ...registerCommands(controller));
-  return { controller, sessions };
+  const spawnSites = new SpawnSites(controller);
+  context.subscriptions.push(sessions, controller, spawnSites, ...registerCommands(controller));
+  return { controller, sessions, spawnSites };
 }
 
 export function deactivate(): void {

@@ -4,7 +4,7 @@
  */
 export const EXTENSION_ID = 'process-inspector.process-inspector';
 
-export const enum Commands {
+export enum Commands {
   FindZombies = 'processInspector.findZombies',
   Refresh = 'processInspector.refresh',
   InspectProcess = 'processInspector.inspectProcess',
@@ -18,19 +18,30 @@ export const enum Commands {
   Kill = 'processInspector.kill',
   Dismiss = 'processInspector.dismiss',
   OpenSpawnSite = 'processInspector.openSpawnSite',
+  /** The CodeLens on a spawn site: reveal its live zombies in the view. */
+  ShowSiteZombies = 'processInspector.showSiteZombies',
 }
 
-export const enum Views {
+/** Theme colors the extension contributes (package.json `contributes.colors`). */
+export enum Colors {
+  /** The line of a spawn site with live zombies. */
+  ZombieSiteBackground = 'processInspector.zombieSiteBackground',
+}
+
+/** `Diagnostic.source` of the spawn-site findings in the Problems panel. */
+export const DIAGNOSTIC_SOURCE = 'Process Inspector';
+
+export enum Views {
   Processes = 'processInspector.processes',
 }
 
-export const enum ContextKeys {
+export enum ContextKeys {
   /** True while the view shows only zombies and their parents. */
   FilterZombies = 'processInspector.filterZombies',
 }
 
 /** Values of TreeItem.contextValue, matched in package.json `when` clauses with `=~ /^processInspector:zombie/`. */
-export const enum ItemContext {
+export enum ItemContext {
   /** A root (session, picked process, machine-wide results); `:ended` appended once it ended. */
   Root = 'processInspector:root',
   Process = 'processInspector:process',
@@ -41,7 +52,7 @@ export const enum ItemContext {
 }
 
 /** Flags appended to a process row's contextValue, matched with `=~ /:own/` etc. */
-export const enum ItemFlag {
+export enum ItemFlag {
   /** The process belongs to the user's uid: signals may be sent. */
   Own = ':own',
   /** A spawn site is linked. */
@@ -50,6 +61,6 @@ export const enum ItemFlag {
   Ended = ':ended',
 }
 
-export const enum Settings {
+export enum Settings {
   Section = 'processInspector',
 }

@@ -23,7 +23,11 @@ interface ManualRoot {
   label: string;
 }
 
-export type SiteLinker = (zombie: ProcessInfo, parent: ProcessInfo | undefined) => SpawnSiteRef | undefined;
+/**
+ * Links a zombie to its spawn site. `program` is what the debugger was told the parent runs (the
+ * launch configuration's `program`), given only when the parent is the session's debuggee.
+ */
+export type SiteLinker = (zombie: ProcessInfo, parent: ProcessInfo | undefined, program?: string) => SpawnSiteRef | undefined;
 
 export class Controller implements vscode.Disposable {
   readonly provider: ProcessTreeProvider;
@@ -133,6 +137,23 @@ export class Controller implements vscode.Disposable {
     this.refreshed.fire();
   }
 
+  /** The launch configuration's program, when `parent` is the debuggee of the session `rootKey`. */
+  programOf(rootKey: string, parent: ProcessInfo | undefined): string | undefined {
+    if (!parent || !rootKey.startsWith('session:')) return undefined;
+    const view = this.lastViews.get(rootKey);
+    if (!view || view.pid !== parent.pid) return undefined;
+    let s = this.sessions.get(rootKey.slice('session:'.length)) ?? this.sessions.all().find((x) => `session:${x.id}` === rootKey);
+    // js-debug's child session carries the PID; its parent session carries the configuration.
+    while (s && !s.program && s.parentId) s = this.sessions.all().find((x) => x.id === s!.parentId);
+    return s?.program;
+  }
+
+  /** Draws the last read again, e.g. after the spawn-site index changed; reads nothing. */
+  relink(): void {
+    this.render();
+    this.refreshed.fire();
+  }
+
   private roots(): RootInfo[] {
     const out: RootInfo[] = [];
     const all = this.sessions.all();
@@ -156,7 +177,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private render(): void {
-    const index = new NodeIndex(this.roots(), this.onlyZombies, (z, p) => this.siteLinker(z, p));
+    const index = new NodeIndex(this.roots(), this.onlyZombies, (z, p, rootKey) => this.siteLinker(z, p, this.programOf(rootKey, p)));
     this.provider.update(index, Date.now());
     const zombies = this.zombieCount();
     this.view.badge = zombies ? { value: zombies, tooltip: `${zombies} zombie process${zombies === 1 ? '' : 'es'}` } : undefined;

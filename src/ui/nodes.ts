@@ -47,7 +47,7 @@ export class NodeIndex {
   constructor(
     roots: RootInfo[],
     private readonly onlyZombies: boolean,
-    private readonly siteFor: (zombie: ProcessInfo, parent: ProcessInfo | undefined) => SpawnSiteRef | undefined,
+    private readonly siteFor: (zombie: ProcessInfo, parent: ProcessInfo | undefined, rootKey: string) => SpawnSiteRef | undefined,
   ) {
     for (const r of roots) this.addRoot(r);
   }
@@ -113,7 +113,7 @@ export class NodeIndex {
     if (!p || (keep && !keep.has(pid)) || this.byPid.get(rootKey)!.has(pid)) return;
     const id = `p:${rootKey}/${identity(p)}`;
     const parent = v.snapshot.processes.get(p.ppid);
-    const site = isZombie(p) ? this.siteFor(p, parent) : undefined;
+    const site = isZombie(p) ? this.siteFor(p, parent, rootKey) : undefined;
     this.add({ kind: 'process', id, rootKey, process: p, parentId, diagnosis: diagnoses.get(pid), site }, parentId);
     this.byPid.get(rootKey)!.set(pid, id);
     const kids = (v.snapshot.children.get(pid) ?? []).filter((c) => !keep || keep.has(c));

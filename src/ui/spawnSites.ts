@@ -1,0 +1,313 @@
+/**
+ * Spawn sites in the editor: the workspace's spawn-site index (src/spawnsites, no vscode there),
+ * kept current file by file; its findings as diagnostics in the Problems panel with the quick
+ * fixes the scanners offer; the link from each live zombie to its site (used by the Processes
+ * view and Find Zombies); and, on each site with live zombies, a CodeLens ("3 zombies from here:
+ * parent go-zombies (4711) never waits") and a line highlight, updated on every refresh.
+ *
+ * Coordinates: the index is 1-based (lines and UTF-16 columns); vscode.Position is 0-based. The
+ * conversion happens here and in openSite only.
+ */
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { displayName } from '../core/format';
+import { identity, type ProcessInfo } from '../core/model';
+import { readConfig } from '../config';
+import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
+import { languageOf, SpawnSiteIndex } from '../spawnsites/index';
+import { linkZombie, type SiteLink } from '../spawnsites/link';
+import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
+import type { Controller } from './controller';
+import type { SpawnSiteRef } from './nodes';
+
+/** Files the index reads, plus the manifests that name programs (go.mod, Cargo.toml). */
+const WATCH_GLOB = '**/{*.go,*.c,*.h,*.cc,*.cpp,*.cxx,*.c++,*.hpp,*.hh,*.hxx,*.py,*.js,*.mjs,*.cjs,*.jsx,*.ts,*.mts,*.cts,*.tsx,*.rs,go.mod,Cargo.toml}';
+const CHANGE_DEBOUNCE_MS = 200;
+
+/** Live zombies linked to one site, for its CodeLens and highlight. */
+interface SiteTally {
+  site: SpawnSite;
+  confidence: SiteLink['confidence'];
+  zombies: number;
+  /** parent pid -> its label, the first zombie to reveal */
+  parents: Map<number, { label: string; rootKey: string; zombiePid: number }>;
+}
+
+export function toRange(r: SourceRange): vscode.Range {
+  return new vscode.Range(r.startLine - 1, r.startColumn - 1, r.endLine - 1, r.endColumn - 1);
+}
+
+function siteKey(s: { file: string; line: number; column: number }): string {
+  return `${s.file}:${s.line}:${s.column}`;
+}
+
+export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, vscode.CodeActionProvider {
+  /** One index per local workspace folder, by folder path. */
+  private readonly indexes = new Map<string, SpawnSiteIndex>();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('processInspector');
+  /** Findings by file path, for the code actions of their diagnostics. */
+  private findingsByFile = new Map<string, SiteFinding[]>();
+  /** parent identity + zombie name -> link; zombies of one parent with one name link alike. Cleared when the index changes. */
+  private linkCache = new Map<string, SiteLink | undefined>();
+  private tallies = new Map<string, SiteTally>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
+  private readonly indexed = new vscode.EventEmitter<void>();
+  /** Fires when the index has been (re)built or updated and diagnostics are current (tests listen). */
+  readonly onDidIndex = this.indexed.event;
+  private readonly highlight = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor(Colors.ZombieSiteBackground),
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.errorForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly log = vscode.window.createOutputChannel('Process Inspector: Spawn Sites', { log: true });
+  private pending = new Set<string>();
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private enabled = readConfig().spawnSites;
+  /** Resolves once the first index of every folder is built. */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly controller: Controller) {
+    const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
+    this.disposables.push(
+      this.diagnostics,
+      this.log,
+      this.lensesChanged,
+      this.indexed,
+      this.highlight,
+      watcher,
+      watcher.onDidChange((u) => this.changed(u)),
+      watcher.onDidCreate((u) => this.changed(u)),
+      watcher.onDidDelete((u) => this.changed(u)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rebuild()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('processInspector.spawnSites')) return;
+        this.enabled = readConfig().spawnSites;
+        this.rebuild();
+      }),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.decorate()),
+      vscode.languages.registerCodeLensProvider({ scheme: 'file' }, this),
+      vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.commands.registerCommand(Commands.ShowSiteZombies, (rootKey: string, pid: number) => this.showZombies(rootKey, pid)),
+      controller.onDidRefresh(() => this.retally()),
+    );
+    controller.siteLinker = (z, p, program) => this.link(z, p, program);
+    this.ready = this.rebuild();
+  }
+
+  /** The indexes, for tests and the CLI-like checks of the extension's exports. */
+  get all(): SpawnSiteIndex[] {
+    return [...this.indexes.values()];
+  }
+
+  /** Runs index work one job at a time, in order: a rebuild never races an update. */
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    this.work = this.work.then(job).catch((e: unknown) => {
+      this.log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      void vscode.window.showWarningMessage(`Process Inspector could not index spawn sites: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return this.work;
+  }
+
+  private rebuild(): Promise<void> {
+    return this.enqueue(async () => {
+      this.indexes.clear();
+      if (this.enabled) {
+        for (const f of vscode.workspace.workspaceFolders ?? []) {
+          if (f.uri.scheme !== 'file') continue;
+          const index = new SpawnSiteIndex();
+          const st = await index.indexDirectory(f.uri.fsPath);
+          this.indexes.set(f.uri.fsPath, index);
+          const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+          this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
+        }
+      }
+      this.afterIndexChange();
+    });
+  }
+
+  private changed(uri: vscode.Uri): void {
+    if (!this.enabled || uri.scheme !== 'file') return;
+    this.log.trace(`changed on disk: ${uri.fsPath}`);
+    this.pending.add(uri.fsPath);
+    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      const paths = [...this.pending];
+      this.pending.clear();
+      void this.enqueue(() => this.update(paths));
+    }, CHANGE_DEBOUNCE_MS);
+  }
+
+  /** Re-reads the changed files (a manifest change re-reads its folder: it renames programs). */
+  private async update(paths: string[]): Promise<void> {
+    const t0 = performance.now();
+    let changed = false;
+    for (const [root, index] of this.indexes) {
+      const mine = paths.filter((p) => p.startsWith(`${root}/`));
+      if (!mine.length) continue;
+      if (mine.some((p) => basename(p) === 'go.mod' || basename(p) === 'Cargo.toml')) {
+        await index.indexDirectory(root);
+        changed = true;
+        continue;
+      }
+      for (const p of mine) if (languageOf(p) && (await index.updateFile(p))) changed = true;
+    }
+    this.log.info(`re-read ${paths.length} file${paths.length === 1 ? '' : 's'} in ${(performance.now() - t0).toFixed(1)} ms${changed ? ': spawn sites changed' : ''} (${paths.join(', ')})`);
+    // Findings can change without the sites changing (a message, a fix): always refresh them.
+    this.afterIndexChange(changed);
+  }
+
+  private afterIndexChange(sitesChanged = true): void {
+    if (sitesChanged) this.linkCache.clear();
+    const byFile = new Map<string, SiteFinding[]>();
+    for (const index of this.indexes.values()) {
+      for (const f of index.findings()) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
+    }
+    this.findingsByFile = byFile;
+    this.diagnostics.clear();
+    for (const [file, findings] of byFile) this.diagnostics.set(vscode.Uri.file(file), findings.map((f) => toDiagnostic(f)));
+    // The rows' links were computed against the old index: draw them again (from the last
+    // read: an index change never reads /proc by itself).
+    if (sitesChanged) this.controller.relink();
+    this.indexed.fire();
+  }
+
+  /** The best link for a zombie across the workspace folders, as the view and Find Zombies want it. */
+  link(zombie: ProcessInfo, parent: ProcessInfo | undefined, program?: string): SpawnSiteRef | undefined {
+    const l = this.linkOf(zombie, parent, program);
+    return l && { file: l.site.file, line: l.site.line, column: l.site.column, confidence: l.confidence, reason: l.reason };
+  }
+
+  private linkOf(zombie: ProcessInfo, parent: ProcessInfo | undefined, program?: string): SiteLink | undefined {
+    if (!this.indexes.size) return undefined;
+    const key = `${parent ? identity(parent) : `?${zombie.ppid}`}|${zombie.comm}|${zombie.commHex ?? ''}|${parent?.exe ?? ''}|${program ?? ''}`;
+    if (this.linkCache.has(key)) return this.linkCache.get(key);
+    const z = { pid: zombie.pid, comm: zombie.comm, ppid: zombie.ppid, commHex: zombie.commHex };
+    const p = parent && { pid: parent.pid, comm: parent.comm, exe: parent.exe, cmdline: parent.cmdline, program };
+    let best: SiteLink | undefined;
+    for (const index of this.indexes.values()) {
+      const l = linkZombie(z, p, index);
+      if (l && (!best || (best.confidence === 'possible' && l.confidence === 'likely'))) best = l;
+    }
+    // A parent not yet read in detail (no exe) may link better later: do not remember that answer.
+    if (!parent || parent.exe !== undefined || parent.restricted) this.linkCache.set(key, best);
+    return best;
+  }
+
+  /** Counts live zombies per site after each refresh; lenses and highlights follow. */
+  private retally(): void {
+    const next = new Map<string, SiteTally>();
+    for (const v of this.controller.views()) {
+      for (const d of v.diagnosis.parents) {
+        for (const z of d.zombies) {
+          const l = this.linkOf(z, d.parent, this.controller.programOf(v.key, d.parent));
+          if (!l) continue;
+          const k = siteKey(l.site);
+          let t = next.get(k);
+          if (!t) next.set(k, (t = { site: l.site, confidence: l.confidence, zombies: 0, parents: new Map() }));
+          t.zombies++;
+          if (l.confidence === 'likely') t.confidence = 'likely';
+          if (!t.parents.has(d.parent.pid)) t.parents.set(d.parent.pid, { label: `${displayName(d.parent)} (${d.parent.pid})`, rootKey: v.key, zombiePid: z.pid });
+        }
+      }
+    }
+    const summary = (m: Map<string, SiteTally>) => JSON.stringify([...m].map(([k, t]) => [k, t.zombies, t.confidence, [...t.parents.keys()]]));
+    if (summary(next) === summary(this.tallies)) return;
+    this.tallies = next;
+    this.lensesChanged.fire();
+    this.decorate();
+  }
+
+  /** Sites with live zombies and their counts (tests read this; the lenses show it). */
+  liveSites(): { file: string; line: number; zombies: number; parents: number[]; confidence: SiteLink['confidence'] }[] {
+    return [...this.tallies.values()].map((t) => ({ file: t.site.file, line: t.site.line, zombies: t.zombies, parents: [...t.parents.keys()], confidence: t.confidence }));
+  }
+
+  private decorate(): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.scheme !== 'file') continue;
+      const file = editor.document.uri.fsPath;
+      const ranges: vscode.DecorationOptions[] = [];
+      for (const t of this.tallies.values()) {
+        if (t.site.file !== file) continue;
+        ranges.push({ range: toRange(t.site.range), hoverMessage: `${lensTitle(t)} (${t.confidence})` });
+      }
+      editor.setDecorations(this.highlight, ranges);
+    }
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const file = document.uri.fsPath;
+    const lenses: vscode.CodeLens[] = [];
+    for (const t of this.tallies.values()) {
+      if (t.site.file !== file) continue;
+      const first = [...t.parents.values()][0];
+      lenses.push(
+        new vscode.CodeLens(toRange(t.site.range), {
+          title: `$(error) ${lensTitle(t)}${t.confidence === 'possible' ? ' (possible)' : ''}`,
+          tooltip: `Live zombie processes linked to this ${t.site.api} (${t.confidence}). Click to show them in the Processes view.`,
+          command: Commands.ShowSiteZombies,
+          arguments: [first.rootKey, first.zombiePid],
+        }),
+      );
+    }
+    return lenses;
+  }
+
+  provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    // The fixes were computed on the file as saved: offer none while it has unsaved edits.
+    if (document.isDirty) return [];
+    const findings = this.findingsByFile.get(document.uri.fsPath) ?? [];
+    const actions: vscode.CodeAction[] = [];
+    for (const d of context.diagnostics) {
+      if (d.source !== DIAGNOSTIC_SOURCE) continue;
+      const f = findings.find((x) => x.fix && toRange(x.range).isEqual(d.range) && x.code === diagnosticCode(d));
+      if (!f?.fix) continue;
+      const action = new vscode.CodeAction(f.fix.title, vscode.CodeActionKind.QuickFix);
+      action.diagnostics = [d];
+      action.isPreferred = true;
+      action.edit = new vscode.WorkspaceEdit();
+      for (const e of f.fix.edits) action.edit.replace(document.uri, toRange(e.range), e.newText);
+      actions.push(action);
+    }
+    return actions;
+  }
+
+  private async showZombies(rootKey: string, pid: number): Promise<void> {
+    await vscode.commands.executeCommand(`${Views.Processes}.focus`);
+    if (!(await this.controller.reveal(rootKey, pid))) void vscode.window.showInformationMessage('Those zombies are gone: their parent reaped them or exited.');
+  }
+
+  dispose(): void {
+    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    this.controller.siteLinker = () => undefined;
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function lensTitle(t: SiteTally): string {
+  const n = `${t.zombies} zombie${t.zombies === 1 ? '' : 's'} from here`;
+  const parents = [...t.parents.values()].map((p) => p.label);
+  if (parents.length === 1) return `${n}: parent ${parents[0]} never waits`;
+  return `${n}: parents ${parents.slice(0, 3).join(', ')}${parents.length > 3 ? ` and ${parents.length - 3} more` : ''} never wait`;
+}
+
+function diagnosticCode(d: vscode.Diagnostic): string | undefined {
+  const c = d.code;
+  return typeof c === 'object' ? String(c.value) : c === undefined ? undefined : String(c);
+}
+
+function toDiagnostic(f: SiteFinding): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(toRange(f.range), f.message, f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = f.code;
+  if (f.related?.length) {
+    const uri = vscode.Uri.file(f.file);
+    d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
+  }
+  return d;
+}
