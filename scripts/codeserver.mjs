@@ -151,11 +151,12 @@ export async function startCodeServer(o) {
   writeFileSync(config, 'auth: none\ncert: false\n');
   const logFile = join(dir, 'code-server.log');
   const fd = openSync(logFile, 'a');
+  // PI_CS_LOG=trace: code-server's own log level (its file watcher says what it watches and sees).
   const args = [join(codeServer, 'out/node/entry.js'),
     '--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened', resolve(o.folder)];
+    '--disable-getting-started-override', '--ignore-last-opened', ...(process.env.PI_CS_LOG ? ['--log', process.env.PI_CS_LOG] : []), resolve(o.folder)];
   const env = { ...process.env, ...o.env };
   delete env.PORT; // code-server reads $PORT and would override --bind-addr
   delete env.VSCODE_IPC_HOOK_CLI; // when run from a VS Code terminal: don't talk to that VS Code
