@@ -4,8 +4,13 @@ import * as path from 'node:path';
 
 const INTRO = `# Benchmarks
 
-Measured, not estimated: every figure below comes from the command printed beside it, on the
-machine described there. Each section is written by its own benchmark; rerun it to refresh.
+What Process Inspector costs, measured, not estimated: every figure below comes from the command
+printed beside it, on the machine described there. The machines are shared and noisy (CI and
+other work run beside the benchmarks), so each benchmark runs its contenders side by side,
+round-robin, and the ratios between them say more than the absolute times.
+
+Each section is written by its own benchmark: \`npm run bench -- --write-docs\` regenerates the
+whole file, \`npm run bench -- --only process|sites --write-docs\` one section.
 `;
 
 /**
