@@ -61,13 +61,20 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
   ];
 }
 
-/** Opens a file at a 1-based line and column, the line selected. */
+/**
+ * Opens a file at a 1-based line and column with the spawning call selected (to the end of the
+ * line when its end is unknown). The cursor stays at the call's start, so a long line does not
+ * scroll the editor sideways away from it.
+ */
 export async function openSite(site: SpawnSiteRef): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(site.file));
-  const line = Math.max(0, site.line - 1);
+  const line = Math.min(doc.lineCount - 1, Math.max(0, site.line - 1));
   const start = new vscode.Position(line, Math.max(0, site.column - 1));
-  const end = doc.lineAt(line).range.end;
-  return vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, end), preview: true });
+  const end = site.endLine !== undefined && site.endColumn !== undefined ? doc.validatePosition(new vscode.Position(site.endLine - 1, site.endColumn - 1)) : doc.lineAt(line).range.end;
+  const editor = await vscode.window.showTextDocument(doc, { preview: true });
+  editor.selection = new vscode.Selection(end, start);
+  editor.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  return editor;
 }
 
 function shellQuote(a: string): string {

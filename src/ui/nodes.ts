@@ -14,6 +14,9 @@ export interface SpawnSiteRef {
   file: string;
   line: number;
   column: number;
+  /** End of the spawning call (1-based, exclusive), when known: what gets selected. */
+  endLine?: number;
+  endColumn?: number;
   confidence: 'likely' | 'possible';
   reason: string;
 }

@@ -179,7 +179,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   /** The best link for a zombie across the workspace folders, as the view and Find Zombies want it. */
   link(zombie: ProcessInfo, parent: ProcessInfo | undefined, program?: string): SpawnSiteRef | undefined {
     const l = this.linkOf(zombie, parent, program);
-    return l && { file: l.site.file, line: l.site.line, column: l.site.column, confidence: l.confidence, reason: l.reason };
+    return l && { file: l.site.file, line: l.site.line, column: l.site.column, endLine: l.site.range.endLine, endColumn: l.site.range.endColumn, confidence: l.confidence, reason: l.reason };
   }
 
   private linkOf(zombie: ProcessInfo, parent: ProcessInfo | undefined, program?: string): SiteLink | undefined {

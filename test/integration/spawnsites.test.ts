@@ -151,7 +151,8 @@ describe('spawn sites in the editor', function () {
     const editor = vscode.window.activeTextEditor!;
     assert.equal(editor.document.uri.fsPath, GO_MAIN);
     assert.equal(editor.selection.start.line, leak - 1);
-    assert.ok(!editor.selection.isEmpty, 'the line is highlighted (selected)');
+    assert.equal(editor.document.getText(editor.selection), 'cmd.Start()', 'the spawning call is selected');
+    assert.ok(editor.selection.isReversed, 'the cursor at the call, not at the end of a long line');
     // The CodeLens on that line counts the live zombies and names the parent.
     const live = await waitFor(() => pi.spawnSites.liveSites().find((x) => x.file === GO_MAIN && x.zombies >= 4), 10_000, 'the site to count four zombies');
     assert.equal(live!.line, leak);
