@@ -4,7 +4,7 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { openWorkbench, saveFailureScreenshot, Workbench } from './support/workbench';
+import { demoDir, openWorkbench, saveFailureScreenshot, Workbench } from './support/workbench';
 
 describe('Processes view (UI)', function () {
   let wb: Workbench;
@@ -61,6 +61,37 @@ describe('Processes view (UI)', function () {
       assert.ok(rows.some((r) => /· \d+ zombies? ·/.test(r)), `no parent row with a zombie count:\n${rows.join('\n')}`);
       await wb.screenshot('processes-zombies', pane);
       await wb.screenshot('processes-zombies-window', 'window');
+    } finally {
+      await wb.stopDebugging();
+    }
+  });
+
+  it('opens the Start() line from a zombie row: the line highlighted, a CodeLens counting its zombies', async function () {
+    const leak = fs.readFileSync(`${demoDir}/go-zombies/main.go`, 'utf8').split('\n').findIndex((l) => l.includes('LEAK')) + 1;
+    assert.ok(leak > 0, 'the demo marks its leaking line');
+    await wb.startDebugging('Go: zombies');
+    try {
+      const pane = await wb.openProcessesView();
+      // The row says where its zombie came from before anyone clicks.
+      const linked = (r: string) => r.endsWith(`· likely from go-zombies/main.go:${leak}`);
+      const rows = await wb.waitForRows((r) => zombieRows(r).filter(linked).length >= 3, { timeoutMs: 90_000, what: `three zombie rows linked to go-zombies/main.go:${leak}` });
+      assert.ok(zombieRows(rows).every(linked), `every zombie row links to the LEAK line:\n${rows.join('\n')}`);
+      await wb.click(pane.locator('.pane-body .monaco-list-row').filter({ hasText: 'defunct' }).first());
+      // The editor opens main.go; the CodeLens above the Start() line counts the live zombies.
+      const lens = wb.page.locator('.monaco-editor .codelens-decoration', { hasText: 'zombies from here' }).first();
+      await lens.waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match(await lens.innerText(), /\d+ zombies from here: parent __debug_bin\d* \(\d+\) never waits/);
+      assert.match(await wb.page.locator('.tabs-container .tab.active').innerText(), /main\.go/);
+      // The status bar's cursor position is the clicked zombie's spawn site.
+      const position = wb.page.locator('.statusbar-item[id="status.editor.selection"]');
+      await position.waitFor({ state: 'visible' });
+      assert.match(await position.innerText(), new RegExp(`^Ln ${leak}, Col \\d+`));
+      // The selected line is on screen and is the Start() call.
+      const selectedLine = wb.page.locator('.monaco-editor .view-line', { hasText: 'cmd.Start()' });
+      assert.ok(await selectedLine.isVisible(), 'the Start() line is in view');
+      await wb.runCommand('Notifications: Clear All Notifications');
+      await wb.parkMouse();
+      await wb.screenshot('spawn-site-window', 'window');
     } finally {
       await wb.stopDebugging();
     }
