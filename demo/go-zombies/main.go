@@ -38,6 +38,11 @@ func main() {
 	flag.IntVar(&opt.count, "count", 0, "stop spawning after this many (0: never)")
 	flag.Parse()
 
+	// OK: Run() waits for the child, so this check of the binary leaves no zombie behind.
+	if err := exec.Command(opt.bin, opt.binCmd()...).Run(); err != nil {
+		fmt.Printf("%s does not run: %s\n", opt.bin, err)
+		os.Exit(1)
+	}
 	fmt.Printf("go-zombies: pid %d starts %s every %s and never waits\n", os.Getpid(), opt.bin, opt.every)
 	for i := 1; opt.count == 0 || i <= opt.count; i++ {
 		spawn(opt, i)

@@ -17,6 +17,7 @@ binary = sys.argv[1] if len(sys.argv) > 1 else "/bin/true"
 every = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
 kept = []  # holding the Popen objects is what keeps Python from reaping them
 
+subprocess.run([binary], check=True)  # OK: run() waits, this check of the binary leaves no zombie
 print(f"python-zombies: pid {os.getpid()} starts {binary} every {every}s and never waits", flush=True)
 while True:
     proc = subprocess.Popen([binary])  # LEAK: Popen kept, never wait()ed: the child becomes a zombie

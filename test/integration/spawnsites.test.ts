@@ -91,6 +91,11 @@ describe('spawn sites in the editor', function () {
       assert.equal(d!.severity, vscode.DiagnosticSeverity.Warning);
       assert.match(d!.message, /never waited|zombie/);
     }
+    // Beside each leak stands a site that waits (the demo checks its binary once with Run() /
+    // subprocess.run()): linking to the LEAK line below is a choice between the two.
+    for (const [file, api] of [[GO_MAIN, 'exec.Cmd.Run'], [path.join(demo, 'python-zombies/leak.py'), 'subprocess.run']]) {
+      assert.ok(pi.spawnSites.all[0].sitesIn(file).some((s) => s.api === api && s.waited === 'yes'), `a waited ${api} in ${file}`);
+    }
     // The Node launcher of the C demo waits for its children (execFileSync, libuv): no finding there.
     assert.deepEqual(ours(vscode.Uri.file(path.join(demo, 'c-zombies/run.js'))), []);
   });
