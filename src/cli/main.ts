@@ -141,7 +141,8 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
           io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(now).toISOString(), processes: [...snapshot.processes.values()].map((p) => processJson(p, now)) })}\n`);
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
-        const index = workspace !== undefined ? await indexWorkspace(workspace, values.workspace) : undefined;
+        // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
+        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace) : undefined;
         const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};
