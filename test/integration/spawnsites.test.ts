@@ -167,6 +167,15 @@ describe('spawn sites in the editor', function () {
     assert.equal(lens.range.start.line, leak - 1);
     const parent = zs[0].process.ppid;
     assert.match(lens.command!.title, new RegExp(`^\\$\\(error\\) ${live!.zombies} zombies from here: parent __debug_bin\\d* \\(${parent}\\) never waits$`));
+    // Find Zombies: picking a linked zombie opens its spawn site (not the view).
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const running = vscode.commands.executeCommand('processInspector.findZombies');
+    await new Promise((r) => setTimeout(r, 800));
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await running;
+    const opened = await waitFor(() => vscode.window.activeTextEditor, 10_000, 'Find Zombies to open an editor');
+    assert.equal(opened!.document.uri.fsPath, GO_MAIN);
+    assert.equal(opened!.selection.start.line, leak - 1);
     // The lens reveals the zombies in the view.
     await vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
     const selected = pi.controller.view.selection[0];
