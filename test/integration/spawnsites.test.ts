@@ -16,19 +16,12 @@ import type { ProcessInspectorApi } from '../../src/extension';
 import type { Node } from '../../src/ui/nodes';
 import { startSession, waitFor, type WatchedSession } from './support/debug';
 import { demo, EXTENSION_ID } from './support/env';
+import { markedLine } from '../support/markers';
 
 async function api(): Promise<ProcessInspectorApi> {
   const exports = await vscode.extensions.getExtension<ProcessInspectorApi>(EXTENSION_ID)!.activate();
   await exports.spawnSites.ready;
   return exports;
-}
-
-/** 1-based line of the one line in `file` holding `marker`. */
-function markedLine(file: string, marker: RegExp): number {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const hits = lines.flatMap((l, i) => (marker.test(l) ? [i + 1] : []));
-  assert.equal(hits.length, 1, `${file} marks exactly one line with ${marker}`);
-  return hits[0];
 }
 
 function ours(uri: vscode.Uri): vscode.Diagnostic[] {

@@ -17,6 +17,7 @@ import { renderZombies, type SpawnSiteNote } from '../../src/core/format';
 import { inspect } from '../../src/core/inspect';
 import { createProcessSource } from '../../src/platform';
 import { childrenOf, killAll, PYTHON, REPO, runCli, startZombieMaker, stateOf } from '../support/procs';
+import { markedLine } from '../support/markers';
 
 const WS = path.join(REPO, 'test/fixtures/spawnsites');
 
@@ -50,10 +51,7 @@ function has(cmd: string, args: string[]): boolean {
 
 /** The 1-based line of `file` (relative to WS) holding `marker`; there must be exactly one. */
 function markerLine(file: string, marker: RegExp): number {
-  const lines = fs.readFileSync(path.join(WS, file), 'utf8').split('\n');
-  const hits = lines.flatMap((text, i) => (marker.test(text) ? [i + 1] : []));
-  assert.equal(hits.length, 1, `${file}: one line matching ${marker}, found ${hits.length}`);
-  return hits[0];
+  return markedLine(path.join(WS, file), marker);
 }
 
 /** Zombie children of pid, read straight from /proc (every thread's children included). */

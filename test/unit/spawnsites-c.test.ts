@@ -1,9 +1,9 @@
 /** C and C++ spawn sites over test/fixtures/spawnsites/c: exact lines and verdicts. */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
+import { assertAgreesWithMarkers } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/c');
@@ -52,11 +52,7 @@ describe('spawn sites: C and C++', function () {
   });
 
   it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    for (const [file, line, , waited] of EXPECTED) {
-      const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[line - 1];
-      const m = /\bLEAK\b/.test(text) ? 'no' : /\bUNKNOWN\b/.test(text) ? 'unknown' : /\bOK\b/.test(text) ? 'yes' : undefined;
-      if (m) assert.equal(waited, m, `${file}:${line}`);
-    }
+    assertAgreesWithMarkers(FIXTURES, EXPECTED);
   });
 
   it('links each exec to the fork whose child runs it, and marks forks without exec as copies of the parent', () => {

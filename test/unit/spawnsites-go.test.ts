@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
+import { assertAgreesWithMarkers } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/go');
@@ -46,15 +47,6 @@ function rows(index: SpawnSiteIndex, root: string): Row[] {
   return index.sites().map((s) => [path.relative(root, s.file), s.line, s.api, s.waited, s.program, s.leak ?? null]);
 }
 
-/** The verdict a fixture line's trailing comment announces, if any. */
-function marker(file: string, line: number): SpawnSite['waited'] | undefined {
-  const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[line - 1];
-  if (/\bLEAK\b/.test(text)) return 'no';
-  if (/\bUNKNOWN\b/.test(text)) return 'unknown';
-  if (/\bOK\b/.test(text)) return 'yes';
-  return undefined;
-}
-
 describe('spawn sites: Go', function () {
   this.timeout(30000);
   let index: SpawnSiteIndex;
@@ -68,10 +60,7 @@ describe('spawn sites: Go', function () {
   });
 
   it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    for (const [file, line, , waited] of EXPECTED) {
-      const m = marker(file, line);
-      if (m) assert.equal(waited, m, `${file}:${line}`);
-    }
+    assertAgreesWithMarkers(FIXTURES, EXPECTED);
   });
 
   it('reports columns at the start of the spawning call (1-based)', () => {

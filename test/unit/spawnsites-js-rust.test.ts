@@ -1,9 +1,9 @@
 /** JavaScript/TypeScript and Rust spawn sites over their fixtures: exact lines and verdicts. */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
+import { assertAgreesWithMarkers } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const JS = path.join(REPO, 'test/fixtures/spawnsites/js');
@@ -69,11 +69,7 @@ describe('spawn sites: Rust', function () {
   });
 
   it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    for (const [file, line, , waited] of expected) {
-      const text = fs.readFileSync(path.join(RUST, file), 'utf8').split('\n')[line - 1];
-      const m = /\bLEAK\b/.test(text) ? 'no' : /\bUNKNOWN\b/.test(text) ? 'unknown' : /\bOK\b/.test(text) ? 'yes' : undefined;
-      if (m) assert.equal(waited, m, `${file}:${line}`);
-    }
+    assertAgreesWithMarkers(RUST, expected);
   });
 
   it('explains early returns and one-branch waits, and lists the crate as a program', () => {

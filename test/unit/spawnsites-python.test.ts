@@ -1,9 +1,9 @@
 /** Python spawn sites over test/fixtures/spawnsites/python: exact lines and verdicts. */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
+import { assertAgreesWithMarkers } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/python');
@@ -50,11 +50,7 @@ describe('spawn sites: Python', function () {
   });
 
   it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    for (const [file, line, , waited] of EXPECTED) {
-      const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[line - 1];
-      const m = /\bLEAK\b/.test(text) ? 'no' : /\bUNKNOWN\b/.test(text) ? 'unknown' : /\bOK\b/.test(text) ? 'yes' : undefined;
-      if (m) assert.equal(waited, m, `${file}:${line}`);
-    }
+    assertAgreesWithMarkers(FIXTURES, EXPECTED);
   });
 
   it('resolves programs through aliases, constants and argv lists', () => {
