@@ -19,6 +19,8 @@ const SPAWNS = new Set(['posix_spawn', 'posix_spawnp']);
 const EXECS: Record<string, number> = {
   execl: 0, execlp: 0, execle: 0, execv: 0, execvp: 0, execvpe: 0, execve: 0, execvP: 0,
 };
+/** Every function name whose call is a site: a file without one of them as an identifier has none (the index's pre-filter). */
+export const C_SITE_FUNCTIONS: ReadonlySet<string> = new Set([...FORKS, ...SPAWNS, 'popen', 'system', ...Object.keys(EXECS)]);
 const WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
 const EXITS = new Set(['exit', '_exit', '_Exit', 'abort']);
 /** Calls that take a pid or a FILE* and never wait for the child. */

@@ -11,12 +11,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { scanC } from './c';
+import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
 import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
-import { scanPython } from './python';
+import { PYTHON_SITE_NAMES, scanPython } from './python';
 import { scanRust } from './rust';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
 
@@ -90,9 +90,46 @@ const NEEDLES: Record<SiteLanguage, Buffer[]> = {
  */
 const GO_SIGCHLD = [Buffer.from('SIGCHLD'), Buffer.from('os/signal')];
 
-function mayHoldSites(language: SiteLanguage, bytes: Buffer): boolean {
+/**
+ * C and Python sites are calls of named functions (c.ts, python.ts): a needle counts only inside an
+ * identifier that is one of those names. ("exec" alone let in regexp/testdata/testregex.c, for its
+ * regexec, and "exec" runtime/runtime-gdb.py, for gdb.execute: with no site in either, their parse
+ * and analysis were a tenth of indexing GOROOT/src in a cold process.)
+ */
+const WHOLE_NAMES: Partial<Record<SiteLanguage, ReadonlySet<string>>> = { c: C_SITE_FUNCTIONS, cpp: C_SITE_FUNCTIONS, python: PYTHON_SITE_NAMES };
+
+/** ASCII letters, digits and `_`. A byte >= 0x80 counts as a boundary, so a needle beside one is taken (a superset). */
+function isAsciiIdentByte(b: number): boolean {
+  return (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 95;
+}
+
+function hasWholeName(bytes: Buffer, needle: Buffer, names: ReadonlySet<string>): boolean {
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+    let start = at;
+    while (start > 0 && isAsciiIdentByte(bytes[start - 1])) start--;
+    let end = at + needle.length;
+    while (end < bytes.length && isAsciiIdentByte(bytes[end])) end++;
+    if (names.has(bytes.toString('latin1', start, end))) return true;
+  }
+  return false;
+}
+
+/** Some needle is in the bytes. */
+function hasNeedle(language: SiteLanguage, bytes: Buffer): boolean {
   for (const needle of NEEDLES[language]) if (bytes.indexOf(needle) >= 0) return true;
   return language === 'go' && GO_SIGCHLD.every((needle) => bytes.indexOf(needle) >= 0);
+}
+
+/** For a file with a needle: can it hold a site (C and Python: is a needle inside a whole name)? */
+function namesSite(language: SiteLanguage, bytes: Buffer): boolean {
+  const names = WHOLE_NAMES[language];
+  if (!names) return true;
+  for (const needle of NEEDLES[language]) if (hasWholeName(bytes, needle, names)) return true;
+  return false;
+}
+
+function mayHoldSites(language: SiteLanguage, bytes: Buffer): boolean {
+  return hasNeedle(language, bytes) && namesSite(language, bytes);
 }
 
 /** What the index keeps about Go files, for packages and programs. */
@@ -184,7 +221,10 @@ export class SpawnSiteIndex {
     t = performance.now();
 
     // Read everything first, parse only what may hold sites.
-    const todo: { path: string; info: LanguageInfo; bytes: Buffer }[] = [];
+    // Files with a needle are entered in the second loop, in walk order, the others now; a file
+    // with a needle that names no site (C, Python) is not parsed but keeps its place in that
+    // order, which units() and findings() follow.
+    const todo: { path: string; info: LanguageInfo; bytes: Buffer; parse: boolean }[] = [];
     const grammars = new Set<Grammar>();
     for (const path of found) {
       const info = languageOf(path)!;
@@ -194,9 +234,10 @@ export class SpawnSiteIndex {
       } catch {
         continue; // vanished or unreadable: nothing to index
       }
-      if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && mayHoldSites(info.language, bytes))) {
-        todo.push({ path, info, bytes });
-        grammars.add(info.grammar);
+      if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && hasNeedle(info.language, bytes))) {
+        const parse = !this.options.prefilter || namesSite(info.language, bytes);
+        todo.push({ path, info, bytes, parse });
+        if (parse) grammars.add(info.grammar);
       } else {
         this.put(path, this.emptyEntry(path, info, bytes));
       }
@@ -205,8 +246,8 @@ export class SpawnSiteIndex {
     await Promise.all([...grammars].map((g) => loadGrammar(g)));
     let parsed = 0;
     for (let k = 0; k < todo.length; k++) {
-      const { path, info, bytes } = todo[k];
-      if (bytes.length > this.options.maxFileBytes) {
+      const { path, info, bytes, parse } = todo[k];
+      if (!parse || bytes.length > this.options.maxFileBytes) {
         this.put(path, this.emptyEntry(path, info, bytes));
         continue;
       }

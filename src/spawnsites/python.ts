@@ -23,6 +23,14 @@ const CALLS = new Set(['call']);
 const WAITING_SUBPROCESS = new Set(['run', 'call', 'check_call', 'check_output', 'getoutput', 'getstatusoutput']);
 const SPAWN_FUNCS = new Set(['spawnl', 'spawnle', 'spawnlp', 'spawnlpe', 'spawnv', 'spawnve', 'spawnvp', 'spawnvpe']);
 const EXEC_FUNCS = new Set(['execl', 'execle', 'execlp', 'execlpe', 'execv', 'execve', 'execvp', 'execvpe']);
+/**
+ * Identifiers one of which every site's file contains (the index's pre-filter): a site is a call
+ * resolved through the imports to subprocess.*, multiprocessing.Process or one of these os
+ * functions, so the module's name or the function's is spelled out in the import or the call.
+ */
+export const PYTHON_SITE_NAMES: ReadonlySet<string> = new Set([
+  'subprocess', 'multiprocessing', 'Process', 'system', 'popen', 'fork', 'forkpty', 'posix_spawn', 'posix_spawnp', ...SPAWN_FUNCS, ...EXEC_FUNCS,
+]);
 const OS_WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
 const EXITS = new Set(['os._exit', 'sys.exit', 'exit', 'os.abort']);
 /** Functions that take a pid or Popen and never wait for it. */
