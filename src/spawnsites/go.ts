@@ -84,8 +84,9 @@ interface Imports {
 
 function stringValue(node: SyntaxNode | null): string | undefined {
   if (!node) return undefined;
-  if (node.type === 'interpreted_string_literal') return unescape(node.text.slice(1, -1));
-  if (node.type === 'raw_string_literal') return node.text.slice(1, -1);
+  const type = node.type;
+  if (type === 'interpreted_string_literal') return unescape(node.text.slice(1, -1));
+  if (type === 'raw_string_literal') return node.text.slice(1, -1);
   return undefined;
 }
 
@@ -578,12 +579,14 @@ export class GoScanner {
   /** The entity an expression denotes: `cmd`, `(cmd)`, `cmd.Process`, `&cmd`. */
   private entityOf(node: SyntaxNode | null, ctx: FnCtx): number | undefined {
     if (!node) return undefined;
-    if (node.type === 'parenthesized_expression') return this.entityOf(node.namedChild(0), ctx);
-    if (node.type === 'identifier') return this.lookup(ctx, node.text)?.entity;
-    if (node.type === 'unary_expression' && node.childForFieldName('operator')?.text === '&') {
+    // Every property of a node is a call into WASM: each is read once here (so in the rest of the scanner).
+    const type = node.type;
+    if (type === 'parenthesized_expression') return this.entityOf(node.namedChild(0), ctx);
+    if (type === 'identifier') return this.lookup(ctx, node.text)?.entity;
+    if (type === 'unary_expression' && node.childForFieldName('operator')?.text === '&') {
       return this.entityOf(node.childForFieldName('operand'), ctx);
     }
-    if (node.type === 'selector_expression' && node.childForFieldName('field')?.text === 'Process') {
+    if (type === 'selector_expression' && node.childForFieldName('field')?.text === 'Process') {
       const e = this.entityOf(node.childForFieldName('operand'), ctx);
       if (e !== undefined && this.entities[e].kind === 'cmd') return e;
     }
@@ -812,24 +815,25 @@ export class GoScanner {
         // Stored into a field, an element or through a pointer: the handle escapes.
         if (alias !== undefined) this.escape(st, ctx, alias, lhs, `stored in ${lhs.text}`);
         if (desc?.kind === 'new' || desc?.kind === 'started') this.escapeDesc(st, ctx, desc, lhs, `stored in ${lhs.text}`);
-        if (lhs.type !== 'identifier') st = this.expr(lhs, st, ctx).st;
+        st = this.expr(lhs, st, ctx).st; // (lhs is not an identifier here)
         return;
       }
-      if (lhs.text === '_') {
+      const name = lhs.text;
+      if (name === '_') {
         if (desc?.kind === 'started' && !st.dead) {
           this.sites[desc.site].leaks.set(`${lhs.startIndex}:discarded`, { node: lhs, kind: 'discarded' });
         }
         return;
       }
-      let v = define ? ctx.scopes[ctx.scopes.length - 1].names.get(lhs.text) : this.lookup(ctx, lhs.text);
+      let v = define ? ctx.scopes[ctx.scopes.length - 1].names.get(name) : this.lookup(ctx, name);
       if (!v) {
         if (!define) {
           // A package-level variable: the handle outlives the function.
-          if (alias !== undefined) this.escape(st, ctx, alias, lhs, `stored in package variable ${lhs.text}`);
-          if (desc?.kind === 'new' || desc?.kind === 'started') this.escapeDesc(st, ctx, desc, lhs, `stored in package variable ${lhs.text}`);
+          if (alias !== undefined) this.escape(st, ctx, alias, lhs, `stored in package variable ${name}`);
+          if (desc?.kind === 'new' || desc?.kind === 'started') this.escapeDesc(st, ctx, desc, lhs, `stored in package variable ${name}`);
           return;
         }
-        v = this.declare(ctx, lhs.text);
+        v = this.declare(ctx, name);
       }
       // Overwriting a handle that may still hold a running child loses it.
       if (v.entity !== undefined && alias !== v.entity) {
@@ -851,23 +855,23 @@ export class GoScanner {
         return;
       }
       if (desc?.kind === 'new') {
-        const e = this.entityFor(ctx, v, 'cmd', lhs.text);
+        const e = this.entityFor(ctx, v, 'cmd', name);
         st.set(e, ['idle']);
         st.creations.set(e, new Set([desc.creation]));
         st.deferred.delete(e);
         return;
       }
       if (desc?.kind === 'started') {
-        const e = this.entityFor(ctx, v, desc.handle, lhs.text);
+        const e = this.entityFor(ctx, v, desc.handle, name);
         this.sites[desc.site].entity = e;
-        this.sites[desc.site].variable = lhs.text;
+        this.sites[desc.site].variable = name;
         this.sites[desc.site].scopeBlock = ctx.scopes[ctx.scopes.length - 1].block ?? undefined;
         st.set(e, [`p${desc.site}`]);
         st.deferred.delete(e);
         return;
       }
       if (declaredKind && !rhs.length) {
-        const e = this.entityFor(ctx, v, declaredKind, lhs.text);
+        const e = this.entityFor(ctx, v, declaredKind, name);
         st.set(e, ['idle']);
         return;
       }
@@ -1138,10 +1142,8 @@ export class GoScanner {
       case 'receive_statement':
       case 'argument_list':
       default: {
-        for (const child of named(node)) {
-          if (child.type === 'comment') continue;
-          st = this.expr(child, st, ctx).st;
-        }
+        // (A comment needs no test: it has no children, so expr() of it returns st as it is.)
+        for (const child of named(node)) st = this.expr(child, st, ctx).st;
         return { st };
       }
     }
@@ -1215,8 +1217,9 @@ export class GoScanner {
     const argList = node.childForFieldName('arguments');
     const args = argList ? named(argList).filter((a) => a.type !== 'comment') : [];
     if (!fn) return { st };
+    const fnType = fn.type;
 
-    if (fn.type === 'func_literal') {
+    if (fnType === 'func_literal') {
       // Immediately invoked: `func(c *exec.Cmd) { ... }(cmd)`.
       const bound: (number | undefined)[] = [];
       for (const a of args) {
@@ -1227,18 +1230,20 @@ export class GoScanner {
       return { st: this.interpretLiteral(fn, st, ctx, bound) };
     }
 
-    if (fn.type === 'selector_expression') {
+    if (fnType === 'selector_expression') {
       const operand = fn.childForFieldName('operand')!;
       const field = fn.childForFieldName('field')?.text ?? '';
-      const pkgPath = operand.type === 'identifier' && !this.lookup(ctx, operand.text) ? this.imports.byName.get(operand.text) : undefined;
-      if (pkgPath !== undefined) return this.packageCall(node, pkgPath, operand.text, field, args, st, ctx);
+      const operandType = operand.type;
+      const operandName = operandType === 'identifier' ? operand.text : undefined;
+      const pkgPath = operandName !== undefined && !this.lookup(ctx, operandName) ? this.imports.byName.get(operandName) : undefined;
+      if (pkgPath !== undefined) return this.packageCall(node, pkgPath, operandName!, field, args, st, ctx);
 
       // Methods on a handle.
       const recv = this.entityOf(operand, ctx);
       if (recv !== undefined) return this.handleMethod(node, fn, operand, recv, field, args, st, ctx);
 
       // `exec.Command(...).Start()`: the Cmd is never stored.
-      if (operand.type === 'call_expression') {
+      if (operandType === 'call_expression') {
         const inner = this.expr(operand, st, ctx);
         st = inner.st;
         if (inner.desc?.kind === 'new') {
@@ -1260,7 +1265,7 @@ export class GoScanner {
       }
 
       // A Cmd kept in a struct field: `s.cmd.Start()`.
-      if (operand.type === 'selector_expression' && (field === 'Start' || WAITING_METHODS.has(field))) {
+      if (operandType === 'selector_expression' && (field === 'Start' || WAITING_METHODS.has(field))) {
         const fieldName = operand.childForFieldName('field')?.text ?? '';
         if (this.cmdFields.has(fieldName) || this.pkgFieldIsCmd(fieldName)) {
           st = this.expr(operand, st, ctx).st;
@@ -1276,11 +1281,11 @@ export class GoScanner {
 
       // Some other method call: its receiver and arguments are ordinary expressions.
       st = this.expr(operand, st, ctx).st;
-      const goexit = GOEXIT_METHODS.has(field) && operand.type === 'identifier' && /^(t|b|tb|f)$/.test(operand.text);
+      const goexit = GOEXIT_METHODS.has(field) && operandName !== undefined && /^(t|b|tb|f)$/.test(operandName);
       return { st: this.argsEffect(args, st, ctx, `.${field}`), terminates: goexit ? 'goexit' : undefined };
     }
 
-    if (fn.type === 'identifier' && !this.lookup(ctx, fn.text)) {
+    if (fnType === 'identifier' && !this.lookup(ctx, fn.text)) {
       const name = fn.text;
       if (name === 'panic') {
         for (const a of args) st = this.expr(a, st, ctx).st;
@@ -1727,8 +1732,9 @@ function fieldOf(parent: SyntaxNode, child: SyntaxNode): string | null {
 
 /** The last token of a node (the closing brace of a block or statement). */
 function lastToken(node: SyntaxNode): SyntaxNode {
+  // lastChild once a level: it is a call into WASM that walks the children.
   let n = node;
-  while (n.lastChild) n = n.lastChild;
+  for (let c = n.lastChild; c; c = n.lastChild) n = c;
   return n;
 }
 
