@@ -88,11 +88,20 @@ export function childrenOf(pid: number): number[] {
   return out.sort((a, b) => a - b);
 }
 
-/** Starts any command in its own process group, killed by killAll(). */
-export function startGroup(cmd: string, args: string[]): ChildProcess {
-  const proc = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+/** Starts any command in its own process group, killed by killAll(). stdin: 'pipe' to drive it. */
+export function startGroup(cmd: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  const proc = spawn(cmd, args, { detached: true, stdio: [stdin, 'ignore', 'ignore'] });
   started.push(proc);
   return proc;
+}
+
+/** The comm of a PID straight from /proc, without the newline (undefined once it is gone). */
+export function commOf(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'latin1').replace(/\n$/, '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The state letter of a PID straight from /proc (the test's own independent reading). */

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { Monitor } from '../../src/core/monitor';
 import { LinuxProcessSource } from '../../src/platform/linux';
 import { GROUP_SIZE, NodeIndex } from '../../src/ui/nodes';
-import { childrenOf, killAll, startGroup, startZombieMaker, startZombieStorm, stateOf, waitFor } from '../support/procs';
+import { childrenOf, commOf, killAll, startGroup, startZombieMaker, startZombieStorm, stateOf, waitFor } from '../support/procs';
 
 describe('Monitor on real processes', function () {
   before(function () {
@@ -43,23 +43,29 @@ describe('Monitor on real processes', function () {
     assert.equal(tableReads, 0);
     // Once the root exits, the table is read to find what it left behind.
     process.kill(maker.parent, 'SIGKILL');
-    await waitFor(() => stateOf(maker.parent) === undefined, 5000, 'parent gone');
+    await waitFor(() => stateOf(maker.parent) === undefined, 20_000, 'parent gone');
     assert.equal(m.refresh()[0].alive, false);
     assert.equal(tableReads, 1);
     m.dispose();
   });
 
   it('keeps what an exited root left behind: orphans re-parented elsewhere, still running', async () => {
-    // sh starts a long sleep in the background and exits at once: the sleep is orphaned.
-    const sh = startGroup('sh', ['-c', 'sleep 60 & sleep 0.5']);
-    await waitFor(() => childrenOf(sh.pid!).length > 0, 5000, 'sh to start its children');
+    // sh starts a long sleep in the background and exits when told (end of its stdin): the sleep
+    // is orphaned. The test, not a timer, decides when the root exits: on a loaded machine a
+    // root that lives a fixed 0.5 s can be gone before the first look.
+    const sh = startGroup('sh', ['-c', 'sleep 60 & read line'], 'pipe');
+    const exited = new Promise((r) => sh.once('exit', r));
+    // A child that exists is not yet `sleep` (forked, not exec'd): wait for the exec.
+    await waitFor(() => childrenOf(sh.pid!).some((c) => commOf(c) === 'sleep'), 20_000, 'sh to start its children');
     const m = new Monitor(new LinuxProcessSource());
     m.track({ key: 's', pid: sh.pid! });
     const first = m.refresh()[0];
+    assert.equal(first.alive, true);
     const sleeper = [...first.snapshot.processes.values()].find((p) => p.comm === 'sleep' && p.cmdline?.[1] === '60')!;
     assert.ok(sleeper, 'the background sleep is under the root');
-    await new Promise((r) => sh.once('exit', r));
-    await waitFor(() => stateOf(sh.pid!) === undefined, 5000, 'sh to be reaped');
+    sh.stdin!.end();
+    await exited;
+    await waitFor(() => stateOf(sh.pid!) === undefined, 20_000, 'sh to be reaped');
     const after = m.refresh()[0];
     assert.equal(after.alive, false);
     assert.deepEqual(after.orphans.map((o) => o.pid), [sleeper.pid]);
