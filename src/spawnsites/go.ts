@@ -346,6 +346,8 @@ export class GoScanner {
   /** Identifiers that make a declaration worth analysing (shared with the index's pre-pass). */
   private readonly interesting: Set<string>;
   private readonly localSummaries = new Map<string, GoFuncSummary>();
+  /** This round's reads of local summaries (funcSummary), by key: what sawFinalSummaries checks. */
+  private summariesSeen = new Map<string, Set<GoFuncSummary | undefined>>();
   private readonly constants = new Map<string, string>();
   private readonly flags = new Map<string, { flag: string; value: string }>();
   private readonly cmdFields = new Set<string>();
@@ -439,9 +441,11 @@ export class GoScanner {
       this.creations = [];
       this.entities = [];
       this.unstructuredSites = new Set();
+      this.summariesSeen = new Map();
       const before = JSON.stringify([...this.localSummaries]);
       for (const decl of decls) this.analyzeFunction(decl);
       if (JSON.stringify([...this.localSummaries]) === before) break;
+      if (this.sawFinalSummaries()) break;
     }
     const packageName = named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text ?? '';
     const out: GoFileFacts = {
@@ -1323,9 +1327,28 @@ export class GoScanner {
     return this.pkg.isCmdField(name);
   }
 
+  /**
+   * Another round is needed only if some analysis in this one read a local summary that was then
+   * (re)computed differently: when every summary read is the final one (a callee declared before
+   * its callers, no calls between them), the next round would read the same summaries and repeat
+   * this one exactly, so the loop in scan() would stop after it with the same result.
+   */
+  private sawFinalSummaries(): boolean {
+    for (const [key, seen] of this.summariesSeen) {
+      const final = JSON.stringify(this.localSummaries.get(key) ?? null);
+      for (const s of seen) if (JSON.stringify(s ?? null) !== final) return false;
+    }
+    return true;
+  }
+
   private funcSummary(key: string): GoFuncSummary | undefined {
     const local = this.localSummaries.get(key);
-    if (local || this.localFuncs.has(key)) return local;
+    if (local || this.localFuncs.has(key)) {
+      let seen = this.summariesSeen.get(key);
+      if (!seen) this.summariesSeen.set(key, (seen = new Set()));
+      seen.add(local);
+      return local;
+    }
     this.consulted.add(`func:${key}`);
     return this.pkg.func(key);
   }
