@@ -49,6 +49,43 @@ const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90
 const isIdentPart = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
 
 /**
+ * Most identifiers are neither keywords nor interesting, and cutting each out of the text (a new
+ * string) was most of the lexer's time: keywords are recognised in place, and an identifier is cut
+ * out only when it may be in the set asked about (IdentFilter).
+ */
+const KEYWORDS_BY_LENGTH: string[][] = [];
+for (const k of KEYWORDS) (KEYWORDS_BY_LENGTH[k.length] ??= []).push(k);
+
+/** The keyword spelled by text[i, i + length), if it is one. */
+function keywordAt(text: string, i: number, length: number): string | undefined {
+  const c = text.charCodeAt(i);
+  if (c < 97 || c > 122) return undefined; // keywords are lower case
+  const candidates = KEYWORDS_BY_LENGTH[length];
+  if (candidates) for (const k of candidates) if (text.startsWith(k, i)) return k;
+  return undefined;
+}
+
+/** A cheap necessary condition for an identifier to be in a set: its first character and its length occur there. */
+class IdentFilter {
+  private readonly first = new Uint8Array(128);
+  private wideFirst = false;
+  private readonly lengths = new Set<number>();
+
+  constructor(idents: ReadonlySet<string>) {
+    for (const id of idents) {
+      const c = id.charCodeAt(0);
+      if (c < 128) this.first[c] = 1;
+      else this.wideFirst = true;
+      this.lengths.add(id.length);
+    }
+  }
+
+  mayHave(c: number, length: number): boolean {
+    return (c < 128 ? this.first[c] === 1 : this.wideFirst) && this.lengths.has(length);
+  }
+}
+
+/**
  * Lexes `text`. With `headOnly`, stops at the first declaration after the imports. `interesting`
  * is called once the imports are known and returns the identifiers that make a declaration
  * relevant; each declaration counts its hits.
@@ -64,6 +101,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
   let decl: GoDecl | undefined;
   let lastTokenRow = 0;
   let interesting: ReadonlySet<string> | undefined;
+  let interestingFilter: IdentFilter | undefined;
   let pendingAlias: string | undefined;
   let expectPackageName = false;
   const commentStart = new Map<number, number>();
@@ -124,27 +162,29 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
     if (isIdentStart(c)) {
       let j = i + 1;
       while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      const word = text.slice(i, j);
-      if (depth === 0 && terminated && DECL_KEYWORDS.has(word)) {
+      const keyword = keywordAt(text, i, j - i);
+      if (depth === 0 && terminated && keyword !== undefined && DECL_KEYWORDS.has(keyword)) {
+        const word = keyword;
         closeDecl();
         if (word !== 'import' && word !== 'package' && !interesting) {
           out.headEnd = i;
           if (options.headOnly) return out;
           interesting = options.interesting?.(out.imports) ?? new Set();
+          interestingFilter = new IdentFilter(interesting);
         }
         decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0 };
         expectPackageName = word === 'package';
         pendingAlias = undefined;
       } else if (decl) {
         if (expectPackageName) {
-          out.packageName = word;
+          out.packageName = text.slice(i, j);
           expectPackageName = false;
-        } else if (decl.keyword === 'import') pendingAlias = word;
-        else if (interesting?.has(word)) decl.hits++;
+        } else if (decl.keyword === 'import') pendingAlias = text.slice(i, j);
+        else if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) decl.hits++;
       }
       terminated = false;
       // A newline after an identifier or break/continue/fallthrough/return ends a statement; after other keywords it does not.
-      lastSemiable = !KEYWORDS.has(word) || SEMI_KEYWORDS.has(word);
+      lastSemiable = keyword === undefined || SEMI_KEYWORDS.has(keyword);
       lastTokenRow = tokenRow;
       i = j;
       continue;
@@ -280,6 +320,7 @@ export const SMALL_VAR_ROWS = 40;
 
 /** True when Go source `text` (a declaration) has one of `idents` as an identifier token (not in a comment or string). */
 export function hasInterestingIdent(text: string, idents: ReadonlySet<string>): boolean {
+  const filter = new IdentFilter(idents);
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -287,7 +328,7 @@ export function hasInterestingIdent(text: string, idents: ReadonlySet<string>): 
     if (isIdentStart(c)) {
       let j = i + 1;
       while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      if (idents.has(text.slice(i, j))) return true;
+      if (filter.mayHave(c, j - i) && idents.has(text.slice(i, j))) return true;
       i = j;
     } else if (c === 47 && text.charCodeAt(i + 1) === 47) {
       const end = text.indexOf('\n', i);
