@@ -200,6 +200,7 @@ export interface ProgramUnit {
 
 const SCAN_YIELD_EVERY = 64;
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
+const READ_YIELD_EVERY = 256;
 
 /**
  * A file's bytes, read into `buf` when they fit: the cold index reads every file (4978 of them in
@@ -275,8 +276,17 @@ export class SpawnSiteIndex {
     // order, which units() and findings() follow.
     const todo: { path: string; info: LanguageInfo; bytes: Buffer; parse: boolean }[] = [];
     const grammars = new Set<Grammar>();
+    // A grammar starts loading at the first file that needs it: its WASM compiles off the main
+    // thread while the reading goes on (the loop yields now and then so that the load can
+    // proceed), instead of after all the reading.
+    const loads: Promise<unknown>[] = [];
+    let sinceYield = 0;
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
     for (const path of found) {
+      if (loads.length && ++sinceYield >= READ_YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       const info = languageOf(path)!;
       let bytes: Buffer;
       try {
@@ -287,13 +297,16 @@ export class SpawnSiteIndex {
       if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && hasNeedle(info.language, bytes))) {
         const parse = !this.options.prefilter || namesSite(info.language, bytes);
         todo.push({ path, info, bytes: bytes.buffer === shared.buffer ? Buffer.from(bytes) : bytes, parse });
-        if (parse) grammars.add(info.grammar);
+        if (parse && !grammars.has(info.grammar)) {
+          grammars.add(info.grammar);
+          loads.push(loadGrammar(info.grammar));
+        }
       } else {
         this.put(path, this.emptyEntry(path, info, bytes));
       }
     }
     this.phases.read = performance.now() - t;
-    await Promise.all([...grammars].map((g) => loadGrammar(g)));
+    await Promise.all(loads);
     let parsed = 0;
     for (let k = 0; k < todo.length; k++) {
       const { path, info, bytes, parse } = todo[k];
