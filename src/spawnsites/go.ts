@@ -605,17 +605,19 @@ export class GoScanner {
     ctx.scopes.push(scope);
     if (isBody) ctx.baseDepth = scope.depth;
     preset?.(scope);
-    for (const stmt of named(block)) {
-      if (stmt.type === 'comment') continue;
-      st = this.execStmt(stmt, st, ctx);
-    }
-    if (!isBody) st = this.leaveScopes(ctx, st, scope.depth, lastToken(block), 'scope-end');
+    // (execStmt passes comments over: no test here, which would ask each statement its type twice.)
+    for (const stmt of named(block)) st = this.execStmt(stmt, st, ctx);
+    if (!isBody) st = this.leaveScopes(ctx, st, scope.depth, () => lastToken(block), 'scope-end');
     ctx.scopes.pop();
     return st;
   }
 
-  /** Leak check for handles held by scopes deeper than or at `depth`, then forgets them. */
-  private leaveScopes(ctx: FnCtx, st: State, depth: number, at: SyntaxNode, kind: Leak['kind']): State {
+  /**
+   * Leak check for handles held by scopes deeper than or at `depth`, then forgets them. `at` may be
+   * given as a function: the closing token is looked for (a walk down the last children, calls into
+   * WASM) only when a leak is recorded there, which few scope ends have.
+   */
+  private leaveScopes(ctx: FnCtx, st: State, depth: number, at: SyntaxNode | (() => SyntaxNode), kind: Leak['kind']): State {
     if (st.dead) return st;
     const out = st.clone();
     for (const [id, vals] of st.vals) {
@@ -628,7 +630,7 @@ export class GoScanner {
   }
 
   /** The handle is lost here: each pending child it may hold leaks (or, for a parameter, goes back to the caller). */
-  private checkLost(ctx: FnCtx, e: Entity, vals: Set<Val>, at: SyntaxNode, kind: Leak['kind']): void {
+  private checkLost(ctx: FnCtx, e: Entity, vals: Set<Val>, at: SyntaxNode | (() => SyntaxNode), kind: Leak['kind']): void {
     for (const v of vals) {
       if (v === 'entry') {
         const facts = ctx.paramFacts.get(e.id);
@@ -637,8 +639,9 @@ export class GoScanner {
       }
       if (!v.startsWith('p')) continue;
       const rec = this.sites[Number(v.slice(1))];
-      if (e.owned) rec.leaks.set(`${at.startIndex}:${kind}`, { node: at, kind });
-      else rec.escapes.push({ line: lineOf(at), why: `${e.name} belongs to the caller, who may wait for it` });
+      const node = typeof at === 'function' ? at() : at;
+      if (e.owned) rec.leaks.set(`${node.startIndex}:${kind}`, { node, kind });
+      else rec.escapes.push({ line: lineOf(node), why: `${e.name} belongs to the caller, who may wait for it` });
     }
   }
 
@@ -940,7 +943,7 @@ export class GoScanner {
     const a = cons ? this.execBlock(cons, onTrue, ctx) : onTrue;
     const b = alt ? this.execStmt(alt, onFalse, ctx) : onFalse;
     let out = join([a, b]);
-    out = this.leaveScopes(ctx, out, depth, lastToken(node), 'scope-end');
+    out = this.leaveScopes(ctx, out, depth, () => lastToken(node), 'scope-end');
     ctx.scopes.pop();
     return out;
   }
@@ -1018,7 +1021,7 @@ export class GoScanner {
     }
     const exits = infinite ? target.breaks : [head, ...target.breaks];
     let out = join(exits);
-    out = this.leaveScopes(ctx, out, depth, lastToken(node), 'scope-end');
+    out = this.leaveScopes(ctx, out, depth, () => lastToken(node), 'scope-end');
     ctx.scopes.pop();
     return out;
   }
@@ -1060,7 +1063,7 @@ export class GoScanner {
     // A select without default blocks until a case runs; a switch without default may run none.
     if (!hasDefault && node.type !== 'select_statement') ends.push(st);
     let out = join([...ends, ...target.breaks]);
-    out = this.leaveScopes(ctx, out, depth, lastToken(node), 'scope-end');
+    out = this.leaveScopes(ctx, out, depth, () => lastToken(node), 'scope-end');
     ctx.scopes.pop();
     return out;
   }
