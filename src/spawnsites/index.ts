@@ -264,7 +264,7 @@ export class SpawnSiteIndex {
     this.crates = new Map();
     this.cache = {};
     this.phases = { walk: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
-    const found: string[] = [];
+    const found: { path: string; info: LanguageInfo }[] = [];
     let t = performance.now();
     this.walk(root, found);
     this.phases.walk = performance.now() - t;
@@ -282,12 +282,11 @@ export class SpawnSiteIndex {
     const loads: Promise<unknown>[] = [];
     let sinceYield = 0;
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
-    for (const path of found) {
+    for (const { path, info } of found) {
       if (loads.length && ++sinceYield >= READ_YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-      const info = languageOf(path)!;
       let bytes: Buffer;
       try {
         bytes = readInto(path, shared);
@@ -425,7 +424,7 @@ export class SpawnSiteIndex {
     return rel.split(sep).slice(0, -1).some((part) => part.startsWith('.') || this.options.ignore.includes(part));
   }
 
-  private walk(dir: string, out: string[]): void {
+  private walk(dir: string, out: { path: string; info: LanguageInfo }[]): void {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -440,7 +439,8 @@ export class SpawnSiteIndex {
       } else if (e.isFile()) {
         if (name === 'go.mod') this.readGoMod(join(dir, name));
         else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
-        if (languageOf(name)) out.push(join(dir, name));
+        const info = languageOf(name);
+        if (info) out.push({ path: join(dir, name), info });
       }
     }
   }
