@@ -581,12 +581,38 @@ export class GoScanner {
   }
 
   /** The entity an expression denotes: `cmd`, `(cmd)`, `cmd.Process`, `&cmd`. */
+  /**
+   * A node's type and text, remembered for the last node asked (by object): callers test an
+   * expression with entityOf and then hand the same node object to expr, which asked again (two
+   * calls into WASM each). A node object is a fixed view of its tree, so the answer stays right.
+   */
+  private lastTyped: SyntaxNode | undefined;
+  private lastType = '';
+  private lastTexted: SyntaxNode | undefined;
+  private lastText = '';
+
+  private typeOf(node: SyntaxNode): string {
+    if (node !== this.lastTyped) {
+      this.lastType = node.type;
+      this.lastTyped = node;
+    }
+    return this.lastType;
+  }
+
+  private textOf(node: SyntaxNode): string {
+    if (node !== this.lastTexted) {
+      this.lastText = node.text;
+      this.lastTexted = node;
+    }
+    return this.lastText;
+  }
+
   private entityOf(node: SyntaxNode | null, ctx: FnCtx): number | undefined {
     if (!node) return undefined;
     // Every property of a node is a call into WASM: each is read once here (so in the rest of the scanner).
-    const type = node.type;
+    const type = this.typeOf(node);
     if (type === 'parenthesized_expression') return this.entityOf(node.namedChild(0), ctx);
-    if (type === 'identifier') return this.lookup(ctx, node.text)?.entity;
+    if (type === 'identifier') return this.lookup(ctx, this.textOf(node))?.entity;
     if (type === 'unary_expression' && node.childForFieldName('operator')?.text === '&') {
       return this.entityOf(node.childForFieldName('operand'), ctx);
     }
@@ -1102,7 +1128,7 @@ export class GoScanner {
   // Expressions.
 
   private expr(node: SyntaxNode, st: State, ctx: FnCtx): ExprResult {
-    switch (node.type) {
+    switch (this.typeOf(node)) {
       case 'call_expression':
         return this.call(node, st, ctx);
       case 'parenthesized_expression': {
@@ -1110,7 +1136,7 @@ export class GoScanner {
         return inner ? this.expr(inner, st, ctx) : { st };
       }
       case 'identifier': {
-        const e = this.lookup(ctx, node.text)?.entity;
+        const e = this.lookup(ctx, this.textOf(node))?.entity;
         if (e !== undefined && !this.harmlessUse(node)) this.escape(st, ctx, e, node, `used as a value (${node.parent?.type ?? 'expression'})`);
         return { st };
       }
