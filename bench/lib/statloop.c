@@ -3,6 +3,8 @@
  *
  *   pi-bench-statloop all PASSES          readdir /proc + every /proc/N/stat
  *   pi-bench-statloop list PASSES < pids  /proc/N/stat of the PIDs on stdin (one per line)
+ *   pi-bench-statloop pread PASSES < pids the same files opened once, then each pass one pread at
+ *                                         offset 0 per descriptor (what SubtreeWatcher does)
  *
  * Prints one line per pass: "<nanoseconds> <files read>". */
 #include <dirent.h>
@@ -37,7 +39,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   int passes = atoi(argv[2]);
-  int list = strcmp(argv[1], "list") == 0;
+  int list = strcmp(argv[1], "list") == 0 || strcmp(argv[1], "pread") == 0;
+  int use_pread = strcmp(argv[1], "pread") == 0;
   static char pids[65536][12];
   int npids = 0;
   if (list) {
@@ -47,10 +50,20 @@ int main(int argc, char **argv) {
       if (line[0]) snprintf(pids[npids++], sizeof pids[0], "%.11s", line);
     }
   }
+  static int fds[65536];
+  if (use_pread) {
+    for (int i = 0; i < npids; i++) {
+      char path[300];
+      snprintf(path, sizeof path, "/proc/%.200s/stat", pids[i]);
+      fds[i] = open(path, O_RDONLY);
+    }
+  }
   for (int p = 0; p < passes; p++) {
     long long t0 = now_ns();
     int files = 0;
-    if (list) {
+    if (use_pread) {
+      for (int i = 0; i < npids; i++) files += fds[i] >= 0 && pread(fds[i], buf, sizeof buf, 0) > 0;
+    } else if (list) {
       for (int i = 0; i < npids; i++) files += read_stat(pids[i]);
     } else {
       DIR *d = opendir("/proc");
