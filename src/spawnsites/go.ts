@@ -1026,7 +1026,8 @@ export class GoScanner {
       const left = clause.childForFieldName('left');
       if (left) for (const n of named(left)) if (n.type === 'identifier') this.declare(ctx, n.text);
     } else {
-      cond = named(node).find((n) => n !== body) ?? null;
+      // Node objects are fresh wrappers on every call: compare by id, not identity.
+      cond = named(node).find((n) => n.id !== body?.id) ?? null;
       infinite = !cond;
     }
     const label = node.parent?.type === 'labeled_statement' ? node.parent.childForFieldName('label')?.text : undefined;

@@ -141,4 +141,56 @@ describe('spawn sites: Go', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('knows a `for {}` without a condition never ends: a Wait inside it that returns covers every path', async () => {
+    // The bug this catches: the loop's body was taken for its condition (node wrappers compared
+    // by identity), so `for {}` looked finite and the code after it reachable.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-go-for-'));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'main.go'),
+        [
+          'package main',
+          '',
+          'import (',
+          '\t"os/exec"',
+          '\t"time"',
+          ')',
+          '',
+          'func forever() {',
+          '\tcmd := exec.Command("sleep", "1")',
+          '\t_ = cmd.Start() // LEAK: the loop below never ends and never waits',
+          '\tfor {',
+          '\t\ttime.Sleep(time.Second)',
+          '\t}',
+          '}',
+          '',
+          'func waitInLoop(done chan bool) {',
+          '\tcmd := exec.Command("sleep", "1")',
+          '\t_ = cmd.Start() // OK: the only way out of the loop waits',
+          '\tfor {',
+          '\t\tif <-done {',
+          '\t\t\t_ = cmd.Wait()',
+          '\t\t\treturn',
+          '\t\t}',
+          '\t}',
+          '}',
+          '',
+          'func main() {}',
+          '',
+        ].join('\n'),
+      );
+      const index = new SpawnSiteIndex();
+      await index.indexDirectory(dir);
+      const got = index.sites().map((s) => [s.line, s.waited, s.leak ?? null]);
+      assert.deepEqual(got, [
+        [10, 'no', 'always'],
+        [18, 'yes', null],
+      ]);
+      assert.match(index.sites()[0].reason, /never returns/);
+      assertAgreesWithMarkers(dir, index.sites().map((s) => ['main.go', s.line, s.api, s.waited] as const));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
