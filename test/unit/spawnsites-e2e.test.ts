@@ -38,12 +38,24 @@ function stat(pid: number): { comm: string; state: string; ppid: number } | unde
   }
 }
 
+/**
+ * Zombie children of pid. Each thread has its own children file, and a Go program forks from
+ * whichever OS thread runs the goroutine: read them all, not only the main thread's.
+ */
 function zombieChildren(pid: number): number[] {
-  let children: number[];
+  const children: number[] = [];
+  let tids: string[];
   try {
-    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    tids = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
+  }
+  for (const tid of tids) {
+    try {
+      children.push(...fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // the thread ended meanwhile
+    }
   }
   return children.filter((c) => stat(c)?.state === 'Z');
 }
