@@ -60,6 +60,9 @@ const EXTENSIONS: Record<string, LanguageInfo> = {
   '.rs': { language: 'rust', grammar: 'rust' },
 };
 
+/** The file name extensions the index reads (`.go`, `.c`, ...), for file watchers. */
+export const SOURCE_EXTENSIONS: readonly string[] = Object.keys(EXTENSIONS);
+
 /** The language of a path, or undefined when the index does not read it. */
 export function languageOf(path: string): LanguageInfo | undefined {
   if (path.endsWith('.d.ts')) return undefined;

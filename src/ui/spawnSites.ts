@@ -14,14 +14,14 @@ import { displayName } from '../core/format';
 import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
-import { languageOf, SpawnSiteIndex } from '../spawnsites/index';
+import { languageOf, SOURCE_EXTENSIONS, SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
 import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
 import type { Controller } from './controller';
 import type { SpawnSiteRef } from './nodes';
 
 /** Files the index reads, plus the manifests that name programs (go.mod, Cargo.toml). */
-const WATCH_GLOB = '**/{*.go,*.c,*.h,*.cc,*.cpp,*.cxx,*.c++,*.hpp,*.hh,*.hxx,*.py,*.js,*.mjs,*.cjs,*.jsx,*.ts,*.mts,*.cts,*.tsx,*.rs,go.mod,Cargo.toml}';
+const WATCH_GLOB = `**/{${[...SOURCE_EXTENSIONS.map((e) => `*${e}`), 'go.mod', 'Cargo.toml'].join(',')}}`;
 const CHANGE_DEBOUNCE_MS = 200;
 
 /** Live zombies linked to one site, for its CodeLens and highlight. */
