@@ -188,4 +188,46 @@ describe('spawn-site index', function () {
       else process.env.PROCESS_INSPECTOR_WASM_DIR = saved;
     }
   });
+
+  it('never throws on broken source: fixture files cut, spliced and sprinkled with brackets and quotes (property)', async () => {
+    // What an editor hands the index mid-keystroke. Whatever the bytes, every file is indexed:
+    // sites may come and go, but nothing throws and the lists stay well formed.
+    const sources: { name: string; text: string }[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(go|c|cpp|py|js|ts|rs)$/.test(e.name)) sources.push({ name: e.name, text: fs.readFileSync(p, 'utf8') });
+      }
+    };
+    walk(FIXTURES);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-broken-'));
+    const edit = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), cut: fc.nat({ max: 60 }), insert: fc.oneof(fc.constantFrom('{', '}', '(', ')', '[', ']', ';', '"', "'", '`', '\n', '\t', '/*', '\\'), fc.string({ maxLength: 8 })) });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: sources.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), async (which, edits) => {
+          let text = sources[which].text;
+          for (const e of edits) {
+            const i = Math.floor(e.at * text.length);
+            text = text.slice(0, i) + e.insert + text.slice(i + e.cut);
+          }
+          const file = path.join(dir, sources[which].name);
+          fs.writeFileSync(file, text);
+          const index = new SpawnSiteIndex();
+          await index.indexDirectory(dir);
+          for (const s of index.sites()) assert.ok(s.line >= 1 && s.column >= 1 && ['yes', 'no', 'unknown'].includes(s.waited), JSON.stringify(s));
+          index.findings();
+          index.units();
+          // And as an edit of a file the index already had.
+          fs.writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+          await index.updateFile(file);
+          index.findings();
+          fs.rmSync(file);
+        }),
+        { numRuns: 150, seed: 20261201 },
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
