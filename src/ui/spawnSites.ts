@@ -114,18 +114,29 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
 
   private rebuild(): Promise<void> {
     return this.enqueue(async () => {
-      this.indexes.clear();
+      // Built aside and swapped in whole: links and Problems keep the old index meanwhile, and a
+      // folder that cannot be indexed costs only its own sites.
+      const next = new Map<string, SpawnSiteIndex>();
+      const failed: string[] = [];
       if (this.enabled) {
         for (const f of vscode.workspace.workspaceFolders ?? []) {
           if (f.uri.scheme !== 'file') continue;
           const index = new SpawnSiteIndex();
-          const st = await index.indexDirectory(f.uri.fsPath);
-          this.indexes.set(f.uri.fsPath, index);
-          const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-          this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
+          try {
+            const st = await index.indexDirectory(f.uri.fsPath);
+            const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+            this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
+            next.set(f.uri.fsPath, index);
+          } catch (e) {
+            this.log.error(`cannot index ${f.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+            failed.push(`${f.name}: ${e instanceof Error ? e.message : String(e)}`);
+          }
         }
       }
+      this.indexes.clear();
+      for (const [k, v] of next) this.indexes.set(k, v);
       this.afterIndexChange();
+      if (failed.length) void vscode.window.showWarningMessage(`Process Inspector could not index the spawn sites of ${failed.join('; ')}`);
     });
   }
 
