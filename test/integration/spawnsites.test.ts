@@ -216,4 +216,18 @@ describe('spawn sites in the editor', function () {
     }
     await s.stop();
   });
+
+  it('turns off and on with processInspector.spawnSites.enabled: Problems and links go and come back', async () => {
+    const pi = await api();
+    const uri = vscode.Uri.file(GO_MAIN);
+    const config = vscode.workspace.getConfiguration('processInspector');
+    await config.update('spawnSites.enabled', false, vscode.ConfigurationTarget.Global); // user settings: the demo's .vscode/settings.json stays as it is
+    try {
+      await waitFor(() => ours(uri).length === 0 && pi.spawnSites.all.length === 0, 15_000, 'the Problems to go when the index is turned off');
+    } finally {
+      await config.update('spawnSites.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor(() => ours(uri).some((d) => d.code === 'go-start-without-wait'), 15_000, 'the Problems to come back');
+    assert.equal(pi.spawnSites.all.length, 1);
+  });
 });
