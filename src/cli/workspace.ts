@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
 import type { SpawnSiteNote } from '../core/format';
-import type { ProcessInfo, Snapshot } from '../core/model';
+import type { Snapshot } from '../core/model';
 import { siteJson } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
@@ -46,9 +46,8 @@ export async function indexWorkspace(root: string, dir = root): Promise<SpawnSit
 export function linkZombies(snapshot: Snapshot, diagnosis: Diagnosis, index: LinkableIndex): Map<number, SiteLink | undefined> {
   const links = new Map<number, SiteLink | undefined>();
   for (const z of diagnosis.zombies) {
-    const p: ProcessInfo | undefined = snapshot.processes.get(z.ppid);
-    const parent = p ? { pid: p.pid, comm: p.comm, exe: p.exe, cmdline: p.cmdline } : undefined;
-    links.set(z.pid, linkZombie({ pid: z.pid, comm: z.comm, ppid: z.ppid, commHex: z.commHex }, parent, index));
+    // A ProcessInfo is a ZombieRef and a ParentRef as it is.
+    links.set(z.pid, linkZombie(z, snapshot.processes.get(z.ppid), index));
   }
   return links;
 }

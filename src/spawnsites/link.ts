@@ -110,8 +110,7 @@ function parentFacts(parent: ParentRef | undefined, index: LinkableIndex): Paren
       if (hit) facts.units.push({ unit: u, why: `${label} is the debug session's program ${rel(prog)}` });
     }
     if (facts.units.length) {
-      const fams = new Set(facts.units.map((x) => family(x.unit.language)));
-      if (fams.size === 1) facts.family = [...fams][0];
+      facts.family = commonFamily(facts.units) ?? facts.family;
       return facts;
     }
   }
@@ -158,12 +157,15 @@ function parentFacts(parent: ParentRef | undefined, index: LinkableIndex): Paren
     // A parent outside the workspace, named like none of its programs: not ours.
     const inside = !!exe && !!index.root && exe.startsWith(`${index.root}/`);
     if (facts.units.length === 0 && exe && !inside && !goRun && !delve) facts.foreign = true;
-    if (!facts.family && facts.units.length) {
-      const fams = new Set(facts.units.map((x) => family(x.unit.language)));
-      if (fams.size === 1) facts.family = [...fams][0];
-    }
+    facts.family ??= commonFamily(facts.units);
   }
   return facts;
+}
+
+/** The one language family all these units share, if they share one. */
+function commonFamily(units: ParentFacts['units']): Family | undefined {
+  const fams = new Set(units.map((x) => family(x.unit.language)));
+  return fams.size === 1 ? [...fams][0] : undefined;
 }
 
 function describeUnit(u: ProgramUnit, rel: (p: string) => string): string {

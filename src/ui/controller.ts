@@ -142,9 +142,9 @@ export class Controller implements vscode.Disposable {
     if (!parent || !rootKey.startsWith('session:')) return undefined;
     const view = this.lastViews.get(rootKey);
     if (!view || view.pid !== parent.pid) return undefined;
-    let s = this.sessions.get(rootKey.slice('session:'.length)) ?? this.sessions.all().find((x) => `session:${x.id}` === rootKey);
+    let s = this.sessions.get(rootKey.slice('session:'.length));
     // js-debug's child session carries the PID; its parent session carries the configuration.
-    while (s && !s.program && s.parentId) s = this.sessions.all().find((x) => x.id === s!.parentId);
+    while (s && !s.program && s.parentId) s = this.sessions.get(s.parentId);
     return s?.program;
   }
 

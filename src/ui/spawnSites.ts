@@ -197,11 +197,11 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     if (!this.indexes.size) return undefined;
     const key = `${parent ? identity(parent) : `?${zombie.ppid}`}|${zombie.comm}|${zombie.commHex ?? ''}|${parent?.exe ?? ''}|${program ?? ''}`;
     if (this.linkCache.has(key)) return this.linkCache.get(key);
-    const z = { pid: zombie.pid, comm: zombie.comm, ppid: zombie.ppid, commHex: zombie.commHex };
-    const p = parent && { pid: parent.pid, comm: parent.comm, exe: parent.exe, cmdline: parent.cmdline, program };
+    // A ProcessInfo is a ZombieRef and a ParentRef as it is; only the session's program is added.
+    const p = parent && program ? { ...parent, program } : parent;
     let best: SiteLink | undefined;
     for (const index of this.indexes.values()) {
-      const l = linkZombie(z, p, index);
+      const l = linkZombie(zombie, p, index);
       if (l && (!best || (best.confidence === 'possible' && l.confidence === 'likely'))) best = l;
     }
     // A parent not yet read in detail (no exe) may link better later: do not remember that answer.
