@@ -52,9 +52,6 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   private tallies = new Map<string, SiteTally>();
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
-  private readonly indexed = new vscode.EventEmitter<void>();
-  /** Fires when the index has been (re)built or updated and diagnostics are current (tests listen). */
-  readonly onDidIndex = this.indexed.event;
   private readonly highlight = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor(Colors.ZombieSiteBackground),
@@ -76,7 +73,6 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       this.diagnostics,
       this.log,
       this.lensesChanged,
-      this.indexed,
       this.highlight,
       watcher,
       watcher.onDidChange((u) => this.changed(u)),
@@ -184,7 +180,6 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     // The rows' links were computed against the old index: draw them again (from the last
     // read: an index change never reads /proc by itself).
     if (sitesChanged) this.controller.relink();
-    this.indexed.fire();
   }
 
   /** The best link for a zombie across the workspace folders, as the view and Find Zombies want it. */
