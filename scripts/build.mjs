@@ -7,6 +7,7 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync, chmodSync, readFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 
 const production = process.argv.includes('--production');
 const root = new URL('..', import.meta.url).pathname;
@@ -20,12 +21,17 @@ function tsFiles(dir) {
 }
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root };
+// The build of the spawn-site scanners, which a saved index must come from to be reused
+// (src/spawnsites/snapshot.ts): their sources and the version, hashed.
+const indexHash = createHash('sha1').update(pkg.version);
+for (const file of tsFiles('src/spawnsites').sort()) indexHash.update(file).update(readFileSync(join(root, file)));
+const define = { PI_INDEX_BUILD: JSON.stringify(indexHash.digest('hex').slice(0, 16)) };
+const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root, define };
 
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], bundle: true, external: ['vscode'], outfile: 'dist/extension.js', minify: production }),
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
-    banner: { js: '#!/usr/bin/env node' }, define: { PI_VERSION: JSON.stringify(pkg.version) } }),
+    banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) } }),
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);

@@ -9,7 +9,7 @@
  * mention a handle API (golex.ts). Both are necessary conditions only; the sites come from the
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
@@ -18,6 +18,7 @@ import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
 import { PYTHON_SITE_NAMES, scanPython } from './python';
 import { scanRust } from './rust';
+import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, sigOf, unchanged } from './snapshot';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
 
 export interface IndexOptions {
@@ -27,6 +28,14 @@ export interface IndexOptions {
   maxFileBytes?: number;
   /** Skip files and Go declarations that cannot hold a site (default true). */
   prefilter?: boolean;
+}
+
+export interface IndexDirectoryOptions extends IndexOptions {
+  /**
+   * What an earlier index of the same root saved (`snapshot()`, read back from disk): files still
+   * as they were are taken from it unread. Anything that does not fit is ignored, and the stats say why.
+   */
+  snapshot?: unknown;
 }
 
 export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', 'target', '__pycache__', 'venv', 'dist', 'out', 'build'];
@@ -176,6 +185,8 @@ interface FileEntry {
   grammar: Grammar;
   scan: FileScan;
   go?: GoInfo;
+  /** The bytes this entry came from: what a later start compares with the disk. */
+  sig?: FileSig;
 }
 
 export interface IndexStats {
@@ -185,8 +196,12 @@ export interface IndexStats {
   /** Go files analysed a second time once their package was complete. */
   rescanned: number;
   ms: number;
-  /** Where the time went, in milliseconds: finding files, reading and pre-filtering them, cutting Go files down, parsing, analysing. */
-  phases: { walk: number; read: number; outline: number; parse: number; analyze: number };
+  /** Files taken unread from the snapshot passed in. */
+  reused: number;
+  /** Why the snapshot passed in was not used (none was, or it was used: absent). */
+  snapshotRejected?: string;
+  /** Where the time went, in milliseconds: finding files, checking them against a snapshot, reading and pre-filtering them, cutting Go files down, parsing, analysing. */
+  phases: { walk: number; restore: number; read: number; outline: number; parse: number; analyze: number };
 }
 
 /** A program of the workspace a parent process may be: what linking matches an exe or script against. */
@@ -211,19 +226,34 @@ const READ_YIELD_EVERY = 256;
  * each (readFileSync: about 20 ms more on GOROOT/src, and the garbage). The result is a view of
  * `buf`, valid until the next call; a file that does not fit is read whole into its own Buffer.
  */
-function readInto(path: string, buf: Buffer): Buffer {
+function readInto(path: string, buf: Buffer): { bytes: Buffer; sig: FileSig } {
+  const readAt = Date.now();
   const fd = openSync(path, 'r');
   try {
+    // Taken before the read: a write during it shows as a changed signature next time.
+    const sig = sigOf(fstatSync(fd), readAt);
     let n = 0;
     while (n < buf.length) {
       const k = readSync(fd, buf, n, buf.length - n, null);
-      if (k === 0) return buf.subarray(0, n);
+      if (k === 0) return { bytes: buf.subarray(0, n), sig };
       n += k;
     }
+    return { bytes: readFileSync(path), sig };
   } finally {
     closeSync(fd);
   }
-  return readFileSync(path);
+}
+
+/** A whole file and its signature (for the files read one at a time: updates, re-analyses). */
+function readWhole(path: string): { bytes: Buffer; sig: FileSig } {
+  const readAt = Date.now();
+  const fd = openSync(path, 'r');
+  try {
+    const sig = sigOf(fstatSync(fd), readAt);
+    return { sig, bytes: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class SpawnSiteIndex {
@@ -236,7 +266,7 @@ export class SpawnSiteIndex {
   private goModules = new Map<string, string>();
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
-  private phases = { walk: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+  private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
 
   constructor(options: IndexOptions = {}) {
     this.setOptions(options);
@@ -254,8 +284,11 @@ export class SpawnSiteIndex {
     return this.rootDir;
   }
 
-  /** Indexes every supported file under `dir` (replacing what the index held). */
-  async indexDirectory(dir: string, options: IndexOptions = {}): Promise<IndexStats> {
+  /**
+   * Indexes every supported file under `dir` (replacing what the index held). With
+   * `options.snapshot`, files unchanged since it was taken are not read again (see snapshot.ts).
+   */
+  async indexDirectory(dir: string, options: IndexDirectoryOptions = {}): Promise<IndexStats> {
     const started = performance.now();
     this.setOptions(options);
     const root = resolve(dir);
@@ -266,18 +299,27 @@ export class SpawnSiteIndex {
     this.goModules = new Map();
     this.crates = new Map();
     this.cache = {};
-    this.phases = { walk: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+    this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
     const found: { path: string; info: LanguageInfo }[] = [];
     let t = performance.now();
     this.walk(root, found);
     this.phases.walk = performance.now() - t;
+
+    t = performance.now();
+    let reused: Map<string, FileEntry> = new Map();
+    let snapshotRejected: string | undefined;
+    if (options.snapshot !== undefined) {
+      const restored = this.restore(options.snapshot, found);
+      if ('rejected' in restored) snapshotRejected = restored.rejected;
+      else reused = restored.entries;
+      // Entered first: the Go files analysed below may consult them (never in their own package, see restore).
+      for (const e of reused.values()) this.put(e.path, e);
+    }
+    this.phases.restore = performance.now() - t;
     t = performance.now();
 
     // Read everything first, parse only what may hold sites.
-    // Files with a needle are entered in the second loop, in walk order, the others now; a file
-    // with a needle that names no site (C, Python) is not parsed but keeps its place in that
-    // order, which units() and findings() follow.
-    const todo: { path: string; info: LanguageInfo; bytes: Buffer; parse: boolean }[] = [];
+    const todo: { path: string; info: LanguageInfo; bytes: Buffer; sig: FileSig; parse: boolean }[] = [];
     const grammars = new Set<Grammar>();
     // A grammar starts loading at the first file that needs it: its WASM compiles off the main
     // thread while the reading goes on (the loop yields now and then so that the load can
@@ -286,44 +328,87 @@ export class SpawnSiteIndex {
     let sinceYield = 0;
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
     for (const { path, info } of found) {
+      if (reused.has(path)) continue;
       if (loads.length && ++sinceYield >= READ_YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-      let bytes: Buffer;
+      let read: { bytes: Buffer; sig: FileSig };
       try {
-        bytes = readInto(path, shared);
+        read = readInto(path, shared);
       } catch {
         continue; // vanished or unreadable: nothing to index
       }
+      const { bytes, sig } = read;
       if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && hasNeedle(info.language, bytes))) {
         const parse = !this.options.prefilter || namesSite(info.language, bytes);
-        todo.push({ path, info, bytes: bytes.buffer === shared.buffer ? Buffer.from(bytes) : bytes, parse });
+        todo.push({ path, info, bytes: bytes.buffer === shared.buffer ? Buffer.from(bytes) : bytes, sig, parse });
         if (parse && !grammars.has(info.grammar)) {
           grammars.add(info.grammar);
           loads.push(loadGrammar(info.grammar));
         }
       } else {
-        this.put(path, this.emptyEntry(path, info, bytes));
+        this.put(path, { ...this.emptyEntry(path, info, bytes), sig });
       }
     }
     this.phases.read = performance.now() - t;
     await Promise.all(loads);
     let parsed = 0;
     for (let k = 0; k < todo.length; k++) {
-      const { path, info, bytes, parse } = todo[k];
+      const { path, info, bytes, sig, parse } = todo[k];
       if (!parse || bytes.length > this.options.maxFileBytes) {
-        this.put(path, this.emptyEntry(path, info, bytes));
+        this.put(path, { ...this.emptyEntry(path, info, bytes), sig });
         continue;
       }
-      this.put(path, this.scanFile(path, info, bytes.toString('utf8')));
+      this.put(path, { ...this.scanFile(path, info, bytes.toString('utf8')), sig });
       parsed++;
       // Let the extension host breathe on big workspaces.
       if (k % SCAN_YIELD_EVERY === SCAN_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
     }
-    const rescanned = this.settleGoPackages([...this.files.values()].filter((e) => e.go?.facts).map((e) => e.path));
+    const rescanned = this.settleGoPackages(todo.filter((f) => this.files.get(f.path)?.go?.facts).map((f) => f.path));
+    // One order whatever came from where (units() and findings() follow it): the walk's.
+    const ordered = new Map<string, FileEntry>();
+    for (const { path } of found) {
+      const e = this.files.get(path);
+      if (e) ordered.set(path, e);
+    }
+    this.files = ordered;
+    this.cache = {};
     const sites = this.sites().length;
-    return { files: this.files.size, parsed, sites, rescanned, ms: performance.now() - started, phases: { ...this.phases } };
+    return { files: this.files.size, parsed, sites, rescanned, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+  }
+
+  /**
+   * The snapshot's entries that still hold for the files `found` on disk now. A Go file is kept
+   * only when its whole directory is unchanged (same files, none modified): an analysis consults
+   * the other files of its package.
+   */
+  private restore(data: unknown, found: { path: string; info: LanguageInfo }[]): { entries: Map<string, FileEntry> } | { rejected: string } {
+    const decoded = decodeSnapshot(data, { root: this.rootDir!, options: this.options });
+    if ('rejected' in decoded) return decoded;
+    const keep = new Map<string, FileEntry>();
+    const dirtyGo = new Set<string>();
+    const present = new Set<string>();
+    for (const { path, info } of found) {
+      present.add(path);
+      const e = decoded.entries.get(path);
+      if (e && e.language === info.language && e.grammar === info.grammar && unchanged(path, e.sig)) keep.set(path, e);
+      else if (info.language === 'go') dirtyGo.add(dirname(path));
+    }
+    for (const e of decoded.entries.values()) if (e.language === 'go' && !present.has(e.path)) dirtyGo.add(dirname(e.path));
+    if (dirtyGo.size) for (const [path, e] of keep) if (e.language === 'go' && dirtyGo.has(dirname(path))) keep.delete(path);
+    return { entries: keep };
+  }
+
+  /**
+   * Everything the index holds, JSON-ready, for `indexDirectory(root, { snapshot })` in a later
+   * run (snapshot.ts saves it). Undefined before the first indexDirectory.
+   */
+  snapshot(): unknown {
+    if (!this.rootDir) return undefined;
+    const entries: SnapshotEntry[] = [];
+    for (const e of this.files.values()) if (e.sig) entries.push(e as SnapshotEntry);
+    return encodeSnapshot({ root: this.rootDir, options: this.options }, entries);
   }
 
   /**
@@ -336,8 +421,9 @@ export class SpawnSiteIndex {
     const info = languageOf(abs);
     if (!info || this.ignored(abs)) return false;
     let bytes: Buffer;
+    let sig: FileSig;
     try {
-      bytes = readFileSync(abs);
+      ({ bytes, sig } = readWhole(abs));
     } catch {
       return this.removeFile(abs);
     }
@@ -346,6 +432,7 @@ export class SpawnSiteIndex {
     await loadGrammar(info.grammar);
     const entry =
       this.options.prefilter && !mayHoldSites(info.language, bytes) ? this.emptyEntry(abs, info, bytes) : bytes.length > this.options.maxFileBytes ? this.emptyEntry(abs, info, bytes) : this.scanFile(abs, info, bytes.toString('utf8'));
+    entry.sig = sig;
     this.put(abs, entry);
     this.cache = {};
     let changed = JSON.stringify(entry.scan.sites) !== beforeJson;
@@ -673,13 +760,14 @@ export class SpawnSiteIndex {
   }
 
   private rescanGo(path: string): FileEntry | undefined {
-    let text: string;
+    let read: { bytes: Buffer; sig: FileSig };
     try {
-      text = readFileSync(path, 'utf8');
+      read = readWhole(path);
     } catch {
       return undefined;
     }
-    const entry = this.scanGoText(path, { language: 'go', grammar: 'go' }, text);
+    const entry = this.scanGoText(path, { language: 'go', grammar: 'go' }, read.bytes.toString('utf8'));
+    entry.sig = read.sig;
     this.put(path, entry);
     return entry;
   }
