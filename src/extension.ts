@@ -2,6 +2,7 @@
  * Activation: wiring only. Activation is lazy (a debug session, the view, or a command), and
  * each feature registers itself; every disposable lands in context.subscriptions.
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { UnsupportedPlatformError, type ProcessSource } from './core/model';
 import { SessionTracker } from './debug/sessions';
@@ -34,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): ProcessInspectorApi 
   }
   const sessions = new SessionTracker(() => source);
   const controller = new Controller(source, sessions, context.workspaceState);
-  const spawnSites = new SpawnSites(controller);
+  // Spawn-site indexes are saved in the workspace's storage (the global one for a lone window).
+  const spawnSites = new SpawnSites(controller, join((context.storageUri ?? context.globalStorageUri).fsPath, 'spawn-sites'));
   context.subscriptions.push(sessions, controller, spawnSites, ...registerCommands(controller));
   return { controller, sessions, spawnSites };
 }

@@ -20,6 +20,8 @@ export enum Commands {
   OpenSpawnSite = 'processInspector.openSpawnSite',
   /** The CodeLens on a spawn site: reveal its live zombies in the view. */
   ShowSiteZombies = 'processInspector.showSiteZombies',
+  /** Index the workspace's spawn sites again, reading every file (the saved index is dropped). */
+  ReindexSpawnSites = 'processInspector.reindexSpawnSites',
 }
 
 /** Theme colors the extension contributes (package.json `contributes.colors`). */

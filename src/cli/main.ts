@@ -30,11 +30,11 @@ and why.
 
 Commands:
   tree    [--root PID] [--json]          the process tree (of PID, or of the whole machine)
-  zombies [--root PID] [--json] [--all] [--workspace DIR]
+  zombies [--root PID] [--json] [--all] [--workspace DIR [--no-cache]]
                                          every zombie, grouped by the parent that does not reap it,
                                          with a verdict on why; with --workspace, the line of DIR's
                                          source that spawned it
-  sites   DIR [--json]                   every place in DIR's source that starts a process, and
+  sites   DIR [--json] [--no-cache]      every place in DIR's source that starts a process, and
                                          whether its child is waited for (yes, no or unknown)
 
 Options:
@@ -49,6 +49,10 @@ Options:
                     "likely" (two kinds of evidence agree on one site) or "possible";
                     "spawnSite": null when no site fits well enough.
                     The readable report says "spawned at FILE:LINE (confidence: reason)".
+  --no-cache        (zombies --workspace, sites) index DIR from scratch and save nothing. By
+                    default the index is saved in $PROCESS_INSPECTOR_CACHE_DIR (else
+                    $XDG_CACHE_HOME/process-inspector/sites, else ~/.cache/process-inspector/sites)
+                    and the next run reads only the files changed since
   --proc DIR        read procfs mounted at DIR (Linux; default /proc), e.g. a host's /proc in a
                     container
   -h, --help        this help (sites --help: the sites command's)
@@ -102,6 +106,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       workspace: { type: 'string' },
+      'no-cache': { type: 'boolean' },
       proc: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -122,13 +127,14 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       for (const name of ['root', 'all', 'workspace', 'proc'] as const) {
         if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
       }
-      return sitesCommand([...rest, ...(values.json ? ['--json'] : [])], io);
+      return sitesCommand([...rest, ...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : [])], io);
     }
     case 'tree':
     case 'zombies': {
       if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
       if (values.workspace !== undefined && command === 'tree') throw new UsageError('--workspace goes with zombies (tree does not link spawn sites)');
       if (values.workspace === '') throw new UsageError('--workspace wants a directory');
+      if (values['no-cache'] && values.workspace === undefined) throw new UsageError('--no-cache goes with --workspace (or sites): it is about the spawn-site index');
       const root = parsePid(values.root);
       // A workspace that is no directory fails before anything is read; the index (which takes a
       // moment) is built once the processes are known to exist. Output is written only at the end.
@@ -142,7 +148,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
         // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
-        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace) : undefined;
+        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`) }) : undefined;
         const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
 import type { SpawnSiteNote } from '../core/format';
 import type { Snapshot } from '../core/model';
-import { siteJson } from '../spawnsites/command';
+import { cacheDirFor, indexWithCache, siteJson } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
 
@@ -32,14 +32,14 @@ export function checkWorkspace(dir: string): string {
 }
 
 /** Indexes the spawn sites of a directory checkWorkspace() accepted (`dir` as the user wrote it, for messages). */
-export async function indexWorkspace(root: string, dir = root): Promise<SpawnSiteIndex> {
-  const index = new SpawnSiteIndex();
+export async function indexWorkspace(root: string, dir = root, opts: { noCache?: boolean; warn?: (message: string) => void } = {}): Promise<SpawnSiteIndex> {
   try {
-    await index.indexDirectory(root);
+    const built = await indexWithCache(root, cacheDirFor(opts.noCache));
+    for (const w of built.warnings) opts.warn?.(w);
+    return built.index;
   } catch (e) {
     throw new WorkspaceError(`cannot index --workspace ${dir}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return index;
 }
 
 /** The site linked to each of the diagnosis's zombies, by PID (undefined: no site fits well enough). */

@@ -5,7 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { SpawnSiteIndex } from './index';
+import { type IndexStats, SpawnSiteIndex } from './index';
+import { defaultSnapshotDir, indexBuild, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
 
 export interface CommandIO {
@@ -13,13 +14,19 @@ export interface CommandIO {
   stderr: (s: string) => void;
 }
 
-export const SITES_USAGE = `Usage: process-inspector sites DIR [--json]
+export const SITES_USAGE = `Usage: process-inspector sites DIR [--json] [--no-cache]
 
 Lists every place under DIR that starts a child process (Go, C/C++, Python,
 JavaScript/TypeScript, Rust), whether the child is waited for, and why.
 
   --json     {"sites":[{"file","line","column","language","api","program","waited","reason"}]}
+  --no-cache index DIR from scratch, and save nothing
   -h, --help this text
+
+The index of DIR is saved in $PROCESS_INSPECTOR_CACHE_DIR (default
+$XDG_CACHE_HOME/process-inspector/sites, or ~/.cache/process-inspector/sites):
+the next run reads only the files changed since. A damaged or outdated saved
+index is ignored.
 
 Exit status: 0 on success, 1 when DIR cannot be read, 2 on bad arguments.
 `;
@@ -50,15 +57,45 @@ export function siteJson(site: SpawnSite, root: string): SiteJson {
 }
 
 /**
- * Runs `sites DIR [--json]`. `argv` is what follows the program name; a leading `sites` is
+ * Indexes `root`, starting from the index saved by an earlier run when `cacheDir` is given, and
+ * saves the result there when anything had to be read. `warnings` are for stderr: a saved index
+ * that was damaged, or one that could not be saved; neither stops the index.
+ */
+export async function indexWithCache(root: string, cacheDir: string | undefined): Promise<{ index: SpawnSiteIndex; stats: IndexStats; warnings: string[] }> {
+  const index = new SpawnSiteIndex();
+  const warnings: string[] = [];
+  if (cacheDir === undefined || indexBuild() === undefined) return { index, stats: await index.indexDirectory(root), warnings };
+  const file = snapshotFile(cacheDir, root);
+  const saved = readSnapshotFile(file);
+  if (saved.error) warnings.push(`ignoring the saved index: ${saved.error}`);
+  const stats = await index.indexDirectory(root, saved.data !== undefined ? { snapshot: saved.data } : {});
+  if (stats.snapshotRejected && saved.data !== undefined && !/another build|format/.test(stats.snapshotRejected)) {
+    warnings.push(`ignoring the saved index ${file}: ${stats.snapshotRejected}`);
+  }
+  if (saved.data === undefined || stats.snapshotRejected || stats.reused < stats.files) {
+    const error = writeSnapshotFile(file, index.snapshot());
+    if (error) warnings.push(error);
+  }
+  return { index, stats, warnings };
+}
+
+/** The CLI's cache directory, or undefined with --no-cache. */
+export function cacheDirFor(noCache: boolean | undefined): string | undefined {
+  return noCache ? undefined : defaultSnapshotDir();
+}
+
+/**
+ * Runs `sites DIR [--json] [--no-cache]`. `argv` is what follows the program name; a leading `sites` is
  * accepted and skipped, so the CLI may pass its argv either way. Resolves to the exit status.
  */
 export async function sitesCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = argv[0] === 'sites' ? argv.slice(1) : [...argv];
   let json = false;
+  let noCache = false;
   const dirs: string[] = [];
   for (const a of args) {
     if (a === '--json') json = true;
+    else if (a === '--no-cache') noCache = true;
     else if (a === '-h' || a === '--help') {
       io.stdout(SITES_USAGE);
       return 0;
@@ -83,9 +120,11 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
     io.stderr(`process-inspector sites: ${dirs[0]}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : String(e)}\n`);
     return 1;
   }
-  const index = new SpawnSiteIndex();
+  let index: SpawnSiteIndex;
   try {
-    await index.indexDirectory(root);
+    const built = await indexWithCache(root, cacheDirFor(noCache));
+    for (const w of built.warnings) io.stderr(`process-inspector sites: ${w}\n`);
+    index = built.index;
   } catch (e) {
     io.stderr(`process-inspector sites: cannot index ${dirs[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

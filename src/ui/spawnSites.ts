@@ -8,13 +8,16 @@
  * Coordinates: the index is 1-based (lines and UTF-16 columns); vscode.Position is 0-based. The
  * conversion happens here and in openSite only.
  */
+import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { displayName } from '../core/format';
 import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
+import { indexWithCache } from '../spawnsites/command';
 import { languageOf, SOURCE_EXTENSIONS, SpawnSiteIndex } from '../spawnsites/index';
+import { snapshotFile, writeSnapshotFile } from '../spawnsites/snapshot';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
 import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
 import type { Controller } from './controller';
@@ -23,6 +26,8 @@ import type { SpawnSiteRef } from './nodes';
 /** Files the index reads, plus the manifests that name programs (go.mod, Cargo.toml). */
 const WATCH_GLOB = `**/{${[...SOURCE_EXTENSIONS.map((e) => `*${e}`), 'go.mod', 'Cargo.toml'].join(',')}}`;
 const CHANGE_DEBOUNCE_MS = 200;
+/** After file changes, the index is saved once this long has passed without another. */
+const SAVE_DEBOUNCE_MS = 3000;
 
 /** Live zombies linked to one site, for its CodeLens and highlight. */
 interface SiteTally {
@@ -67,7 +72,18 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   /** Resolves once the first index of every folder is built. */
   readonly ready: Promise<void>;
 
-  constructor(private readonly controller: Controller) {
+  /** Folders whose index changed since it was last saved. */
+  private unsaved = new Set<string>();
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `storageDir`: where each folder's index is saved between sessions (the workspace's storage),
+   * so that the next start reads only the files changed meanwhile. Without one, nothing is saved.
+   */
+  constructor(
+    private readonly controller: Controller,
+    private readonly storageDir?: string,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     this.disposables.push(
       this.diagnostics,
@@ -88,6 +104,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       vscode.languages.registerCodeLensProvider({ scheme: 'file' }, this),
       vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
       vscode.commands.registerCommand(Commands.ShowSiteZombies, (rootKey: string, pid: number) => this.showZombies(rootKey, pid)),
+      vscode.commands.registerCommand(Commands.ReindexSpawnSites, () => this.rebuild({ fromScratch: true })),
       controller.onDidRefresh(() => this.retally()),
     );
     controller.siteLinker = (z, p, program) => this.link(z, p, program);
@@ -108,7 +125,8 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     return this.work;
   }
 
-  private rebuild(): Promise<void> {
+  /** Indexes every folder again: from the saved index and what changed since, or (`fromScratch`) reading every file. */
+  rebuild(opts: { fromScratch?: boolean } = {}): Promise<void> {
     return this.enqueue(async () => {
       // Built aside and swapped in whole: links and Problems keep the old index meanwhile, and a
       // folder that cannot be indexed costs only its own sites.
@@ -117,11 +135,14 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       if (this.enabled) {
         for (const f of vscode.workspace.workspaceFolders ?? []) {
           if (f.uri.scheme !== 'file') continue;
-          const index = new SpawnSiteIndex();
           try {
-            const st = await index.indexDirectory(f.uri.fsPath);
+            if (opts.fromScratch && this.storageDir) rmSync(snapshotFile(this.storageDir, f.uri.fsPath), { force: true });
+            const { index, stats: st, warnings } = await indexWithCache(f.uri.fsPath, this.storageDir);
+            for (const w of warnings) this.log.warn(w);
             const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-            this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
+            const saved = st.reused ? `, ${st.reused} of them unchanged since the saved index` : st.snapshotRejected ? ` (saved index not used: ${st.snapshotRejected})` : '';
+            this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files${saved}, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
+            this.unsaved.delete(f.uri.fsPath);
             next.set(f.uri.fsPath, index);
           } catch (e) {
             this.log.error(`cannot index ${f.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -156,13 +177,15 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     for (const [root, index] of this.indexes) {
       const mine = paths.filter((p) => p.startsWith(`${root}/`));
       if (!mine.length) continue;
+      this.unsaved.add(root);
       if (mine.some((p) => basename(p) === 'go.mod' || basename(p) === 'Cargo.toml')) {
-        await index.indexDirectory(root);
+        await index.indexDirectory(root, { snapshot: index.snapshot() });
         changed = true;
         continue;
       }
       for (const p of mine) if (languageOf(p) && (await index.updateFile(p))) changed = true;
     }
+    this.scheduleSave();
     this.log.info(`re-read ${paths.length} file${paths.length === 1 ? '' : 's'} in ${(performance.now() - t0).toFixed(1)} ms${changed ? ': spawn sites changed' : ''} (${paths.join(', ')})`);
     // Findings can change without the sites changing (a message, a fix): always refresh them.
     this.afterIndexChange(changed);
@@ -288,8 +311,36 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     if (!(await this.controller.reveal(rootKey, pid))) void vscode.window.showInformationMessage('Those zombies are gone: their parent reaped them or exited.');
   }
 
+  private scheduleSave(): void {
+    if (!this.storageDir || this.unsaved.size === 0) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, SAVE_DEBOUNCE_MS);
+  }
+
+  /** Saves the folders' indexes that changed since they were last saved. */
+  private save(): void {
+    if (!this.storageDir) return;
+    for (const root of this.unsaved) {
+      const index = this.indexes.get(root);
+      if (!index) continue;
+      const t0 = performance.now();
+      const file = snapshotFile(this.storageDir, root);
+      const error = writeSnapshotFile(file, index.snapshot());
+      if (error) this.log.warn(error);
+      else this.log.info(`saved the index of ${root} to ${file} in ${(performance.now() - t0).toFixed(0)} ms`);
+    }
+    this.unsaved.clear();
+  }
+
   dispose(): void {
     if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.save();
+    }
     this.controller.siteLinker = () => undefined;
     for (const d of this.disposables) d.dispose();
   }
