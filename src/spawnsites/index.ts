@@ -11,6 +11,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
@@ -24,6 +25,8 @@ import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
 export interface IndexOptions {
   /** Directory names never entered. Hidden directories (".x") are always skipped. */
   ignore?: readonly string[];
+  /** Skip what .gitignore files under the root ignore, as git does (default true). */
+  gitignore?: boolean;
   /** Files larger than this are not parsed (generated tables, minified bundles). */
   maxFileBytes?: number;
   /** Skip files and Go declarations that cannot hold a site (default true). */
@@ -38,7 +41,12 @@ export interface IndexDirectoryOptions extends IndexOptions {
   snapshot?: unknown;
 }
 
-export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', 'target', '__pycache__', 'venv', 'dist', 'out', 'build'];
+/**
+ * Third-party code and environments, skipped even where no .gitignore says so. Output directories
+ * (`dist`, `out`, `build`, Rust's `target`) are left to .gitignore: the same names are source
+ * elsewhere (Go's go/build and cmd/dist).
+ */
+export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', '__pycache__', 'venv'];
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 interface LanguageInfo {
@@ -256,11 +264,30 @@ function readWhole(path: string): { bytes: Buffer; sig: FileSig } {
   }
 }
 
+/** The .gitignore files that apply in a directory, outermost first. */
+type IgnoreRules = { dir: string; ig: Ignore }[];
+
+/**
+ * git's answer for a path below every rule's directory: the deepest .gitignore with a rule that
+ * matches decides (a negated rule re-includes); none matching, the path is not ignored.
+ */
+function gitIgnored(rules: IgnoreRules, path: string, isDir: boolean): boolean {
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const { dir, ig } = rules[i];
+    const r = ig.test(path.slice(dir.length + 1).split(sep).join('/') + (isDir ? '/' : ''));
+    if (r.ignored) return true;
+    if (r.unignored) return false;
+  }
+  return false;
+}
+
 export class SpawnSiteIndex {
   private files = new Map<string, FileEntry>();
   /** Go files by directory (a package is a directory), kept in step with `files`. */
   private goDirs = new Map<string, Set<string>>();
-  private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
+  private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, gitignore: true, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
+  /** The .gitignore rules found by the last walk, by the directory that holds them. */
+  private gitignores = new Map<string, Ignore>();
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
@@ -275,6 +302,7 @@ export class SpawnSiteIndex {
   private setOptions(options: IndexOptions): void {
     this.options = {
       ignore: options.ignore ?? this.options.ignore,
+      gitignore: options.gitignore ?? this.options.gitignore,
       maxFileBytes: options.maxFileBytes ?? this.options.maxFileBytes,
       prefilter: options.prefilter ?? this.options.prefilter,
     };
@@ -298,11 +326,12 @@ export class SpawnSiteIndex {
     this.goDirs = new Map();
     this.goModules = new Map();
     this.crates = new Map();
+    this.gitignores = new Map();
     this.cache = {};
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
     const found: { path: string; info: LanguageInfo }[] = [];
     let t = performance.now();
-    this.walk(root, found);
+    this.walk(root, found, []);
     this.phases.walk = performance.now() - t;
 
     t = performance.now();
@@ -507,26 +536,52 @@ export class SpawnSiteIndex {
     this.goDirs.get(dirname(path))?.delete(path);
   }
 
-  private ignored(abs: string): boolean {
+  /** Whether the walk would skip this path (a file, or a directory when `isDir`). */
+  private ignored(abs: string, isDir = false): boolean {
     if (!this.rootDir) return false;
     const rel = relative(this.rootDir, abs);
     if (rel.startsWith('..')) return true;
-    return rel.split(sep).slice(0, -1).some((part) => part.startsWith('.') || this.options.ignore.includes(part));
+    const parts = rel.split(sep);
+    const dirs = isDir ? parts : parts.slice(0, -1);
+    if (dirs.some((part) => part.startsWith('.') || this.options.ignore.includes(part))) return true;
+    if (!this.options.gitignore || this.gitignores.size === 0) return false;
+    // As the walk decides: each directory on the way down, then the file, against the rules above it.
+    let rules: IgnoreRules = [];
+    let dir = this.rootDir;
+    for (let i = 0; i < parts.length; i++) {
+      const ig = this.gitignores.get(dir);
+      if (ig) rules = [...rules, { dir, ig }];
+      dir = join(dir, parts[i]);
+      if (gitIgnored(rules, dir, isDir || i < parts.length - 1)) return true;
+    }
+    return false;
   }
 
-  private walk(dir: string, out: { path: string; info: LanguageInfo }[]): void {
+  private walk(dir: string, out: { path: string; info: LanguageInfo }[], rules: IgnoreRules): void {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return; // unreadable directory: skip it like rg does
     }
+    if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
+      try {
+        const ig = ignore().add(readFileSync(join(dir, '.gitignore'), 'utf8'));
+        this.gitignores.set(dir, ig);
+        rules = [...rules, { dir, ig }];
+      } catch {
+        // unreadable .gitignore: as if there were none
+      }
+    }
     for (const e of entries) {
       const name = e.name;
       if (e.isDirectory()) {
         if (name.startsWith('.') || this.options.ignore.includes(name)) continue;
-        this.walk(join(dir, name), out);
+        const sub = join(dir, name);
+        if (rules.length && gitIgnored(rules, sub, true)) continue;
+        this.walk(sub, out, rules);
       } else if (e.isFile()) {
+        if (rules.length && gitIgnored(rules, join(dir, name), false)) continue;
         if (name === 'go.mod') this.readGoMod(join(dir, name));
         else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
         const info = languageOf(name);
@@ -547,7 +602,7 @@ export class SpawnSiteIndex {
         return;
       }
       for (const e of entries) {
-        if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name)) visit(join(dir, e.name));
+        if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name) && !this.ignored(join(dir, e.name), true)) visit(join(dir, e.name));
         else if (e.name === 'go.mod') this.readGoMod(join(dir, e.name));
         else if (e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
       }

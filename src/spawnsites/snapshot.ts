@@ -74,7 +74,7 @@ export interface SnapshotEntry {
 /** What a snapshot must match to be used. */
 export interface SnapshotKey {
   root: string;
-  options: { ignore: readonly string[]; maxFileBytes: number; prefilter: boolean };
+  options: { ignore: readonly string[]; gitignore: boolean; maxFileBytes: number; prefilter: boolean };
 }
 
 interface EncodedFacts extends Omit<GoFileFacts, 'functions' | 'constants' | 'flags' | 'consulted' | 'sites' | 'findings'> {
@@ -138,7 +138,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 
 function sameOptions(a: unknown, b: SnapshotKey['options']): boolean {
   if (!isObject(a)) return false;
-  return a.maxFileBytes === b.maxFileBytes && a.prefilter === b.prefilter && Array.isArray(a.ignore) && a.ignore.length === b.ignore.length && a.ignore.every((x, i) => x === b.ignore[i]);
+  return a.maxFileBytes === b.maxFileBytes && a.prefilter === b.prefilter && a.gitignore === b.gitignore && Array.isArray(a.ignore) && a.ignore.length === b.ignore.length && a.ignore.every((x, i) => x === b.ignore[i]);
 }
 
 /**

@@ -4,6 +4,7 @@
  * files are found.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,16 +92,53 @@ describe('spawn-site index', function () {
     assert.deepEqual(idx.sites(), await cold(dir));
   });
 
-  it('skips node_modules, vendor, target, build outputs and hidden directories', async () => {
-    for (const d of [...DEFAULT_IGNORE, '.git', '.venv']) {
+  it('skips node_modules, vendor, __pycache__, venv and hidden directories; build, dist, out and target only when a .gitignore says so', async () => {
+    for (const d of [...DEFAULT_IGNORE, '.git', '.venv', 'build', 'dist', 'out', 'target']) {
       fs.mkdirSync(path.join(dir, d), { recursive: true });
       fs.writeFileSync(path.join(dir, d, 'x.py'), 'import os\nos.fork()\n');
     }
     fs.writeFileSync(path.join(dir, 'y.py'), 'import os\nos.fork()\n');
     const idx = new SpawnSiteIndex();
     await idx.indexDirectory(dir);
-    assert.deepEqual(idx.sites().map((s) => path.basename(s.file)), ['y.py']);
+    const files = () => idx.sites().map((s) => path.relative(dir, s.file)).sort();
+    assert.deepEqual(files(), ['build/x.py', 'dist/x.py', 'out/x.py', 'target/x.py', 'y.py']);
     assert.equal(await idx.updateFile(path.join(dir, 'node_modules', 'x.py')), false);
+    fs.writeFileSync(path.join(dir, '.gitignore'), '/build/\ndist\nout/*.py\n');
+    await idx.indexDirectory(dir);
+    assert.deepEqual(files(), ['target/x.py', 'y.py']);
+    // A file the rules ignore is ignored by updates too.
+    fs.writeFileSync(path.join(dir, 'out', 'z.py'), 'import os\nos.fork()\n');
+    assert.equal(await idx.updateFile(path.join(dir, 'out', 'z.py')), false);
+    assert.equal(await idx.updateFile(path.join(dir, 'target', 'x.py')), false); // unchanged, but read
+  });
+
+  it('honours .gitignore files exactly as git does: `git ls-files --others --exclude-standard` is the oracle (property)', async function () {
+    if (spawnSync('git', ['--version']).status !== 0) this.skip();
+    // A fixed tree of Python files (each holds a site, so the index's sites name the files it read)
+    // and random .gitignore files drawn from rules of every kind, at the root and below.
+    const tree = ['a.py', 'build/b.py', 'cmd/build/c.py', 'go/build/d.py', 'out/e.py', 'sub/out/f.py', 'sub/g.gen.py', 'sub/keep.gen.py', 'sub/deep/h.py', 'sub/deep/er/i.py', 'docs/j.py', 'docs/k.txt.py', 'x/y/z/l.py'];
+    const rules = ['build/', 'build', '/build', '*.gen.py', '!keep.gen.py', '/out', 'out/', 'sub/**/i.py', '**/deep', 'deep/', '!deep/', '*.py', '!a.py', '!*.py', 'docs/*', '!docs/j.py', 'x/**', '!x/y/', '# a comment', '', 'z', '\\#not-a-comment', 'sub/*.py', '/sub/deep/*', '!/sub/deep/er'];
+    const places = ['', 'sub', 'sub/deep', 'x', 'docs', 'go'];
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ place: fc.constantFrom(...places), lines: fc.array(fc.constantFrom(...rules), { minLength: 1, maxLength: 5 }) }), { minLength: 1, maxLength: 4 }), async (ignores) => {
+        const root = fs.mkdtempSync(path.join(dir, 'g-'));
+        for (const f of tree) {
+          fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+          fs.writeFileSync(path.join(root, f), 'import os\nos.fork()\n');
+        }
+        for (const { place, lines } of ignores) fs.appendFileSync(path.join(root, place, '.gitignore'), `${lines.join('\n')}\n`);
+        assert.equal(spawnSync('git', ['init', '-q'], { cwd: root, env }).status, 0);
+        const git = spawnSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: root, env, encoding: 'utf8' });
+        assert.equal(git.status, 0, git.stderr);
+        const expected = git.stdout.split('\n').filter((f) => f.endsWith('.py')).sort();
+        const idx = new SpawnSiteIndex();
+        await idx.indexDirectory(root);
+        const got = [...new Set(idx.sites().map((s) => path.relative(root, s.file).split(path.sep).join('/')))].sort();
+        assert.deepEqual(got, expected, JSON.stringify(ignores));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('keeps incremental results equal to a cold index through random edits (property)', async () => {

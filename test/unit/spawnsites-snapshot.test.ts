@@ -177,7 +177,7 @@ describe('saved spawn-site index', function () {
       assert.equal(stats.reused, 0, what);
       assert.deepEqual(answers(idx), expected, what);
     }
-    assert.ok('rejected' in decodeSnapshot(snap, { root: dir, options: { ignore: ['x'], maxFileBytes: 1, prefilter: true } }));
+    assert.ok('rejected' in decodeSnapshot(snap, { root: dir, options: { ignore: ['x'], gitignore: true, maxFileBytes: 1, prefilter: true } }));
   });
 
   it('says what is wrong with a truncated snapshot file, and saves a whole one or nothing', () => {
