@@ -16,7 +16,7 @@ import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
 import { indexWithCache } from '../spawnsites/command';
-import { languageOf, SOURCE_EXTENSIONS, SpawnSiteIndex } from '../spawnsites/index';
+import { type IndexStats, languageOf, SOURCE_EXTENSIONS, SpawnSiteIndex } from '../spawnsites/index';
 import { snapshotFile, writeSnapshotFile } from '../spawnsites/snapshot';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
 import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
@@ -49,6 +49,8 @@ function siteKey(s: { file: string; line: number; column: number }): string {
 export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, vscode.CodeActionProvider {
   /** One index per local workspace folder, by folder path. */
   private readonly indexes = new Map<string, SpawnSiteIndex>();
+  /** What the last rebuild of each folder's index did, by folder path. */
+  private readonly stats = new Map<string, IndexStats>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('processInspector');
   /** Findings by file path, for the code actions of their diagnostics. */
   private findingsByFile = new Map<string, SiteFinding[]>();
@@ -82,7 +84,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
    */
   constructor(
     private readonly controller: Controller,
-    private readonly storageDir?: string,
+    readonly storageDir?: string,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     this.disposables.push(
@@ -116,6 +118,11 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     return [...this.indexes.values()];
   }
 
+  /** The stats of each folder's last rebuild (files read, reused from the saved index...), for tests. */
+  get lastStats(): ReadonlyMap<string, IndexStats> {
+    return this.stats;
+  }
+
   /** Runs index work one job at a time, in order: a rebuild never races an update. */
   private enqueue(job: () => Promise<void>): Promise<void> {
     this.work = this.work.then(job).catch((e: unknown) => {
@@ -131,6 +138,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       // Built aside and swapped in whole: links and Problems keep the old index meanwhile, and a
       // folder that cannot be indexed costs only its own sites.
       const next = new Map<string, SpawnSiteIndex>();
+      const nextStats = new Map<string, IndexStats>();
       const failed: string[] = [];
       if (this.enabled) {
         for (const f of vscode.workspace.workspaceFolders ?? []) {
@@ -144,6 +152,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
             this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files${saved}, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
             this.unsaved.delete(f.uri.fsPath);
             next.set(f.uri.fsPath, index);
+            nextStats.set(f.uri.fsPath, st);
           } catch (e) {
             this.log.error(`cannot index ${f.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
             failed.push(`${f.name}: ${e instanceof Error ? e.message : String(e)}`);
@@ -152,6 +161,8 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       }
       this.indexes.clear();
       for (const [k, v] of next) this.indexes.set(k, v);
+      this.stats.clear();
+      for (const [k, v] of nextStats) this.stats.set(k, v);
       this.afterIndexChange();
       if (failed.length) void vscode.window.showWarningMessage(`Process Inspector could not index the spawn sites of ${failed.join('; ')}`);
     });
