@@ -11,9 +11,9 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
+import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
 import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
@@ -265,7 +265,7 @@ function readWhole(path: string): { bytes: Buffer; sig: FileSig } {
 }
 
 /** The .gitignore files that apply in a directory, outermost first. */
-type IgnoreRules = { dir: string; ig: Ignore }[];
+type IgnoreRules = { dir: string; ig: GitIgnore }[];
 
 /**
  * git's answer for a path below every rule's directory: the deepest .gitignore with a rule that
@@ -274,9 +274,8 @@ type IgnoreRules = { dir: string; ig: Ignore }[];
 function gitIgnored(rules: IgnoreRules, path: string, isDir: boolean): boolean {
   for (let i = rules.length - 1; i >= 0; i--) {
     const { dir, ig } = rules[i];
-    const r = ig.test(path.slice(dir.length + 1).split(sep).join('/') + (isDir ? '/' : ''));
-    if (r.ignored) return true;
-    if (r.unignored) return false;
+    const verdict = ig.decide(path.slice(dir.length + 1).split(sep).join('/'), isDir);
+    if (verdict) return verdict === 'ignored';
   }
   return false;
 }
@@ -287,7 +286,7 @@ export class SpawnSiteIndex {
   private goDirs = new Map<string, Set<string>>();
   private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, gitignore: true, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
   /** The .gitignore rules found by the last walk, by the directory that holds them. */
-  private gitignores = new Map<string, Ignore>();
+  private gitignores = new Map<string, GitIgnore>();
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
@@ -566,7 +565,7 @@ export class SpawnSiteIndex {
     }
     if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
       try {
-        const ig = ignore().add(readFileSync(join(dir, '.gitignore'), 'utf8'));
+        const ig = new GitIgnore(readFileSync(join(dir, '.gitignore'), 'utf8'));
         this.gitignores.set(dir, ig);
         rules = [...rules, { dir, ig }];
       } catch {
