@@ -127,7 +127,8 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       for (const name of ['root', 'all', 'workspace', 'proc'] as const) {
         if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
       }
-      return sitesCommand([...rest, ...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : [])], io);
+      // parseArgs took the options (and any `--`): what is left are DIRs, passed after a `--`.
+      return sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
     }
     case 'tree':
     case 'zombies': {

@@ -21,6 +21,7 @@ JavaScript/TypeScript, Rust), whether the child is waited for, and why.
 
   --json     {"sites":[{"file","line","column","language","api","program","waited","reason"}]}
   --no-cache index DIR from scratch, and save nothing
+  --         the end of the options: a DIR that starts with - goes after it
   -h, --help this text
 
 The index of DIR is saved in $PROCESS_INSPECTOR_CACHE_DIR (default
@@ -93,14 +94,16 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
   let json = false;
   let noCache = false;
   const dirs: string[] = [];
+  let options = true; // until `--`: what follows it is a DIR, whatever it starts with
   for (const a of args) {
-    if (a === '--json') json = true;
+    if (!options) dirs.push(a);
+    else if (a === '--') options = false;
+    else if (a === '--json') json = true;
     else if (a === '--no-cache') noCache = true;
     else if (a === '-h' || a === '--help') {
       io.stdout(SITES_USAGE);
       return 0;
-    } else if (a === '--') continue;
-    else if (a.startsWith('-')) {
+    } else if (a.startsWith('-')) {
       io.stderr(`process-inspector sites: unknown option ${a}\n\n${SITES_USAGE}`);
       return 2;
     } else dirs.push(a);

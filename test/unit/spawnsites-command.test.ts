@@ -77,6 +77,21 @@ describe('process-inspector sites', function () {
     });
   }
 
+  it('takes a DIR that starts with - after --, from sitesCommand and from the CLI', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-sites-dash-'));
+    try {
+      const odd = path.join(parent, '-odd');
+      fs.mkdirSync(odd);
+      fs.writeFileSync(path.join(odd, 'x.py'), 'import os\nos.fork()\n');
+      assert.match((await run(['-odd'])).stderr, /unknown option -odd/);
+      const direct = await run(['--json', '--no-cache', '--', '-odd'].map((a) => (a === '-odd' ? path.relative(process.cwd(), odd) : a)));
+      const viaCwd = execFileSync(process.execPath, [path.join(REPO, 'dist/cli.js'), 'sites', '--json', '--no-cache', '--', '-odd'], { cwd: parent }).toString();
+      for (const out of [direct.stdout, viaCwd]) assert.deepEqual(JSON.parse(out).sites.map((s: { file: string; line: number }) => [s.file, s.line]), [['x.py', 2]]);
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it('--help prints the usage on stdout', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
