@@ -73,7 +73,8 @@ export async function indexWithCache(root: string, cacheDir: string | undefined)
   if (stats.snapshotRejected && saved.data !== undefined && !/another build|format/.test(stats.snapshotRejected)) {
     warnings.push(`ignoring the saved index ${file}: ${stats.snapshotRejected}`);
   }
-  if (saved.data === undefined || stats.snapshotRejected || stats.reused < stats.files) {
+  // Saved again when anything had to be read, or files are gone since: otherwise it is as it was.
+  if (saved.data === undefined || stats.snapshotRejected || stats.reused < stats.files || stats.snapshotFiles !== stats.files) {
     const error = writeSnapshotFile(file, index.snapshot());
     if (error) warnings.push(error);
   }

@@ -77,9 +77,6 @@ const EXTENSIONS: Record<string, LanguageInfo> = {
   '.rs': { language: 'rust', grammar: 'rust' },
 };
 
-/** The file name extensions the index reads (`.go`, `.c`, ...), for file watchers. */
-export const SOURCE_EXTENSIONS: readonly string[] = Object.keys(EXTENSIONS);
-
 /** The language of a path, or undefined when the index does not read it. */
 export function languageOf(path: string): LanguageInfo | undefined {
   if (path.endsWith('.d.ts')) return undefined;
@@ -208,6 +205,8 @@ export interface IndexStats {
   reused: number;
   /** Why the snapshot passed in was not used (none was, or it was used: absent). */
   snapshotRejected?: string;
+  /** Files the snapshot passed in held (set when it was used). */
+  snapshotFiles?: number;
   /** Where the time went, in milliseconds: finding files, checking them against a snapshot, reading and pre-filtering them, cutting Go files down, parsing, analysing. */
   phases: { walk: number; restore: number; read: number; outline: number; parse: number; analyze: number };
 }
@@ -336,10 +335,14 @@ export class SpawnSiteIndex {
     t = performance.now();
     let reused: Map<string, FileEntry> = new Map();
     let snapshotRejected: string | undefined;
+    let snapshotFiles: number | undefined;
     if (options.snapshot !== undefined) {
       const restored = this.restore(options.snapshot, found);
       if ('rejected' in restored) snapshotRejected = restored.rejected;
-      else reused = restored.entries;
+      else {
+        reused = restored.entries;
+        snapshotFiles = restored.held;
+      }
       // Entered first: the Go files analysed below may consult them (never in their own package, see restore).
       for (const e of reused.values()) this.put(e.path, e);
     }
@@ -403,7 +406,7 @@ export class SpawnSiteIndex {
     this.files = ordered;
     this.cache = {};
     const sites = this.sites().length;
-    return { files: this.files.size, parsed, sites, rescanned, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+    return { files: this.files.size, parsed, sites, rescanned, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
   }
 
   /**
@@ -411,7 +414,7 @@ export class SpawnSiteIndex {
    * only when its whole directory is unchanged (same files, none modified): an analysis consults
    * the other files of its package.
    */
-  private restore(data: unknown, found: { path: string; info: LanguageInfo }[]): { entries: Map<string, FileEntry> } | { rejected: string } {
+  private restore(data: unknown, found: { path: string; info: LanguageInfo }[]): { entries: Map<string, FileEntry>; held: number } | { rejected: string } {
     const decoded = decodeSnapshot(data, { root: this.rootDir!, options: this.options });
     if ('rejected' in decoded) return decoded;
     const keep = new Map<string, FileEntry>();
@@ -425,7 +428,7 @@ export class SpawnSiteIndex {
     }
     for (const e of decoded.entries.values()) if (e.language === 'go' && !present.has(e.path)) dirtyGo.add(dirname(e.path));
     if (dirtyGo.size) for (const [path, e] of keep) if (e.language === 'go' && dirtyGo.has(dirname(path))) keep.delete(path);
-    return { entries: keep };
+    return { entries: keep, held: decoded.entries.size };
   }
 
   /**
@@ -467,6 +470,37 @@ export class SpawnSiteIndex {
     if (info.language === 'go') changed = this.goDependents(abs, before?.go?.facts, entry.go?.facts) || changed;
     if (basename(abs) === 'go.mod' || basename(abs) === 'Cargo.toml') this.readManifests();
     return changed;
+  }
+
+  /**
+   * After a directory appeared, went away or was renamed (a watcher reports the directory alone,
+   * not each file in it): forgets the indexed files under `path` that are gone and reads those
+   * there now. Also right for a path that is no directory. Returns true when sites changed.
+   */
+  async refreshUnder(path: string): Promise<boolean> {
+    const abs = resolve(path);
+    let changed = false;
+    const prefix = abs + sep;
+    for (const p of [...this.files.keys()]) if (p.startsWith(prefix) && !existsSync(p)) changed = this.removeFile(p) || changed;
+    if (!this.rootDir || this.ignored(abs, true) || !statSync(abs, { throwIfNoEntry: false })?.isDirectory()) return changed;
+    const found: { path: string; info: LanguageInfo }[] = [];
+    this.walk(abs, found, this.rulesAbove(abs));
+    for (const f of found) if (!this.files.has(f.path)) changed = (await this.updateFile(f.path)) || changed;
+    return changed;
+  }
+
+  /** The .gitignore rules that apply inside `dir` from the directories above it (the walk's `rules` there). */
+  private rulesAbove(dir: string): IgnoreRules {
+    const rules: IgnoreRules = [];
+    if (!this.rootDir || !this.options.gitignore) return rules;
+    const parts = relative(this.rootDir, dir).split(sep).filter(Boolean);
+    let d = this.rootDir;
+    for (let i = 0; i < parts.length; i++) {
+      const ig = this.gitignores.get(d);
+      if (ig) rules.push({ dir: d, ig });
+      d = join(d, parts[i]);
+    }
+    return rules;
   }
 
   /** Forgets a deleted file. Returns true when sites were removed or changed. */

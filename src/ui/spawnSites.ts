@@ -16,15 +16,18 @@ import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
 import { indexWithCache } from '../spawnsites/command';
-import { type IndexStats, languageOf, SOURCE_EXTENSIONS, SpawnSiteIndex } from '../spawnsites/index';
+import { type IndexStats, languageOf, SpawnSiteIndex } from '../spawnsites/index';
 import { snapshotFile, writeSnapshotFile } from '../spawnsites/snapshot';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
 import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
 import type { Controller } from './controller';
 import type { SpawnSiteRef } from './nodes';
 
-/** Files the index reads, plus the manifests that name programs (go.mod, Cargo.toml). */
-const WATCH_GLOB = `**/{${[...SOURCE_EXTENSIONS.map((e) => `*${e}`), 'go.mod', 'Cargo.toml'].join(',')}}`;
+/**
+ * Files whose change on disk changes the index as a whole: the manifests that name programs, and
+ * the .gitignore files that say what is read.
+ */
+const WHOLE_INDEX_FILES = new Set(['go.mod', 'Cargo.toml', '.gitignore']);
 const CHANGE_DEBOUNCE_MS = 200;
 /** After file changes, the index is saved once this long has passed without another. */
 const SAVE_DEBOUNCE_MS = 3000;
@@ -86,14 +89,18 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     private readonly controller: Controller,
     readonly storageDir?: string,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
+    // Everything: a directory deleted, created or renamed comes as one event for the directory,
+    // with none for the files in it. Changes of files the index does not read are dropped in changed().
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     this.disposables.push(
       this.diagnostics,
       this.log,
       this.lensesChanged,
       this.highlight,
       watcher,
-      watcher.onDidChange((u) => this.changed(u)),
+      watcher.onDidChange((u) => {
+        if (languageOf(u.fsPath) || WHOLE_INDEX_FILES.has(basename(u.fsPath))) this.changed(u);
+      }),
       watcher.onDidCreate((u) => this.changed(u)),
       watcher.onDidDelete((u) => this.changed(u)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.rebuild()),
@@ -181,7 +188,11 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     }, CHANGE_DEBOUNCE_MS);
   }
 
-  /** Re-reads the changed files (a manifest change re-reads its folder: it renames programs). */
+  /**
+   * Re-reads the changed files. A manifest or .gitignore change re-reads its folder (from the index
+   * as it is: only changed files are parsed); a path that is not a source file may be a directory
+   * that came or went.
+   */
   private async update(paths: string[]): Promise<void> {
     const t0 = performance.now();
     let changed = false;
@@ -189,12 +200,14 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       const mine = paths.filter((p) => p.startsWith(`${root}/`));
       if (!mine.length) continue;
       this.unsaved.add(root);
-      if (mine.some((p) => basename(p) === 'go.mod' || basename(p) === 'Cargo.toml')) {
+      if (mine.some((p) => WHOLE_INDEX_FILES.has(basename(p)))) {
         await index.indexDirectory(root, { snapshot: index.snapshot() });
         changed = true;
         continue;
       }
-      for (const p of mine) if (languageOf(p) && (await index.updateFile(p))) changed = true;
+      for (const p of mine) {
+        if (languageOf(p) ? await index.updateFile(p) : await index.refreshUnder(p)) changed = true;
+      }
     }
     this.scheduleSave();
     this.log.info(`re-read ${paths.length} file${paths.length === 1 ? '' : 's'} in ${(performance.now() - t0).toFixed(1)} ms${changed ? ': spawn sites changed' : ''} (${paths.join(', ')})`);

@@ -92,6 +92,35 @@ describe('spawn-site index', function () {
     assert.deepEqual(idx.sites(), await cold(dir));
   });
 
+  it('follows a directory deleted, created or renamed whole (a watcher reports only the directory), ignored ones excepted', async () => {
+    copyTree(path.join(FIXTURES, 'go'), path.join(dir, 'go'));
+    copyTree(path.join(FIXTURES, 'python'), path.join(dir, 'py'));
+    const idx = new SpawnSiteIndex();
+    await idx.indexDirectory(dir);
+    const under = (d: string) => idx.sites().filter((s) => s.file.startsWith(path.join(dir, d) + path.sep)).length;
+    const pySites = under('py');
+    assert.ok(pySites > 0 && under('go') > 0);
+
+    fs.renameSync(path.join(dir, 'py'), path.join(dir, 'renamed'));
+    assert.equal(await idx.refreshUnder(path.join(dir, 'py')), true); // the old name: gone
+    assert.equal(under('py'), 0);
+    assert.equal(await idx.refreshUnder(path.join(dir, 'renamed')), true); // the new name: read
+    assert.equal(under('renamed'), pySites);
+    assert.deepEqual(idx.sites(), await cold(dir));
+
+    fs.rmSync(path.join(dir, 'go', 'correct'), { recursive: true });
+    assert.equal(await idx.refreshUnder(path.join(dir, 'go', 'correct')), true);
+    assert.deepEqual(idx.sites(), await cold(dir));
+
+    // A new directory that .gitignore ignores stays out; a path that is no directory changes nothing.
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'generated/\n');
+    await idx.indexDirectory(dir);
+    copyTree(path.join(FIXTURES, 'python'), path.join(dir, 'generated'));
+    assert.equal(await idx.refreshUnder(path.join(dir, 'generated')), false);
+    assert.equal(await idx.refreshUnder(path.join(dir, 'README.md')), false);
+    assert.deepEqual(idx.sites(), await cold(dir));
+  });
+
   it('skips node_modules, vendor, __pycache__, venv and hidden directories; build, dist, out and target only when a .gitignore says so', async () => {
     for (const d of [...DEFAULT_IGNORE, '.git', '.venv', 'build', 'dist', 'out', 'target']) {
       fs.mkdirSync(path.join(dir, d), { recursive: true });

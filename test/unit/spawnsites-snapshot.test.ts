@@ -232,6 +232,12 @@ describe('saved spawn-site index', function () {
       const third = JSON.parse(cli(['sites', dir, '--json'], env).stdout).sites;
       assert.deepEqual(third, JSON.parse(cli(['sites', dir, '--json', '--no-cache'], env).stdout).sites);
       assert.notDeepEqual(third, JSON.parse(second.stdout).sites);
+
+      // Files only deleted: nothing to read, but the saved index is rewritten without them.
+      fs.rmSync(path.join(dir, 'python'), { recursive: true });
+      assert.equal(cli(['sites', dir, '--json'], env).status, 0);
+      const held = (readSnapshotFile(saved).data as { files: { path: string }[] }).files.map((f) => f.path);
+      assert.ok(held.length > 0 && !held.some((p) => p.startsWith(path.join(dir, 'python'))));
     });
 
     it('says so on stderr and still answers when the saved index is damaged, then replaces it', () => {
