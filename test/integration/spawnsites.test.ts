@@ -1,7 +1,8 @@
 /**
  * Spawn sites in the real editor: the workspace (demo/) is indexed when the extension starts;
  * never-waited sites are diagnostics in the Problems panel with their quick fix; edits on disk
- * reach the index through the real file watcher; and while the Go demo runs under Delve and the
+ * reach the index through the real file watcher, directories deleted or renamed whole and
+ * .gitignore files written or removed too; and while the Go demo runs under Delve and the
  * C demo under js-debug, every zombie row links to the LEAK line of its program, a click opens
  * that line, and a CodeLens on it counts the live zombies. The index is saved in the workspace
  * storage: once built, on Re-index Spawn Sites, and a few seconds after a change on disk; a
@@ -67,6 +68,37 @@ async function writeUntil<T>(file: string, text: string, cond: () => T | undefin
 const GO_MAIN = path.join(demo, 'go-zombies/main.go');
 const C_LEAK = path.join(demo, 'c-zombies/leak.c');
 const SCRATCH = path.join(demo, 'pi-it-scratch');
+const PY_LEAK = 'import subprocess\n\np = subprocess.Popen(["true"])  # LEAK\n';
+
+/** The never-waited Popen of a file written with PY_LEAK, as a site of the index and as a Problem. */
+function pyLeakSeen(pi: ProcessInspectorApi, py: string): boolean {
+  return pi.spawnSites.all[0].sitesIn(py).some((s) => s.api === 'subprocess.Popen' && s.waited === 'no') && ours(vscode.Uri.file(py)).some((d) => d.code === 'python-popen-without-wait');
+}
+
+/** No site of `py` in the index, and no Problem of ours. */
+function nothingOf(pi: ProcessInspectorApi, py: string): boolean {
+  return pi.spawnSites.all[0].sitesIn(py).length === 0 && ours(vscode.Uri.file(py)).length === 0;
+}
+
+/**
+ * The scratch directory, made if need be and seen by the watcher: a file in it that waits for its
+ * child is in the index. Directories made in it afterwards are then made inside a watched one (a
+ * directory made inside another new one in the same instant can escape the watcher).
+ */
+async function watchedScratch(pi: ProcessInspectorApi): Promise<void> {
+  fs.mkdirSync(SCRATCH, { recursive: true });
+  const anchor = path.join(SCRATCH, 'anchor.py');
+  await writeUntil(anchor, 'import subprocess\n\nsubprocess.run(["true"])\n', () => pi.spawnSites.all[0].sitesIn(anchor).length > 0, 'the index to read a file in the scratch directory');
+}
+
+/** `dir` made in the watched scratch directory with PY_LEAK in it as leak.py, once the index and the Problems show its leak. */
+async function leakyDir(pi: ProcessInspectorApi, dir: string): Promise<string> {
+  await watchedScratch(pi);
+  fs.mkdirSync(dir, { recursive: true });
+  const py = path.join(dir, 'leak.py');
+  await writeUntil(py, PY_LEAK, () => pyLeakSeen(pi, py), `the leak of ${py} in the index and the Problems`);
+  return py;
+}
 
 describe('spawn sites in the editor', function () {
   this.timeout(240_000);
@@ -103,7 +135,7 @@ describe('spawn sites in the editor', function () {
     // in the same instant can escape an inotify-based watcher (it is created before its parent is watched).
     fs.mkdirSync(SCRATCH, { recursive: true });
     const py = path.join(SCRATCH, 'leak.py');
-    const d = await writeUntil(py, 'import subprocess\n\np = subprocess.Popen(["true"])  # LEAK\n', () => ours(vscode.Uri.file(py))[0], 'a diagnostic for the new Python file');
+    const d = await writeUntil(py, PY_LEAK, () => ours(vscode.Uri.file(py))[0], 'a diagnostic for the new Python file');
     assert.equal(d!.code, 'python-popen-without-wait');
     assert.equal(d!.range.start.line, markedLine(py, /LEAK/) - 1);
     // Fixed on disk: the diagnostic goes.
@@ -125,6 +157,46 @@ describe('spawn sites in the editor', function () {
     assert.match(doc.lineAt(gd!.range.start.line).text, /cmd\.Run\(\); err != nil/);
     await doc.save();
     await waitFor(() => !ours(uri).some((x) => x.code === 'go-start-without-wait'), 15_000, 'the finding to go after the fix is saved');
+  });
+
+  it('forgets the sites of a directory deleted whole: its leak leaves the index and the Problems', async () => {
+    const pi = await api();
+    const dir = path.join(SCRATCH, 'sub');
+    const py = await leakyDir(pi, dir);
+    // The watcher reports the directory alone, not the file in it.
+    fs.rmSync(dir, { recursive: true });
+    await waitFor(() => nothingOf(pi, py), 5_000, `the site and the Problem of ${py} to go with its directory`);
+    assert.ok(pi.spawnSites.all[0].sitesIn(path.join(SCRATCH, 'anchor.py')).length > 0, 'the file beside the directory is still indexed');
+  });
+
+  it('moves the sites of a directory renamed whole: none at the old path, the leak at the new one', async () => {
+    const pi = await api();
+    const from = path.join(SCRATCH, 'sub');
+    const to = path.join(SCRATCH, 'renamed');
+    const py = await leakyDir(pi, from);
+    const moved = path.join(to, 'leak.py');
+    fs.renameSync(from, to);
+    await waitFor(() => nothingOf(pi, py) && pyLeakSeen(pi, moved), 5_000, `the leak to move from ${py} to ${moved}`);
+    const site = pi.spawnSites.all[0].sitesIn(moved).find((s) => s.api === 'subprocess.Popen')!;
+    assert.equal(site.line, markedLine(moved, /LEAK/));
+    assert.equal(ours(vscode.Uri.file(moved))[0].range.start.line, site.line - 1, 'the Problem at the LEAK line of the moved file');
+  });
+
+  it('honours a .gitignore written into the scratch directory: the file it ignores loses its sites, and gets them back when it goes', async () => {
+    const pi = await api();
+    await watchedScratch(pi);
+    const py = path.join(SCRATCH, 'ignored.py');
+    const anchor = path.join(SCRATCH, 'anchor.py');
+    await writeUntil(py, PY_LEAK, () => pyLeakSeen(pi, py), `the leak of ${py} in the index and the Problems`);
+    // In the scratch directory, not demo/: whatever the demo's own ignore files say stays as it is.
+    const gitignore = path.join(SCRATCH, '.gitignore');
+    fs.writeFileSync(gitignore, '# the integration tests\nignored.py\n');
+    await waitFor(() => nothingOf(pi, py), 10_000, `${py} to leave the index and the Problems once ignored`);
+    assert.ok(pi.spawnSites.all[0].sitesIn(anchor).length > 0, 'a file the .gitignore does not name stays indexed');
+    assert.ok(fs.existsSync(py), 'the file is still there: only ignored');
+    fs.rmSync(gitignore);
+    await waitFor(() => pyLeakSeen(pi, py), 10_000, `${py} back in the index and the Problems once the .gitignore is gone`);
+    assert.equal(ours(vscode.Uri.file(py))[0].range.start.line, markedLine(py, /LEAK/) - 1);
   });
 
   it('links every zombie of the Go demo under Delve to the Start() line: the row opens it and a CodeLens counts them', async () => {
@@ -264,13 +336,11 @@ describe('spawn-site index saved in the workspace storage', function () {
 
   before(async () => {
     const pi = await api();
-    // The suite above removes its scratch directory as it ends, but the index never hears of it:
-    // the watcher reports a removed directory, not the files in it, and the index keeps their
-    // sites until the next rebuild (a known gap). Rebuilt here, so that "the same sites before
-    // and after" below compares two indexes of the same files on disk.
+    // The suite above removes its scratch directory as it ends; the watcher reports the directory
+    // alone, and the index forgets the files that were in it a moment later. Waited for here, so
+    // that "the same sites before and after" below compares two indexes of the same files on disk.
     const stale = () => pi.spawnSites.all.some((i) => i.sites().some((s) => s.file.startsWith(`${SCRATCH}${path.sep}`)));
-    if (stale()) await pi.spawnSites.rebuild();
-    assert.ok(!fs.existsSync(SCRATCH) && !stale(), 'no scratch files left, on disk or in the index');
+    await waitFor(() => !fs.existsSync(SCRATCH) && !stale(), 10_000, 'no scratch files left, on disk or in the index');
   });
 
   after(() => {
@@ -331,7 +401,7 @@ describe('spawn-site index saved in the workspace storage', function () {
     fs.mkdirSync(SCRATCH, { recursive: true });
     const py = path.join(SCRATCH, 'saved.py');
     const t0 = Date.now();
-    await writeUntil(py, 'import subprocess\n\np = subprocess.Popen(["true"])  # LEAK\n', () => pi.spawnSites.all[0].sitesIn(py).length > 0, 'the index to read the new Python file');
+    await writeUntil(py, PY_LEAK, () => pi.spawnSites.all[0].sitesIn(py).length > 0, 'the index to read the new Python file');
     const entry = await waitFor(() => readSaved(file)?.files.find((f) => f.path === py), 15_000, `${py} in the saved index`);
     const leak = markedLine(py, /LEAK/);
     assert.ok(entry!.scan?.sites.some((s) => s.line === leak && s.api === 'subprocess.Popen' && s.waited === 'no'), `its Popen at line ${leak} saved: ${JSON.stringify(entry!.scan)}`);
