@@ -482,11 +482,21 @@ export class SpawnSiteIndex {
     let changed = false;
     const prefix = abs + sep;
     for (const p of [...this.files.keys()]) if (p.startsWith(prefix) && !existsSync(p)) changed = this.removeFile(p) || changed;
+    // The .gitignore files read there before may be gone or different: the walk below reads them anew.
+    for (const d of [...this.gitignores.keys()]) if (d === abs || d.startsWith(prefix)) this.gitignores.delete(d);
     if (!this.rootDir || this.ignored(abs, true) || !statSync(abs, { throwIfNoEntry: false })?.isDirectory()) return changed;
     const found: { path: string; info: LanguageInfo }[] = [];
     this.walk(abs, found, this.rulesAbove(abs));
     for (const f of found) if (!this.files.has(f.path)) changed = (await this.updateFile(f.path)) || changed;
     return changed;
+  }
+
+  /**
+   * Whether a path that came or went can matter to the index: not below the root, or inside a
+   * directory it skips (hidden, node_modules and the like, or ignored by a .gitignore), it cannot.
+   */
+  mayConcern(path: string): boolean {
+    return this.rootDir !== undefined && !this.ignored(resolve(path), true);
   }
 
   /** The .gitignore rules that apply inside `dir` from the directories above it (the walk's `rules` there). */
@@ -574,6 +584,7 @@ export class SpawnSiteIndex {
     if (!this.rootDir) return false;
     const rel = relative(this.rootDir, abs);
     if (rel.startsWith('..')) return true;
+    if (rel === '') return false;
     const parts = rel.split(sep);
     const dirs = isDir ? parts : parts.slice(0, -1);
     if (dirs.some((part) => part.startsWith('.') || this.options.ignore.includes(part))) return true;

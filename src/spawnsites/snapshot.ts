@@ -219,8 +219,9 @@ export function readSnapshotFile(file: string): { data?: unknown; error?: string
 export function writeSnapshotFile(file: string, data: unknown): string | undefined {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(tmp, JSON.stringify(data));
+    // The user's own: paths and findings of their source are no one else's business.
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
     renameSync(tmp, file);
     return undefined;
   } catch (e) {

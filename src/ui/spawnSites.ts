@@ -9,7 +9,7 @@
  * conversion happens here and in openSite only.
  */
 import { rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { displayName } from '../core/format';
 import { identity, type ProcessInfo } from '../core/model';
@@ -196,21 +196,30 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   private async update(paths: string[]): Promise<void> {
     const t0 = performance.now();
     let changed = false;
+    const touched: string[] = [];
     for (const [root, index] of this.indexes) {
-      const mine = paths.filter((p) => p.startsWith(`${root}/`));
+      // Paths inside what the index skips (node_modules, build output a .gitignore names, ...) are dropped first.
+      const mine = paths.filter((p) => p.startsWith(`${root}/`) && index.mayConcern(WHOLE_INDEX_FILES.has(basename(p)) ? dirname(p) : p));
       if (!mine.length) continue;
-      this.unsaved.add(root);
+      touched.push(...mine);
+      let here = false;
       if (mine.some((p) => WHOLE_INDEX_FILES.has(basename(p)))) {
         await index.indexDirectory(root, { snapshot: index.snapshot() });
-        changed = true;
-        continue;
+        here = true;
+      } else {
+        for (const p of mine) if (languageOf(p) ? await index.updateFile(p) : await index.refreshUnder(p)) here = true;
+        // A source file rewritten as it was can still move findings (a message, a fix): saved too.
+        if (mine.some((p) => languageOf(p))) this.unsaved.add(root);
       }
-      for (const p of mine) {
-        if (languageOf(p) ? await index.updateFile(p) : await index.refreshUnder(p)) changed = true;
+      if (here) {
+        this.unsaved.add(root);
+        changed = true;
       }
     }
+    if (!touched.length) return;
     this.scheduleSave();
-    this.log.info(`re-read ${paths.length} file${paths.length === 1 ? '' : 's'} in ${(performance.now() - t0).toFixed(1)} ms${changed ? ': spawn sites changed' : ''} (${paths.join(', ')})`);
+    const shown = touched.length > 10 ? `${touched.slice(0, 10).join(', ')} and ${touched.length - 10} more` : touched.join(', ');
+    this.log.info(`re-read ${touched.length} path${touched.length === 1 ? '' : 's'} in ${(performance.now() - t0).toFixed(1)} ms${changed ? ': spawn sites changed' : ''} (${shown})`);
     // Findings can change without the sites changing (a message, a fix): always refresh them.
     this.afterIndexChange(changed);
   }

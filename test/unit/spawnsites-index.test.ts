@@ -119,6 +119,24 @@ describe('spawn-site index', function () {
     assert.equal(await idx.refreshUnder(path.join(dir, 'generated')), false);
     assert.equal(await idx.refreshUnder(path.join(dir, 'README.md')), false);
     assert.deepEqual(idx.sites(), await cold(dir));
+    assert.equal(idx.mayConcern(path.join(dir, 'generated', 'x.py')), false);
+    assert.equal(idx.mayConcern(path.join(dir, 'node_modules', 'y')), false);
+    assert.equal(idx.mayConcern(path.join(dir, 'renamed')), true);
+
+    // A directory that goes with its own .gitignore and comes back without one: the old rules go too.
+    const sub = path.join(dir, 'sub');
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, '.gitignore'), 'leak.py\n');
+    fs.writeFileSync(path.join(sub, 'leak.py'), 'import os\nos.fork()\n');
+    await idx.indexDirectory(dir);
+    assert.equal(idx.sitesIn(path.join(sub, 'leak.py')).length, 0);
+    fs.rmSync(sub, { recursive: true });
+    await idx.refreshUnder(sub);
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, 'leak.py'), 'import os\nos.fork()\n');
+    assert.equal(await idx.refreshUnder(sub), true);
+    assert.equal(idx.sitesIn(path.join(sub, 'leak.py')).length, 1);
+    assert.deepEqual(idx.sites(), await cold(dir));
   });
 
   it('skips node_modules, vendor, __pycache__, venv and hidden directories; build, dist, out and target only when a .gitignore says so', async () => {

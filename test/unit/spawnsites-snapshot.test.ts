@@ -185,6 +185,8 @@ describe('saved spawn-site index', function () {
     assert.deepEqual(readSnapshotFile(file), {}); // none yet: no error
     assert.equal(writeSnapshotFile(file, { a: 1 }), undefined);
     assert.deepEqual(readSnapshotFile(file).data, { a: 1 });
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
     fs.writeFileSync(file, '{"format": 1, "files": [');
     assert.match(readSnapshotFile(file).error ?? '', /x\.json is damaged/);
     // Saving into a directory that cannot be made: an error message, no exception, no stray file.
