@@ -2,6 +2,10 @@
 //   node bench/lib/sites-cold.mjs DIR            index DIR, print the IndexStats as JSON
 //   node bench/lib/sites-cold.mjs DIR --phases   the same, also timing the module load and the
 //                                                Go grammar load (done first, so outside the index)
+//   node bench/lib/sites-cold.mjs DIR --snapshot FILE
+//                                                start from the index saved in FILE (as the CLI
+//                                                and the extension do after their first run);
+//                                                FILE is read, never written
 // "Cold" is the point: a new process, so loading our code, the tree-sitter runtime and the
 // grammars is counted, as it is the first time the extension or the CLI indexes a workspace.
 import { createRequire } from 'node:module';
@@ -11,6 +15,8 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const dir = process.argv[2];
 const phases = process.argv.includes('--phases');
+const snapAt = process.argv.indexOf('--snapshot');
+const snapshotPath = snapAt > 0 ? process.argv[snapAt + 1] : undefined;
 if (!dir) {
   process.stderr.write('usage: node bench/lib/sites-cold.mjs DIR [--phases]\n');
   process.exit(2);
@@ -20,11 +26,24 @@ const t0 = performance.now();
 const { SpawnSiteIndex } = require(path.join(ROOT, 'out/src/spawnsites/index.js'));
 const t1 = performance.now();
 let grammarMs;
-if (phases) {
+if (phases && !snapshotPath) {
   const { loadGrammar } = require(path.join(ROOT, 'out/src/spawnsites/parser.js'));
   await loadGrammar('go');
   grammarMs = performance.now() - t1;
 }
-const stats = await new SpawnSiteIndex().indexDirectory(dir);
-const out = phases ? { requireMs: t1 - t0, grammarMs, stats } : stats;
+let snapshot;
+let snapshotMs;
+if (snapshotPath) {
+  const t2 = performance.now();
+  const { readSnapshotFile } = require(path.join(ROOT, 'out/src/spawnsites/snapshot.js'));
+  const saved = readSnapshotFile(snapshotPath);
+  if (!saved.data) {
+    process.stderr.write(`no snapshot in ${snapshotPath}: ${saved.error ?? 'no such file'}\n`);
+    process.exit(1);
+  }
+  snapshot = saved.data;
+  snapshotMs = performance.now() - t2;
+}
+const stats = await new SpawnSiteIndex().indexDirectory(dir, snapshot ? { snapshot } : {});
+const out = phases ? { requireMs: t1 - t0, grammarMs, snapshotMs, stats } : stats;
 process.stdout.write(`${JSON.stringify(out)}\n`);
