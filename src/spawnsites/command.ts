@@ -3,10 +3,10 @@
  * waited for, and why. The CLI dispatches here; this module never touches process.stdout or
  * process.exit itself, so it runs the same in tests.
  */
-import { statSync } from 'node:fs';
+import { statSync, utimesSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { type IndexStats, SpawnSiteIndex } from './index';
-import { defaultSnapshotDir, indexBuild, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
+import { defaultSnapshotDir, indexBuild, pruneSnapshotDir, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
 
 export interface CommandIO {
@@ -27,7 +27,7 @@ JavaScript/TypeScript, Rust), whether the child is waited for, and why.
 The index of DIR is saved in $PROCESS_INSPECTOR_CACHE_DIR (default
 $XDG_CACHE_HOME/process-inspector/sites, or ~/.cache/process-inspector/sites):
 the next run reads only the files changed since. A damaged or outdated saved
-index is ignored.
+index is ignored; one unused for 30 days is deleted.
 
 Exit status: 0 on success, 1 when DIR cannot be read, 2 on bad arguments.
 `;
@@ -77,6 +77,15 @@ export async function indexWithCache(root: string, cacheDir: string | undefined)
   if (saved.data === undefined || stats.snapshotRejected || stats.reused < stats.files || stats.snapshotFiles !== stats.files) {
     const error = writeSnapshotFile(file, index.snapshot());
     if (error) warnings.push(error);
+    else pruneSnapshotDir(cacheDir);
+  } else {
+    // Used as it was: its mtime says when it was last used, for pruneSnapshotDir.
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      // read-only cache: it is only pruned earlier
+    }
   }
   return { index, stats, warnings };
 }

@@ -19,7 +19,7 @@
  * result.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GoFileFacts, GoFuncSummary } from './go';
@@ -232,4 +232,36 @@ export function writeSnapshotFile(file: string, data: unknown): string | undefin
     }
     return `cannot save the spawn-site index to ${file}: ${(e as Error).message}`;
   }
+}
+
+/** Saved indexes not used for this long are deleted by pruneSnapshotDir (a workspace gone or moved leaves its file behind). */
+export const SNAPSHOT_MAX_AGE_DAYS = 30;
+
+/**
+ * Deletes the saved indexes in `dir` not used for SNAPSHOT_MAX_AGE_DAYS (the CLI touches one it
+ * used without rewriting it, so the mtime is the last use), and temporary files of saves that died. Only names snapshotFile() makes are touched. Returns how many went.
+ */
+export function pruneSnapshotDir(dir: string, now = Date.now()): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const tmp = /^[0-9a-f]{16}\.json\.\d+\.tmp$/.test(name);
+    if (!tmp && !/^[0-9a-f]{16}\.json$/.test(name)) continue;
+    const file = join(dir, name);
+    const st = statSync(file, { throwIfNoEntry: false });
+    const maxAge = tmp ? 24 * 3600 * 1000 : SNAPSHOT_MAX_AGE_DAYS * 24 * 3600 * 1000;
+    if (!st || now - st.mtimeMs < maxAge) continue;
+    try {
+      rmSync(file, { force: true });
+      removed++;
+    } catch {
+      // another process's, or not ours to delete: left
+    }
+  }
+  return removed;
 }

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
-import { decodeSnapshot, RACY_MS, readSnapshotFile, sigOf, snapshotFile, unchanged, writeSnapshotFile } from '../../src/spawnsites/snapshot';
+import { decodeSnapshot, pruneSnapshotDir, RACY_MS, readSnapshotFile, sigOf, snapshotFile, unchanged, writeSnapshotFile } from '../../src/spawnsites/snapshot';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites');
@@ -196,6 +196,27 @@ describe('saved spawn-site index', function () {
     assert.deepEqual(fs.readdirSync(path.join(tmp, 'cache')), ['x.json']);
   });
 
+  it('prunes saved indexes unused for a month, and dead temporary files after a day, and nothing else', () => {
+    const cache = path.join(tmp, 'cache');
+    fs.mkdirSync(cache);
+    const day = 24 * 3600 * 1000;
+    const files: [string, number, boolean][] = [
+      ['0123456789abcdef.json', 40 * day, true],
+      ['1123456789abcdef.json', 10 * day, false],
+      ['2123456789abcdef.json.4242.tmp', 2 * day, true],
+      ['3123456789abcdef.json.4243.tmp', 1000, false],
+      ['notes.json', 400 * day, false],
+    ];
+    for (const [name, age] of files) {
+      fs.writeFileSync(path.join(cache, name), '{}');
+      const t = new Date(Date.now() - age);
+      fs.utimesSync(path.join(cache, name), t, t);
+    }
+    assert.equal(pruneSnapshotDir(cache), 2);
+    assert.deepEqual(fs.readdirSync(cache).sort(), files.filter(([, , gone]) => !gone).map(([n]) => n).sort());
+    assert.equal(pruneSnapshotDir(path.join(tmp, 'none')), 0);
+  });
+
   it('gives the cold answers on GOROOT/src from a snapshot, without reading a file', async function () {
     if (!GOROOT_SRC) this.skip();
     const cold = await coldIndex(GOROOT_SRC!);
@@ -222,11 +243,13 @@ describe('saved spawn-site index', function () {
       const saved = snapshotFile(cache, dir);
       assert.ok(fs.existsSync(saved));
       const before = fs.statSync(saved).mtimeMs;
+      const savedText = fs.readFileSync(saved, 'utf8');
       const second = cli(['sites', dir, '--json'], env);
       assert.equal(second.stderr, '');
       assert.equal(second.stdout, fresh.stdout);
       assert.equal(first.stdout, fresh.stdout);
-      assert.equal(fs.statSync(saved).mtimeMs, before, 'nothing changed: the saved index is not rewritten');
+      assert.equal(fs.readFileSync(saved, 'utf8'), savedText, 'nothing changed: the saved index is not rewritten');
+      assert.ok(fs.statSync(saved).mtimeMs >= before, 'but its mtime says it was used');
 
       // A change on disk shows at once, and the saved index follows.
       const leaks = path.join(dir, 'go/leaks/leaks.go');
