@@ -30,7 +30,7 @@ describe('the .vsix package', function () {
 
   it('holds the bundled extension, the CLI, the manifest and media', () => {
     const names = files.map((f) => f.name);
-    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/media/processes.svg', 'extension/readme.md', 'extension/dist/wasm/tree-sitter.wasm', 'extension/dist/wasm/tree-sitter-go.wasm', 'extension/docs/screenshots/processes-zombies-window.png']) assert.ok(names.includes(f), `${f} in ${names.join(', ')}`);
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/media/processes.svg', 'extension/readme.md', 'extension/changelog.md', 'extension/dist/wasm/tree-sitter.wasm', 'extension/dist/wasm/tree-sitter-go.wasm', 'extension/docs/screenshots/processes-zombies-window.png']) assert.ok(names.includes(f), `${f} in ${names.join(', ')}`);
   });
 
   it('holds no sources, tests, source maps or dependencies', () => {
