@@ -266,6 +266,41 @@ function readWhole(path: string): { bytes: Buffer; sig: FileSig } {
 /** The .gitignore files that apply in a directory, outermost first. */
 type IgnoreRules = { dir: string; ig: GitIgnore }[];
 
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When `root` is inside a git work tree (a `.git` here or above): the rules git applies there
+ * from outside it, weakest first: `$GIT_DIR/info/exclude` (when `.git` is a directory), then the
+ * .gitignore files from the top of the work tree down to root's parent. Root's own .gitignore and
+ * those below are read by the walk. (core.excludesFile, a user's global list, is not read.)
+ */
+function outerGitRules(root: string): IgnoreRules {
+  let top: string | undefined;
+  for (let d = root; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) {
+      top = d;
+      break;
+    }
+    if (dirname(d) === d) return [];
+  }
+  const rules: IgnoreRules = [];
+  const exclude = readText(join(top, '.git', 'info', 'exclude'));
+  if (exclude !== undefined) rules.push({ dir: top, ig: new GitIgnore(exclude) });
+  let d = top;
+  for (const part of relative(top, root).split(sep).filter(Boolean)) {
+    const text = readText(join(d, '.gitignore'));
+    if (text !== undefined) rules.push({ dir: d, ig: new GitIgnore(text) });
+    d = join(d, part);
+  }
+  return rules;
+}
+
 /**
  * git's answer for a path below every rule's directory: the deepest .gitignore with a rule that
  * matches decides (a negated rule re-includes); none matching, the path is not ignored.
@@ -286,6 +321,8 @@ export class SpawnSiteIndex {
   private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, gitignore: true, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
   /** The .gitignore rules found by the last walk, by the directory that holds them. */
   private gitignores = new Map<string, GitIgnore>();
+  /** The rules from above the root: the git work tree's info/exclude and .gitignore files between its top and the root. */
+  private outerRules: IgnoreRules = [];
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
@@ -325,11 +362,12 @@ export class SpawnSiteIndex {
     this.goModules = new Map();
     this.crates = new Map();
     this.gitignores = new Map();
+    this.outerRules = this.options.gitignore ? outerGitRules(root) : [];
     this.cache = {};
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
     const found: { path: string; info: LanguageInfo }[] = [];
     let t = performance.now();
-    this.walk(root, found, []);
+    this.walk(root, found, this.outerRules);
     this.phases.walk = performance.now() - t;
 
     t = performance.now();
@@ -501,7 +539,7 @@ export class SpawnSiteIndex {
 
   /** The .gitignore rules that apply inside `dir` from the directories above it (the walk's `rules` there). */
   private rulesAbove(dir: string): IgnoreRules {
-    const rules: IgnoreRules = [];
+    const rules: IgnoreRules = [...this.outerRules];
     if (!this.rootDir || !this.options.gitignore) return rules;
     const parts = relative(this.rootDir, dir).split(sep).filter(Boolean);
     let d = this.rootDir;
@@ -588,9 +626,9 @@ export class SpawnSiteIndex {
     const parts = rel.split(sep);
     const dirs = isDir ? parts : parts.slice(0, -1);
     if (dirs.some((part) => part.startsWith('.') || this.options.ignore.includes(part))) return true;
-    if (!this.options.gitignore || this.gitignores.size === 0) return false;
+    if (!this.options.gitignore || (this.gitignores.size === 0 && this.outerRules.length === 0)) return false;
     // As the walk decides: each directory on the way down, then the file, against the rules above it.
-    let rules: IgnoreRules = [];
+    let rules: IgnoreRules = this.outerRules;
     let dir = this.rootDir;
     for (let i = 0; i < parts.length; i++) {
       const ig = this.gitignores.get(dir);

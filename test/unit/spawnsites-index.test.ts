@@ -92,6 +92,32 @@ describe('spawn-site index', function () {
     assert.deepEqual(idx.sites(), await cold(dir));
   });
 
+  it('applies the rules git applies from above the folder: the work tree\'s .gitignore files and info/exclude (git is the oracle)', async function () {
+    if (spawnSync('git', ['--version']).status !== 0) this.skip();
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    assert.equal(spawnSync('git', ['init', '-q'], { cwd: dir, env }).status, 0);
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'dist/\n*.gen.py\n/app/top.py\n');
+    fs.mkdirSync(path.join(dir, 'services'));
+    fs.writeFileSync(path.join(dir, 'services', '.gitignore'), 'tmp/\n!keep.gen.py\n');
+    fs.appendFileSync(path.join(dir, '.git', 'info', 'exclude'), 'secret.py\n');
+    const app = path.join(dir, 'services', 'app');
+    for (const f of ['ok.py', 'dist/bundle.py', 'a.gen.py', 'keep.gen.py', 'secret.py', 'tmp/t.py', 'top.py', 'lib/dist.py', 'lib/more.gen.py']) {
+      fs.mkdirSync(path.dirname(path.join(app, f)), { recursive: true });
+      fs.writeFileSync(path.join(app, f), 'import os\nos.fork()\n');
+    }
+    fs.writeFileSync(path.join(app, '.gitignore'), '!secret.py\n');
+    const git = spawnSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: app, env, encoding: 'utf8' });
+    const expected = git.stdout.split('\n').filter((f) => f.endsWith('.py')).sort();
+    const idx = new SpawnSiteIndex();
+    await idx.indexDirectory(app);
+    const got = [...new Set(idx.sites().map((s) => path.relative(app, s.file)))].sort();
+    assert.deepEqual(got, expected);
+    assert.deepEqual(expected, ['keep.gen.py', 'lib/dist.py', 'ok.py', 'secret.py', 'top.py']); // what the rules above mean, spelled out
+    // Updates follow the same rules.
+    assert.equal(await idx.updateFile(path.join(app, 'dist', 'bundle.py')), false);
+    assert.equal(await idx.refreshUnder(path.join(app, 'tmp')), false);
+  });
+
   it('follows a directory deleted, created or renamed whole (a watcher reports only the directory), ignored ones excepted', async () => {
     copyTree(path.join(FIXTURES, 'go'), path.join(dir, 'go'));
     copyTree(path.join(FIXTURES, 'python'), path.join(dir, 'py'));
