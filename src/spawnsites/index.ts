@@ -203,6 +203,8 @@ export interface IndexStats {
   ms: number;
   /** Files taken unread from the snapshot passed in. */
   reused: number;
+  /** The longest the index kept the event loop (the extension host) to itself, in ms. */
+  longestStretchMs: number;
   /** Why the snapshot passed in was not used (none was, or it was used: absent). */
   snapshotRejected?: string;
   /** Files the snapshot passed in held (set when it was used). */
@@ -223,9 +225,34 @@ export interface ProgramUnit {
   files: Set<string>;
 }
 
-const SCAN_YIELD_EVERY = 64;
+/**
+ * The index runs in the extension host, which every extension shares: it gives the event loop a
+ * turn once this many ms of work have passed, rather than every so many files (one big Go file
+ * takes 10 ms or more to parse and analyse).
+ */
+const YIELD_AFTER_MS = 20;
+
+/** Yields to the event loop when YIELD_AFTER_MS of work have passed since the last turn; keeps the longest stretch. */
+class Breather {
+  private last = performance.now();
+  longest = 0;
+
+  async maybe(): Promise<void> {
+    if (performance.now() - this.last >= YIELD_AFTER_MS) await this.now();
+  }
+
+  async now(): Promise<void> {
+    this.end();
+    await new Promise((r) => setImmediate(r));
+    this.last = performance.now();
+  }
+
+  /** Closes the current stretch (at a yield, or at the end of the work). */
+  end(): void {
+    this.longest = Math.max(this.longest, performance.now() - this.last);
+  }
+}
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
-const READ_YIELD_EVERY = 256;
 
 /**
  * A file's bytes, read into `buf` when they fit: the cold index reads every file (4978 of them in
@@ -353,6 +380,7 @@ export class SpawnSiteIndex {
    */
   async indexDirectory(dir: string, options: IndexDirectoryOptions = {}): Promise<IndexStats> {
     const started = performance.now();
+    const breather = new Breather();
     this.setOptions(options);
     const root = resolve(dir);
     if (!statSync(root).isDirectory()) throw new Error(`not a directory: ${dir}`);
@@ -369,6 +397,7 @@ export class SpawnSiteIndex {
     let t = performance.now();
     this.walk(root, found, this.outerRules);
     this.phases.walk = performance.now() - t;
+    await breather.maybe();
 
     t = performance.now();
     let reused: Map<string, FileEntry> = new Map();
@@ -391,17 +420,13 @@ export class SpawnSiteIndex {
     const todo: { path: string; info: LanguageInfo; bytes: Buffer; sig: FileSig; parse: boolean }[] = [];
     const grammars = new Set<Grammar>();
     // A grammar starts loading at the first file that needs it: its WASM compiles off the main
-    // thread while the reading goes on (the loop yields now and then so that the load can
-    // proceed), instead of after all the reading.
+    // thread while the reading goes on (the loop's yields let the load proceed), instead of after
+    // all the reading.
     const loads: Promise<unknown>[] = [];
-    let sinceYield = 0;
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
     for (const { path, info } of found) {
       if (reused.has(path)) continue;
-      if (loads.length && ++sinceYield >= READ_YIELD_EVERY) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
+      await breather.maybe();
       let read: { bytes: Buffer; sig: FileSig };
       try {
         read = readInto(path, shared);
@@ -421,6 +446,7 @@ export class SpawnSiteIndex {
       }
     }
     this.phases.read = performance.now() - t;
+    if (loads.length) await breather.now();
     await Promise.all(loads);
     let parsed = 0;
     for (let k = 0; k < todo.length; k++) {
@@ -431,10 +457,10 @@ export class SpawnSiteIndex {
       }
       this.put(path, { ...this.scanFile(path, info, bytes.toString('utf8')), sig });
       parsed++;
-      // Let the extension host breathe on big workspaces.
-      if (k % SCAN_YIELD_EVERY === SCAN_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+      await breather.maybe();
     }
-    const rescanned = this.settleGoPackages(todo.filter((f) => this.files.get(f.path)?.go?.facts).map((f) => f.path));
+    await breather.maybe();
+    const rescanned = await this.settleGoPackages(breather, todo.filter((f) => this.files.get(f.path)?.go?.facts).map((f) => f.path));
     // One order whatever came from where (units() and findings() follow it): the walk's.
     const ordered = new Map<string, FileEntry>();
     for (const { path } of found) {
@@ -444,7 +470,8 @@ export class SpawnSiteIndex {
     this.files = ordered;
     this.cache = {};
     const sites = this.sites().length;
-    return { files: this.files.size, parsed, sites, rescanned, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+    breather.end();
+    return { files: this.files.size, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
   }
 
   /**
@@ -860,7 +887,7 @@ export class SpawnSiteIndex {
    * After a cold index: files analysed before the package file that declares what they consulted
    * are analysed again, until nothing changes (summaries can chain across files).
    */
-  private settleGoPackages(paths: string[]): number {
+  private async settleGoPackages(breather: Breather, paths: string[]): Promise<number> {
     let rescanned = 0;
     let pending = new Set(paths.filter((p) => (this.files.get(p)?.go?.facts?.consulted.size ?? 0) > 0));
     for (let round = 0; round < 4 && pending.size; round++) {
@@ -871,6 +898,7 @@ export class SpawnSiteIndex {
         const provided = this.providedKeys(path);
         if (![...facts.consulted].some((k) => provided.has(k))) continue;
         const before = SpawnSiteIndex.goKeys(facts);
+        await breather.maybe();
         const fresh = this.rescanGo(path);
         if (!fresh) continue;
         rescanned++;
