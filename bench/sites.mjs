@@ -456,6 +456,7 @@ function report(m) {
     ['the rest of indexDirectory (grammar loads not yet done, Go packages settled, sites collected, yields)', ms(pm((x) => rest(x.stats))), ms(im(rest))],
     ['**indexDirectory**', `**${ms(pm((x) => x.stats.ms))}**`, `**${ms(im((s) => s.ms))}**`],
     ['**a cold process in all** (start-up + the rows above)', `**${ms(med.node0 + coldTotal)}**`, '-'],
+    ['(not a step) the longest the index kept the event loop to itself: what other extensions in the same host may wait (it yields after 20 ms of work; one big file goes over)', ms(pm((x) => x.stats.longestStretchMs)), ms(im((s) => s.longestStretchMs))],
   ];
   const sp = m.savedPhaseRuns;
   const spm = (f) => median(sp.map(f));
