@@ -255,36 +255,29 @@ class Breather {
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
 
 /**
- * A file's bytes, read into `buf` when they fit: the cold index reads every file (4978 of them in
- * GOROOT/src) and keeps only the few it parses, so one buffer for all is cheaper than a Buffer
- * each (readFileSync: about 20 ms more on GOROOT/src, and the garbage). The result is a view of
- * `buf`, valid until the next call; a file that does not fit is read whole into its own Buffer.
+ * A file's bytes and signature. With `buf`, a file that fits is read into it: the cold index reads
+ * every file (4978 of them in GOROOT/src) and keeps only the few it parses, so one buffer for all
+ * is cheaper than a Buffer each (readFileSync: about 20 ms more on GOROOT/src, and the garbage).
+ * The result is then a view of `buf`, valid until the next call. Without `buf` (files read one at
+ * a time: updates, re-analyses), or when the file does not fit, it gets a Buffer of its own. All
+ * through one descriptor, so the signature is of the bytes read.
  */
-function readInto(path: string, buf: Buffer): { bytes: Buffer; sig: FileSig } {
+function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
   const readAt = Date.now();
   const fd = openSync(path, 'r');
   try {
     // Taken before the read: a write during it shows as a changed signature next time.
-    const sig = sigOf(fstatSync(fd), readAt);
+    const st = fstatSync(fd);
+    const sig = sigOf(st, readAt);
+    if (!buf || st.size >= buf.length) return { bytes: readFileSync(fd), sig };
     let n = 0;
     while (n < buf.length) {
       const k = readSync(fd, buf, n, buf.length - n, null);
       if (k === 0) return { bytes: buf.subarray(0, n), sig };
       n += k;
     }
-    return { bytes: readFileSync(path), sig };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A whole file and its signature (for the files read one at a time: updates, re-analyses). */
-function readWhole(path: string): { bytes: Buffer; sig: FileSig } {
-  const readAt = Date.now();
-  const fd = openSync(path, 'r');
-  try {
-    const sig = sigOf(fstatSync(fd), readAt);
-    return { sig, bytes: readFileSync(fd) };
+    // It grew past the buffer since the fstat: the rest from where the reads stopped.
+    return { bytes: Buffer.concat([buf, readFileSync(fd)]), sig };
   } finally {
     closeSync(fd);
   }
@@ -429,7 +422,7 @@ export class SpawnSiteIndex {
       await breather.maybe();
       let read: { bytes: Buffer; sig: FileSig };
       try {
-        read = readInto(path, shared);
+        read = readFile(path, shared);
       } catch {
         continue; // vanished or unreadable: nothing to index
       }
@@ -519,7 +512,7 @@ export class SpawnSiteIndex {
     let bytes: Buffer;
     let sig: FileSig;
     try {
-      ({ bytes, sig } = readWhole(abs));
+      ({ bytes, sig } = readFile(abs));
     } catch {
       return this.removeFile(abs);
     }
@@ -927,7 +920,7 @@ export class SpawnSiteIndex {
   private rescanGo(path: string): FileEntry | undefined {
     let read: { bytes: Buffer; sig: FileSig };
     try {
-      read = readWhole(path);
+      read = readFile(path);
     } catch {
       return undefined;
     }
