@@ -70,7 +70,7 @@ export async function indexWithCache(root: string, cacheDir: string | undefined)
   const saved = readSnapshotFile(file);
   if (saved.error) warnings.push(`ignoring the saved index: ${saved.error}`);
   const stats = await index.indexDirectory(root, saved.data !== undefined ? { snapshot: saved.data } : {});
-  if (stats.snapshotRejected && saved.data !== undefined && !/another build|format/.test(stats.snapshotRejected)) {
+  if (stats.snapshotRejected && !stats.snapshotOutdated) {
     warnings.push(`ignoring the saved index ${file}: ${stats.snapshotRejected}`);
   }
   // Saved again when anything had to be read, or files are gone since: otherwise it is as it was.

@@ -207,6 +207,8 @@ export interface IndexStats {
   longestStretchMs: number;
   /** Why the snapshot passed in was not used (none was, or it was used: absent). */
   snapshotRejected?: string;
+  /** Set with snapshotRejected when the snapshot was only made by another format or build (an upgrade), not damaged or foreign. */
+  snapshotOutdated?: boolean;
   /** Files the snapshot passed in held (set when it was used). */
   snapshotFiles?: number;
   /** Where the time went, in milliseconds: finding files, checking them against a snapshot, reading and pre-filtering them, cutting Go files down, parsing, analysing. */
@@ -395,11 +397,14 @@ export class SpawnSiteIndex {
     t = performance.now();
     let reused: Map<string, FileEntry> = new Map();
     let snapshotRejected: string | undefined;
+    let snapshotOutdated: boolean | undefined;
     let snapshotFiles: number | undefined;
     if (options.snapshot !== undefined) {
       const restored = this.restore(options.snapshot, found);
-      if ('rejected' in restored) snapshotRejected = restored.rejected;
-      else {
+      if ('rejected' in restored) {
+        snapshotRejected = restored.rejected;
+        snapshotOutdated = restored.outdated;
+      } else {
         reused = restored.entries;
         snapshotFiles = restored.held;
       }
@@ -464,7 +469,7 @@ export class SpawnSiteIndex {
     this.cache = {};
     const sites = this.sites().length;
     breather.end();
-    return { files: this.files.size, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+    return { files: this.files.size, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotOutdated ? { snapshotOutdated } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
   }
 
   /**
@@ -472,7 +477,7 @@ export class SpawnSiteIndex {
    * only when its whole directory is unchanged (same files, none modified): an analysis consults
    * the other files of its package.
    */
-  private restore(data: unknown, found: { path: string; info: LanguageInfo }[]): { entries: Map<string, FileEntry>; held: number } | { rejected: string } {
+  private restore(data: unknown, found: { path: string; info: LanguageInfo }[]): { entries: Map<string, FileEntry>; held: number } | { rejected: string; outdated?: boolean } {
     const decoded = decodeSnapshot(data, { root: this.rootDir!, options: this.options });
     if ('rejected' in decoded) return decoded;
     const keep = new Map<string, FileEntry>();

@@ -142,16 +142,17 @@ function sameOptions(a: unknown, b: SnapshotKey['options']): boolean {
 }
 
 /**
- * The entries of a snapshot made for `key` by this build, or why it cannot be used. The shape is
+ * The entries of a snapshot made for `key` by this build, or why it cannot be used (`outdated`:
+ * another format or build made it, as after an upgrade; nothing wrong with it). The shape is
  * checked entry by entry (a snapshot is a file on disk: anything may be in it); one bad entry
  * voids the whole.
  */
-export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<string, SnapshotEntry> } | { rejected: string } {
+export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<string, SnapshotEntry> } | { rejected: string; outdated?: boolean } {
   if (!isObject(data)) return { rejected: 'not a snapshot' };
-  if (data.format !== SNAPSHOT_FORMAT) return { rejected: `format ${String(data.format)}, not ${SNAPSHOT_FORMAT}` };
+  if (data.format !== SNAPSHOT_FORMAT) return { rejected: `format ${String(data.format)}, not ${SNAPSHOT_FORMAT}`, outdated: true };
   const build = indexBuild();
   if (build === undefined) return { rejected: 'this build of the index has no build id (not built by scripts/build.mjs)' };
-  if (data.build !== build) return { rejected: 'made by another build of the index' };
+  if (data.build !== build) return { rejected: 'made by another build of the index', outdated: true };
   if (data.root !== key.root) return { rejected: `made for ${String(data.root)}` };
   if (!sameOptions(data.options, key.options)) return { rejected: 'made with other index options' };
   if (!Array.isArray(data.files)) return { rejected: 'no file list' };

@@ -174,6 +174,7 @@ describe('saved spawn-site index', function () {
       const idx = new SpawnSiteIndex();
       const stats = await idx.indexDirectory(dir, { snapshot: data });
       assert.match(stats.snapshotRejected ?? '', reason, what);
+      assert.equal(stats.snapshotOutdated === true, what === 'another format' || what === 'another build', `${what}: outdated, not damaged`);
       assert.equal(stats.reused, 0, what);
       assert.deepEqual(answers(idx), expected, what);
     }
