@@ -208,13 +208,11 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
         here = true;
       } else {
         for (const p of mine) if (languageOf(p) ? await index.updateFile(p) : await index.refreshUnder(p)) here = true;
-        // A source file rewritten as it was can still move findings (a message, a fix): saved too.
-        if (mine.some((p) => languageOf(p))) this.unsaved.add(root);
       }
-      if (here) {
-        this.unsaved.add(root);
-        changed = true;
-      }
+      // Saved again after a change, and after any source file was read: one rewritten as it was
+      // can still move findings (a message, a fix) and has a new signature.
+      if (here || mine.some((p) => languageOf(p))) this.unsaved.add(root);
+      changed ||= here;
     }
     if (!touched.length) return;
     this.scheduleSave();
