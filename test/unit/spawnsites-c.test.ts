@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
-import { assertAgreesWithMarkers } from '../support/markers';
+import { itFindsTheMarkedSites, siteAt } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/c');
@@ -44,19 +44,10 @@ describe('spawn sites: C and C++', function () {
     await index.indexDirectory(FIXTURES);
   });
 
-  it('finds every site at its exact line with the right verdict, and nothing else', () => {
-    assert.deepEqual(
-      index.sites().map((s) => [path.relative(FIXTURES, s.file), s.line, s.api, s.waited, s.program]),
-      EXPECTED,
-    );
-  });
-
-  it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    assertAgreesWithMarkers(FIXTURES, EXPECTED);
-  });
+  itFindsTheMarkedSites(FIXTURES, () => index, EXPECTED);
 
   it('links each exec to the fork whose child runs it, and marks forks without exec as copies of the parent', () => {
-    const at = (file: string, line: number) => index.sites().find((s) => s.file.endsWith(file) && s.line === line)!;
+    const at = (file: string, line: number) => siteAt(index, file, line);
     assert.deepEqual(at('leak.c', 13).fork?.execLines, [15]);
     assert.equal(at('leak.c', 15).fork?.forkLine, 13);
     assert.equal(at('leak.c', 35).forksSelf, true);

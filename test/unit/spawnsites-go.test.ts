@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
-import { assertAgreesWithMarkers } from '../support/markers';
+import { assertAgreesWithMarkers, itFindsTheMarkedSites } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/go');
@@ -43,10 +43,6 @@ const EXPECTED: Row[] = [
   ['seed/main.go', 29, 'exec.Cmd.Start', 'no', null, 'always'], // the seed's bug
 ];
 
-function rows(index: SpawnSiteIndex, root: string): Row[] {
-  return index.sites().map((s) => [path.relative(root, s.file), s.line, s.api, s.waited, s.program, s.leak ?? null]);
-}
-
 describe('spawn sites: Go', function () {
   this.timeout(30000);
   let index: SpawnSiteIndex;
@@ -55,13 +51,7 @@ describe('spawn sites: Go', function () {
     await index.indexDirectory(FIXTURES);
   });
 
-  it('finds every site at its exact line with the right verdict, and nothing else', () => {
-    assert.deepEqual(rows(index, FIXTURES), EXPECTED);
-  });
-
-  it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    assertAgreesWithMarkers(FIXTURES, EXPECTED);
-  });
+  itFindsTheMarkedSites(FIXTURES, () => index, EXPECTED, { leak: true });
 
   it('reports columns at the start of the spawning call (1-based)', () => {
     const seed = index.sites().find((s) => s.file.endsWith('seed/main.go') && s.line === 29)!;

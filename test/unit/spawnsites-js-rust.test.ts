@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
-import { assertAgreesWithMarkers } from '../support/markers';
+import { itFindsTheMarkedSites, siteAt } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const JS = path.join(REPO, 'test/fixtures/spawnsites/js');
@@ -61,19 +61,10 @@ describe('spawn sites: Rust', function () {
     ['src/main.rs', 71, 'Command::spawn', 'yes', 'sleep', null], // process::exit follows
   ];
 
-  it('finds every site at its exact line with clippy-like verdicts, and nothing else', () => {
-    assert.deepEqual(
-      index.sites().map((s) => [path.relative(RUST, s.file), s.line, s.api, s.waited, s.program, s.leak ?? null]),
-      expected,
-    );
-  });
-
-  it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    assertAgreesWithMarkers(RUST, expected);
-  });
+  itFindsTheMarkedSites(RUST, () => index, expected, { leak: true, verdicts: 'clippy-like verdicts' });
 
   it('explains early returns and one-branch waits, and lists the crate as a program', () => {
-    const at = (line: number) => index.sites().find((s) => s.file.endsWith('main.rs') && s.line === line)!;
+    const at = (line: number) => siteAt(index, 'main.rs', line);
     assert.match(at(21).reason, /a return at line 23 can leave before child\.wait\(\) at line 25/);
     assert.match(at(30).reason, /only on some branches/);
     assert.match(at(15).reason, /child\.kill\(\) at line 16 does not reap it/);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import type { SpawnSite } from '../../src/spawnsites/types';
-import { assertAgreesWithMarkers } from '../support/markers';
+import { itFindsTheMarkedSites, siteAt } from '../support/markers';
 
 const REPO = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/spawnsites/python');
@@ -42,19 +42,10 @@ describe('spawn sites: Python', function () {
     await index.indexDirectory(FIXTURES);
   });
 
-  it('finds every site at its exact line with the right verdict, and nothing else', () => {
-    assert.deepEqual(
-      index.sites().map((s) => [path.relative(FIXTURES, s.file), s.line, s.api, s.waited, s.program]),
-      EXPECTED,
-    );
-  });
-
-  it('agrees with the LEAK / OK / UNKNOWN comments written in the fixtures', () => {
-    assertAgreesWithMarkers(FIXTURES, EXPECTED);
-  });
+  itFindsTheMarkedSites(FIXTURES, () => index, EXPECTED);
 
   it('resolves programs through aliases, constants and argv lists', () => {
-    const at = (file: string, line: number) => index.sites().find((s) => s.file.endsWith(file) && s.line === line)!;
+    const at = (file: string, line: number) => siteAt(index, file, line);
     assert.equal(at('leaks.py', 14).programSource, 'constant'); // sp.Popen([WORKER, ...])
     assert.equal(at('leaks.py', 25).api, 'subprocess.Popen'); // from subprocess import Popen
     assert.equal(at('leaks.py', 47).forksSelf, true);
