@@ -45,6 +45,17 @@ function zombieRows(pi: ProcessInspectorApi): Extract<Node, { kind: 'process' }>
   return out;
 }
 
+/** Every zombie row is linked to `file`:`line` with `confidence` (and a reason matching `reason`, when given). */
+function assertLinkedTo(zs: Extract<Node, { kind: 'process' }>[], file: string, line: number, confidence: 'likely' | 'possible', reason?: RegExp): void {
+  for (const z of zs) {
+    assert.ok(z.site, `zombie ${z.process.pid} (${z.process.comm}) is linked`);
+    assert.equal(z.site.file, file);
+    assert.equal(z.site.line, line, `linked to line ${z.site.line}, the LEAK is at ${line}`);
+    assert.equal(z.site.confidence, confidence, z.site.reason);
+    if (reason) assert.match(z.site.reason, reason);
+  }
+}
+
 /**
  * Writes `text` to `file`, and writes it again every few seconds until `cond` holds. The
  * workbench's recursive file watcher starts a little after the window opens (code-server's
@@ -209,12 +220,8 @@ describe('spawn sites in the editor', function () {
       const r = rowsOf();
       return r.length >= 4 ? r : undefined;
     }, 90_000, 'four zombies of the Go demo in the view'))!;
+    assertLinkedTo(zs, GO_MAIN, leak, 'likely', /go-zombies/);
     for (const z of zs) {
-      assert.ok(z.site, `zombie ${z.process.pid} (${z.process.comm}) is linked`);
-      assert.equal(z.site.file, GO_MAIN);
-      assert.equal(z.site.line, leak, `linked to line ${z.site.line}, the LEAK is at ${leak}`);
-      assert.equal(z.site.confidence, 'likely', z.site.reason);
-      assert.match(z.site.reason, /go-zombies/);
       const item = pi.controller.provider.getTreeItem(z);
       assert.equal(item.command?.command, 'processInspector.openSpawnSite', 'a click on the row opens the site');
       assert.match(String(item.description), new RegExp(`likely from .*main\\.go:${leak}`));
@@ -263,12 +270,7 @@ describe('spawn sites in the editor', function () {
       const r = zombieRows(pi).filter((n) => n.process.comm === 'c-zombies');
       return r.length >= 2 ? r : undefined;
     }, 60_000, 'two zombies of the C demo'))!;
-    for (const z of zs) {
-      assert.ok(z.site, `zombie ${z.process.pid} linked`);
-      assert.equal(z.site.file, C_LEAK);
-      assert.equal(z.site.line, leak);
-      assert.equal(z.site.confidence, 'likely', z.site.reason);
-    }
+    assertLinkedTo(zs, C_LEAK, leak, 'likely');
     await s.stop();
   });
 
@@ -282,14 +284,8 @@ describe('spawn sites in the editor', function () {
       const r = zombieRows(pi).filter((n) => n.process.comm === 'true' && s.sessions.some((x) => n.rootKey === `session:${x.id}`));
       return r.length >= 3 ? r : undefined;
     }, 60_000, 'three zombies of the Python demo'))!;
-    for (const z of zs) {
-      assert.ok(z.site, `zombie ${z.process.pid} linked`);
-      assert.equal(z.site.file, file);
-      assert.equal(z.site.line, leak);
-      // The Popen object escapes into a list, so whether it is waited for is unknown: possible, not likely.
-      assert.equal(z.site.confidence, 'possible', z.site.reason);
-      assert.match(z.site.reason, /python-zombies\/leak\.py/);
-    }
+    // The Popen object escapes into a list, so whether it is waited for is unknown: possible, not likely.
+    assertLinkedTo(zs, file, leak, 'possible', /python-zombies\/leak\.py/);
     await s.stop();
   });
 
