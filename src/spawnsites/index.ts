@@ -562,7 +562,7 @@ export class SpawnSiteIndex {
     return this.rootDir !== undefined && !this.ignored(resolve(path), true);
   }
 
-  /** The .gitignore rules that apply inside `dir` from the directories above it (the walk's `rules` there). */
+  /** The .gitignore rules that apply to `dir` and inside it from the directories above it (the walk's `rules` there). */
   private rulesAbove(dir: string): IgnoreRules {
     const rules: IgnoreRules = [...this.outerRules];
     if (!this.rootDir || !this.options.gitignore) return rules;
@@ -653,13 +653,10 @@ export class SpawnSiteIndex {
     if (dirs.some((part) => part.startsWith('.') || this.options.ignore.includes(part))) return true;
     if (!this.options.gitignore || (this.gitignores.size === 0 && this.outerRules.length === 0)) return false;
     // As the walk decides: each directory on the way down, then the file, against the rules above it.
-    let rules: IgnoreRules = this.outerRules;
     let dir = this.rootDir;
     for (let i = 0; i < parts.length; i++) {
-      const ig = this.gitignores.get(dir);
-      if (ig) rules = [...rules, { dir, ig }];
       dir = join(dir, parts[i]);
-      if (gitIgnored(rules, dir, isDir || i < parts.length - 1)) return true;
+      if (gitIgnored(this.rulesAbove(dir), dir, isDir || i < parts.length - 1)) return true;
     }
     return false;
   }
