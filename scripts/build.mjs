@@ -44,3 +44,6 @@ for (const grammar of ['go', 'c', 'cpp', 'python', 'javascript', 'typescript', '
   const file = `tree-sitter-${grammar}.wasm`;
   copyFileSync(join(root, 'node_modules/tree-sitter-wasms/out', file), join(root, 'dist/wasm', file));
 }
+// The recorders' non-TypeScript sources (src/record/assets.ts finds them in dist/record/).
+mkdirSync(join(root, 'dist/record'), { recursive: true });
+for (const file of readdirSync(join(root, 'src/record/assets'))) copyFileSync(join(root, 'src/record/assets', file), join(root, 'dist/record', file));
