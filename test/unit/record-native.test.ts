@@ -278,12 +278,18 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.match(plain.stdout, /^popen read out$/m);
     assert.match(plain.stdout, /^pclose -> 4$/m);
     assert.match(plain.stdout, /^errno after fork 1234, child status 5$/m);
+    const mask = (who: string, what: string) => BigInt('0x' + new RegExp(`^${who} Sig${what}:\\s*([0-9a-f]+)$`, 'm').exec(recorded.stdout)![1]);
+    const bit = (sig: number) => 1n << BigInt(sig - 1);
+    assert.equal(mask('parent', 'Ign') & (bit(2) | bit(3)), bit(2) | bit(3), 'SIGINT and SIGQUIT ignored while system() waits');
+    assert.equal(mask('parent', 'Blk') & bit(17), bit(17), 'SIGCHLD blocked while system() waits');
+    assert.equal(mask('shell', 'Ign') & (bit(2) | bit(3)), 0n, "the shell's SIGINT and SIGQUIT at their defaults");
+    assert.equal(mask('shell', 'Blk'), 0n, 'nothing blocked in the shell');
     assert.equal(recorded.stdout, plain.stdout);
     assert.equal(recorded.stderr, plain.stderr);
     assert.equal(recorded.status, plain.status);
     const recs = readRecords(file);
     const apis = recs.filter((r) => r.ppid === recorded.pid).map((r) => r.api);
-    assert.deepEqual(apis, ['fork', 'posix_spawnp', 'system', 'system', 'popen', 'popen'], 'system(NULL) and the failed posix_spawn make no record');
+    assert.deepEqual(apis, ['fork', 'posix_spawnp', 'system', 'system', 'system', 'popen', 'popen'], 'system(NULL) and the failed posix_spawn make no record');
     // The shells inherit LD_PRELOAD: what they start is recorded too (dash vforks for `cat`).
     assert.ok(recs.some((r) => r.ppid !== recorded.pid), 'a grandchild recorded by its own parent');
   });
