@@ -66,8 +66,8 @@ function siteIn(rec: Rec, file: string): RecordFrame | undefined {
 }
 
 /** Starts `bin`, waits for "ready" on its stdout, runs `check(pid, stdout)` while it waits on stdin, then lets it end. */
-async function whileReady(bin: string, env: NodeJS.ProcessEnv, check: (pid: number, out: string) => void): Promise<void> {
-  const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+async function whileReady(bin: string, args: string[], env: NodeJS.ProcessEnv, check: (pid: number, out: string) => void): Promise<void> {
+  const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
@@ -185,9 +185,15 @@ describe('native recorder (LD_PRELOAD)', function () {
   it('records fork (two sites), posix_spawn, forkpty, popen and system with real pids and exact lines', async function () {
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'spawns.c');
-    const bin = compile('spawns.c');
+    // The program and fork-b's child are named so that their stat lines read "PID (sp) a (b) ..."
+    // (a child read before its exec) and "PID (x) y (z) Z ...": start needs the LAST ')'.
+    const bin = path.join(tmp, 'sp) a (b');
+    fs.renameSync(compile('spawns.c'), bin);
+    const odd = path.join(tmp, 'x) y (z');
+    fs.copyFileSync('/bin/true', odd);
+    fs.chmodSync(odd, 0o755);
     const { file, env } = recordEnv();
-    await whileReady(bin, env, (pid, out) => {
+    await whileReady(bin, [odd], env, (pid, out) => {
       const recs = readRecords(file);
       const expect: [name: string, api: string, zombie: boolean][] = [
         ['fork-a', 'fork', true],
@@ -208,6 +214,7 @@ describe('native recorder (LD_PRELOAD)', function () {
         assert.equal(r.tid, pid, 'the main thread spawned it');
         if (zombie) {
           assert.equal(stateOf(r.pid), 'Z', `${name} is a zombie now`);
+          if (name === 'fork-b') assert.ok(fs.readFileSync(`/proc/${r.pid}/stat`, 'utf8').includes('(x) y (z)'), 'the odd comm');
           assert.equal(r.start, startOf(r.pid), `${name}: start is the zombie's start time`);
         } else {
           assert.equal(typeof r.start, 'number');
@@ -250,7 +257,7 @@ describe('native recorder (LD_PRELOAD)', function () {
     const bin = path.join(tmp, 'spawns-rs');
     execFileSync('rustc', ['-g', '-o', bin, src], { stdio: 'pipe' });
     const { file, env } = recordEnv();
-    await whileReady(bin, env, (pid, out) => {
+    await whileReady(bin, [], env, (pid, out) => {
       const recs = readRecords(file);
       assert.equal(recs.length, 2, JSON.stringify(recs));
       ['rust-a', 'rust-b'].forEach((name, i) => {
