@@ -27,8 +27,9 @@
  *  - popen(): glibc's uses an internal spawn too; its child's pid is found by reading the calling
  *    thread's /proc/self/task/TID/children before and after the call (the new entry). pclose is
  *    glibc's, untouched.
- *  - The stack: backtrace() (libgcc's unwinder, loaded in the constructor so that the first
- *    record does not dlopen), dl_iterate_phdr() for each frame's module and load bias, dladdr()
+ *  - The stack: backtrace() (libgcc's unwinder: glibc dlopens libgcc_s at the first record, in the
+ *    parent; not in the constructor, which every exec'd child runs: that would cost each child
+ *    ~0.2 ms, spawning or not), dl_iterate_phdr() for each frame's module and load bias, dladdr()
  *    for an exported symbol name. offset = address - load bias - 1 (a return address points past
  *    its call), which is what `addr2line -e MODULE` takes; for a non-PIE executable the bias is 0.
  *    The main program's module is /proc/self/exe, resolved in the constructor. This library's own
@@ -113,8 +114,6 @@ __attribute__((constructor)) static void pirecord_init(void) {
     memcpy(record_path, p, strlen(p) + 1);
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
-    void *warm[2];
-    backtrace(warm, 2); /* loads libgcc_s now, not in the first spawn */
     recording = 1;
   }
   errno = saved;
