@@ -250,7 +250,7 @@ describe('native recorder (LD_PRELOAD)', function () {
     );
   });
 
-  it('Rust: two Command::spawn sites, each recorded at its own line', async function () {
+  it('Rust: Command::spawn sites (posix_spawnp, and fork with a pre_exec hook), each recorded at its own line', async function () {
     if (!have('rustc')) this.skip(); // rustc is not installed here
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'spawns.rs');
@@ -259,10 +259,16 @@ describe('native recorder (LD_PRELOAD)', function () {
     const { file, env } = recordEnv();
     await whileReady(bin, [], env, (pid, out) => {
       const recs = readRecords(file);
-      assert.equal(recs.length, 2, JSON.stringify(recs));
-      ['rust-a', 'rust-b'].forEach((name, i) => {
+      assert.equal(recs.length, 3, JSON.stringify(recs));
+      (
+        [
+          ['rust-a', 'posix_spawnp'],
+          ['rust-b', 'posix_spawnp'],
+          ['rust-fork', 'fork'],
+        ] as const
+      ).forEach(([name, api], i) => {
         const r = recs[i];
-        assert.equal(r.api, 'posix_spawnp', "Rust's std spawns through posix_spawnp here");
+        assert.equal(r.api, api, "Rust's std spawns through posix_spawnp, or forks when it must run a pre_exec hook");
         assert.equal(r.pid, printedPid(out, name));
         assert.equal(r.ppid, pid);
         assert.equal(stateOf(r.pid), 'Z');
