@@ -63,13 +63,24 @@ export function prepareNative(ctx: RecorderContext, opts: { cc?: string } = {}):
       return { language: 'native', ok: false, reason: `cannot build the native recorder with ${cc}: ${errorText(e)}` };
     }
   }
-  const existing = ctx.env.LD_PRELOAD;
   return {
     language: 'native',
     ok: true,
-    env: { [RECORD_ENV]: ctx.recordFile, LD_PRELOAD: existing ? `${so} ${existing}` : so },
+    env: { [RECORD_ENV]: ctx.recordFile, LD_PRELOAD: withPreload(so, ctx.env.LD_PRELOAD) },
     note: `LD_PRELOAD recorder (${built ? 'built' : 'built earlier'} with ${compilerName(version)}, cached in ${dir})`,
   };
+}
+
+/**
+ * `so` first, then what LD_PRELOAD held (space- or colon-separated), kept as it was unless it
+ * already names `so` (a launch from inside a recorded program): then without that duplicate.
+ */
+export function withPreload(so: string, existing: string | undefined): string {
+  if (!existing || !existing.trim()) return so;
+  const parts = existing.split(/[\s:]+/).filter(Boolean);
+  if (!parts.includes(so)) return `${so} ${existing}`;
+  const rest = parts.filter((p) => p !== so);
+  return rest.length ? `${so} ${rest.join(' ')}` : so;
 }
 
 /** "gcc 12.2.0" or "clang 14.0.6" from `cc --version`; its first line otherwise. */

@@ -9,7 +9,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { prepareNative, resolveNativeFrames, addr2lineAvailable, PRELOAD_LIBRARY, parseAddr2line } from '../../src/record/native';
+import { prepareNative, resolveNativeFrames, addr2lineAvailable, PRELOAD_LIBRARY, parseAddr2line, withPreload } from '../../src/record/native';
 import type { Injection, RecordFrame } from '../../src/record/types';
 import { markedLine } from '../support/markers';
 
@@ -133,6 +133,38 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.deepEqual(p.env, { PROCESS_INSPECTOR_RECORD: '/tmp/r.jsonl', LD_PRELOAD: `${so} /opt/other.so` });
     assert.match(p.note, /^LD_PRELOAD recorder \(built earlier with (gcc|clang) \d+\.\d+/);
     assert.ok(p.note.includes(path.dirname(so)));
+  });
+
+  it('LD_PRELOAD: ours first, the old value kept after it, ours never twice', () => {
+    assert.equal(withPreload('/c/lib.so', undefined), '/c/lib.so');
+    assert.equal(withPreload('/c/lib.so', ' '), '/c/lib.so');
+    assert.equal(withPreload('/c/lib.so', '/a.so:/b.so'), '/c/lib.so /a.so:/b.so');
+    assert.equal(withPreload('/c/lib.so', '/c/lib.so /a.so'), '/c/lib.so /a.so');
+    assert.equal(withPreload('/c/lib.so', '/a.so:/c/lib.so'), '/c/lib.so /a.so');
+    assert.equal(withPreload('/c/lib.so', '/c/lib.so'), '/c/lib.so');
+  });
+
+  it('the library keeps working beside another preloaded library', function () {
+    const other = path.join(tmp, 'other.so');
+    const mark = path.join(tmp, 'other-loaded');
+    fs.writeFileSync(path.join(tmp, 'other.c'), `#include <stdio.h>\n__attribute__((constructor)) static void f(void) { FILE *m = fopen("${mark}", "a"); if (m) fclose(m); }\n`);
+    execFileSync('cc', ['-shared', '-fPIC', '-o', other, path.join(tmp, 'other.c')]);
+    const bin = compile('clearenv.c');
+    const { file, env } = recordEnv();
+    const p = prepareNative({ recordFile: file, cacheDir: path.join(tmp, 'cache'), env: { LD_PRELOAD: other } });
+    assert.ok(p.ok);
+    Object.assign(env, p.env);
+    const r = spawnSync(bin, { env, encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.equal(r.stderr, '');
+    assert.ok(fs.existsSync(mark), 'the other library was loaded too');
+    assert.equal(readRecords(file).length, 1);
+  });
+
+  it('a cache path LD_PRELOAD cannot carry (a space) gives ok:false, saying why', () => {
+    const p = prepareNative({ recordFile: '/tmp/r.jsonl', cacheDir: path.join(tmp, 'with space'), env: {} });
+    assert.ok(!p.ok);
+    assert.match(p.reason, /holds a space or a colon, which LD_PRELOAD cannot carry/);
   });
 
   it('caches the library: a second prepare does not recompile (mtime unchanged)', () => {
@@ -278,6 +310,30 @@ describe('native recorder (LD_PRELOAD)', function () {
         assert.equal(site.line, markedLine(src, new RegExp(`SITE ${name}\\b`)));
       });
     });
+  });
+
+  it('C++: a fork in a method and std::system, at their lines, with demangled function names', function () {
+    if (!have('c++') || !addr2lineAvailable()) this.skip(); // no C++ compiler (g++) here
+    const src = path.join(FIXTURES, 'spawner.cpp');
+    const bin = path.join(tmp, 'spawner-cpp');
+    execFileSync('c++', ['-g', '-O0', '-o', bin, src]);
+    const { file, env } = recordEnv();
+    const r = spawnSync(bin, { env, encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    const [pid, status] = r.stdout.trim().split(' ').map(Number);
+    assert.equal(status, 2);
+    const recs = readRecords(file).filter((x) => x.ppid === r.pid);
+    assert.deepEqual(
+      recs.map((x) => [x.api, x.api === 'fork' ? x.pid === pid : true]),
+      [
+        ['fork', true],
+        ['system', true],
+      ],
+    );
+    const fork = siteIn(recs[0], src);
+    assert.deepEqual([fork?.line, fork?.function], [markedLine(src, /SITE cpp-fork/), 'demo::Spawner::start() const']);
+    const sys = siteIn(recs[1], src);
+    assert.deepEqual([sys?.line, sys?.function], [markedLine(src, /SITE cpp-system/), 'main']);
   });
 
   it('system(), popen/pclose, posix_spawn, fork: the same output, errno and exit code with the recorder as without', () => {
