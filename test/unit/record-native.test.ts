@@ -262,6 +262,20 @@ describe('native recorder (LD_PRELOAD)', function () {
     });
   });
 
+  it('popen beside 1,200 zombies of the same thread: still the popen child', function () {
+    const bin = compile('popen-many.c');
+    const { file, env } = recordEnv();
+    const r = spawnSync(bin, ['1200'], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const recs = readRecords(file).filter((x) => x.ppid === r.pid);
+    assert.equal(recs.length, 1201);
+    const popen = recs.filter((x) => x.api === 'popen');
+    assert.deepEqual(
+      popen.map((x) => x.pid),
+      [printedPid(r.stdout, 'popen')],
+    );
+  });
+
   it('a spawn inlined with -O2 resolves to the helper line and its caller (addr2line -i)', function () {
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'inline.c');

@@ -365,7 +365,24 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struc
   return pid;
 }
 
-/* The calling thread's children, as a malloc'd array (count in *n); NULL when unreadable. */
+/* Appends to a malloc'd pid array; on allocation failure frees it and leaves NULL. */
+static void push_pid(pid_t **pids, size_t *count, size_t *cap, pid_t pid) {
+  if (!*pids) return;
+  if (*count == *cap) {
+    pid_t *more = realloc(*pids, 2 * *cap * sizeof **pids);
+    if (!more) {
+      free(*pids);
+      *pids = NULL;
+      return;
+    }
+    *pids = more;
+    *cap *= 2;
+  }
+  (*pids)[(*count)++] = pid;
+}
+
+/* The calling thread's children, as a malloc'd array (count in *n); NULL when unreadable (a kernel
+ * without CONFIG_PROC_CHILDREN: then popen is not recorded). */
 static pid_t *thread_children(size_t *n) {
   char path[64];
   struct out o = {path, 0, sizeof path - 1, 0};
@@ -386,27 +403,14 @@ static pid_t *thread_children(size_t *n) {
       if (buf[i] >= '0' && buf[i] <= '9') {
         cur = cur * 10 + (unsigned)(buf[i] - '0');
         in = 1;
-        continue;
+      } else if (in) {
+        push_pid(&pids, &count, &cap, (pid_t)cur);
+        cur = 0;
+        in = 0;
       }
-      if (!in) continue;
-      if (count == cap) {
-        pid_t *more = realloc(pids, 2 * cap * sizeof *pids);
-        if (!more) {
-          free(pids);
-          pids = NULL;
-          break;
-        }
-        pids = more;
-        cap *= 2;
-      }
-      pids[count++] = (pid_t)cur;
-      cur = 0;
-      in = 0;
     }
   }
-  if (pids && in) { /* no trailing space */
-    if (count < cap) pids[count++] = (pid_t)cur;
-  }
+  if (in) push_pid(&pids, &count, &cap, (pid_t)cur); /* no trailing space */
   close(fd);
   *n = count;
   return pids;
