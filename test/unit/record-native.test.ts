@@ -161,6 +161,17 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.equal(readRecords(file).length, 1);
   });
 
+  it("a compiler that fails gives ok:false with its message, and leaves no half-built file", () => {
+    const fake = path.join(tmp, 'fakecc');
+    fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = --version ] && { echo "fakecc 1.0"; exit 0; }\necho "fatal error: spawn.h: No such file" >&2\nexit 1\n', { mode: 0o755 });
+    const cacheDir = path.join(tmp, 'cache-fail');
+    const p = prepareNative({ recordFile: '/tmp/r.jsonl', cacheDir, env: {} }, { cc: fake });
+    assert.ok(!p.ok);
+    assert.match(p.reason, /^cannot build the native recorder with .*fakecc: fatal error: spawn\.h: No such file$/);
+    const [dir] = fs.readdirSync(cacheDir);
+    assert.deepEqual(fs.readdirSync(path.join(cacheDir, dir)), ['preload.c']);
+  });
+
   it('a cache path LD_PRELOAD cannot carry (a space) gives ok:false, saying why', () => {
     const p = prepareNative({ recordFile: '/tmp/r.jsonl', cacheDir: path.join(tmp, 'with space'), env: {} });
     assert.ok(!p.ok);
