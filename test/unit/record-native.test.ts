@@ -163,7 +163,15 @@ describe('native recorder (LD_PRELOAD)', function () {
 
   it("a compiler that fails gives ok:false with its message, and leaves no half-built file", () => {
     const fake = path.join(tmp, 'fakecc');
-    fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = --version ] && { echo "fakecc 1.0"; exit 0; }\necho "fatal error: spawn.h: No such file" >&2\nexit 1\n', { mode: 0o755 });
+    // A stand-in for a cc whose headers are missing: it answers --version, writes half an output, fails.
+    const script = [
+      '#!/bin/sh',
+      '[ "$1" = --version ] && { echo "fakecc 1.0"; exit 0; }',
+      'while [ $# -gt 0 ]; do [ "$1" = -o ] && echo partial > "$2"; shift; done',
+      'echo "fatal error: spawn.h: No such file" >&2',
+      'exit 1',
+    ];
+    fs.writeFileSync(fake, script.join('\n') + '\n', { mode: 0o755 });
     const cacheDir = path.join(tmp, 'cache-fail');
     const p = prepareNative({ recordFile: '/tmp/r.jsonl', cacheDir, env: {} }, { cc: fake });
     assert.ok(!p.ok);
