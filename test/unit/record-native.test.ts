@@ -236,9 +236,10 @@ describe('native recorder (LD_PRELOAD)', function () {
   it('records fork (two sites), posix_spawn, forkpty, popen and system with real pids and exact lines', async function () {
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'spawns.c');
-    // The program and fork-b's child are named so that their stat lines read "PID (sp) a (b) ..."
-    // (a child read before its exec) and "PID (x) y (z) Z ...": start needs the LAST ')'.
-    const bin = path.join(tmp, 'sp) a (b');
+    // The program and fork-b's child are named so that their stat lines read "PID (sp) a (b"\) ..."
+    // (a child read before its exec) and "PID (x) y (z) Z ...": start needs the LAST ')'. The
+    // program's path, a frame's module, needs JSON escapes for its quote and backslash.
+    const bin = path.join(tmp, 'sp) a (b"\\');
     fs.renameSync(compile('spawns.c'), bin);
     const odd = path.join(tmp, 'x) y (z');
     fs.copyFileSync('/bin/true', odd);
@@ -272,6 +273,7 @@ describe('native recorder (LD_PRELOAD)', function () {
           assert.equal(typeof r.start, 'number');
         }
         assert.ok(r.time >= before - 1 && r.time <= Date.now() + 1, `time ${r.time} is wall-clock ms, made during the run`);
+        assert.equal(r.stack[0].module, bin, 'the innermost frame is in the program, named by its real path');
         const site = siteIn(r, src);
         assert.ok(site, `${name}: a frame in spawns.c, stack ${JSON.stringify(resolveNativeFrames(r.stack))}`);
         assert.equal(site.line, markedLine(src, new RegExp(`SITE ${name}\\b`)), `${name} (${api}) at its own line`);
