@@ -298,6 +298,29 @@ describe('native recorder (LD_PRELOAD)', function () {
     );
   });
 
+  it('a deep stack: at most 64 frames, innermost first; a stack too long for the line is cut, the line still whole', function () {
+    const src = path.join(FIXTURES, 'deep.c');
+    // The second copy lives under a 200-character directory: 64 frames of it do not fit in the
+    // library's 12 KiB line, so the outer frames are dropped.
+    const long = path.join(tmp, 'd'.repeat(200));
+    fs.mkdirSync(long);
+    const bins = [compile('deep.c'), path.join(long, 'deep')];
+    fs.copyFileSync(bins[0], bins[1]);
+    fs.chmodSync(bins[1], 0o755);
+    const lengths = bins.map((bin) => {
+      const { file, env } = recordEnv();
+      const r = spawnSync(bin, ['100'], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0);
+      const [rec] = readRecords(file);
+      assert.equal(rec.pid, Number(r.stdout.trim()));
+      assert.ok(rec.stack.every((f) => f.module === bin), 'every frame of the 64 innermost is in the program');
+      if (addr2lineAvailable()) assert.equal(resolveNativeFrames(rec.stack.slice(0, 1))[0].line, markedLine(src, /SITE deep-fork/));
+      return rec.stack.length;
+    });
+    assert.equal(lengths[0], 64);
+    assert.ok(lengths[1] > 10 && lengths[1] < 64, `cut to ${lengths[1]} frames`);
+  });
+
   it('a spawn inlined with -O2 resolves to the helper line and its caller (addr2line -i)', function () {
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'inline.c');
