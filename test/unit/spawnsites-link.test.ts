@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
@@ -121,7 +122,7 @@ describe('linking a zombie to its spawn site', function () {
     // The issue's case: two helpers both start `true` and never wait, one through a helper that
     // builds the Cmd from a parameter (its program unknown to the index). The name points at the
     // other, but this one could have started `true` as well: only a record can tell them apart.
-    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'pi-two-sites-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-two-sites-'));
     try {
       fs.writeFileSync(path.join(dir, 'go.mod'), 'module example.com/twosites\n\ngo 1.19\n');
       fs.writeFileSync(
