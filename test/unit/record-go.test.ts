@@ -195,6 +195,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -211,11 +212,15 @@ func worker(n int, out chan<- int, wg *sync.WaitGroup) {
 }
 
 func main() {
-	out := make(chan int, 1000)
+	each := 125
+	if len(os.Args) > 1 {
+		each, _ = strconv.Atoi(os.Args[1])
+	}
+	out := make(chan int, 8*each)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
-		go worker(125, out, &wg)
+		go worker(each, out, &wg)
 	}
 	wg.Wait()
 	close(out)
@@ -468,6 +473,31 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
     } finally {
       assert.equal(await run.finish(), 0);
     }
+  });
+
+  it('keeps lines whole when 4 processes record into one file at once (one write(2) a line)', async () => {
+    // Within one process the hooks never overlap (forkExec holds ForkLock for writing around
+    // them); across the processes of a tree only O_APPEND and one write a line keep them whole.
+    const { dir, bin } = build('many', MANY, prep.goFlags!);
+    const recordFile = path.join(tmp, 'many-procs.jsonl');
+    const runs = [0, 1, 2, 3].map(() => new Running(bin, ['32'], { cwd: dir, env: cleanEnv({ [RECORD_ENV]: recordFile }) }));
+    const ready = await Promise.all(runs.map((r) => r.ready()));
+    const progs = ready.map(([p]) => Number(p));
+    const pids = ready.flatMap(([, ...rest]) => rest.map(Number));
+    assert.equal(pids.length, 4 * 8 * 32);
+    const lines = fs.readFileSync(recordFile, 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    const records = lines.map((l, i) => {
+      try {
+        return JSON.parse(l) as SpawnRecord;
+      } catch {
+        return assert.fail(`line ${i + 1} is torn: ${l.slice(0, 200)}`);
+      }
+    });
+    assert.ok(records.every(isRecord));
+    assert.deepEqual(records.map((r) => r.pid).sort(), [...pids].sort());
+    assert.ok(records.every((r) => progs.includes(r.ppid)));
+    for (const r of runs) assert.equal(await r.finish(), 0);
   });
 
   it('reads PROCESS_INSPECTOR_RECORD once at start: a program that clears or rewrites its environment still records into the first file', () => {
