@@ -29,9 +29,16 @@ _HERE = _os.path.dirname(_os.path.abspath(__file__))
 
 
 def _chain_load():
-    """Runs the sitecustomize that the rest of sys.path (without our directory) would give."""
+    """Runs the sitecustomize that `import sitecustomize` would have found after ours: the first
+    one in the sys.path entries after our directory (entries before it had none, or theirs would
+    have been imported instead of us). Only those after: a second copy of this file further on
+    then chain-loads what comes after *it*, never us again."""
     mine = _os.path.abspath(__file__)
-    path = [p for p in _sys.path if _os.path.abspath(p or '.') != _HERE]
+    spelled = [_os.path.abspath(p or '.') for p in _sys.path]
+    if _HERE in spelled:
+        path = _sys.path[spelled.index(_HERE) + 1:]
+    else:
+        path = [p for p, a in zip(_sys.path, spelled) if a != _HERE]
     if _sys.version_info[0] < 3:
         import imp
         try:
