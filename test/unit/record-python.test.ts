@@ -242,6 +242,13 @@ describe('recorder: Python', function () {
     const r = run(path.join(venv, 'bin/python'), ['-c', 'import subprocess, sys; subprocess.run(["true"]); print(sys.prefix)'], rec.env);
     assert.deepEqual([r.status, r.stdout, r.stderr], [0, `${venv}\n`, '']);
     assert.equal(readRecords(rec.file).length, 1);
+    // A .pth file in site-packages runs before sitecustomize: subprocess is imported before us,
+    // its _fork_exec already bound to the original, and must be patched where it is.
+    const [sitePackages] = run(path.join(venv, 'bin/python'), ['-c', 'import site; print(site.getsitepackages()[0])'], cleanEnv()).stdout.split('\n');
+    fs.writeFileSync(path.join(sitePackages, 'early.pth'), 'import subprocess\n');
+    const early = run(path.join(venv, 'bin/python'), ['-c', 'import subprocess; subprocess.run(["true"])'], rec.env);
+    assert.deepEqual([early.status, early.stderr], [0, '']);
+    assert.equal(readRecords(rec.file).length, 2, 'recorded although subprocess was imported first');
   });
 
   it('preparePython: one cached copy per content, PYTHONPATH merged once, a clear reason when the cache cannot be written', () => {
