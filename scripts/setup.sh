@@ -20,7 +20,7 @@ cs_root="$cache/code-server-$CODE_SERVER_VERSION"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-debs=(chromium golang-go delve python3-debugpy gdb strace ripgrep libkrb5-dev procps gcc libc6-dev)
+debs=(chromium golang-go delve python3-debugpy python3-venv gdb strace ripgrep libkrb5-dev procps gcc libc6-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

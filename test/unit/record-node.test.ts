@@ -110,6 +110,13 @@ describe('recorder: Node', function () {
     assert.ok(records.every((x) => x.ppid === records[0].ppid));
   });
 
+  it('a program that never spawns does not load child_process (the wrapper goes in at the first ChildProcess)', () => {
+    const rec = recording();
+    const probe = "console.log(process.moduleLoadList.some((m) => /child_process/.test(m)))";
+    assert.equal(run(NODE, ['-e', probe], rec.env).stdout, 'false\n');
+    assert.equal(run(NODE, ['-e', `require('child_process'); ${probe}`], rec.env).stdout, 'true\n', 'the probe sees it when loaded');
+  });
+
   it('a program that empties process.env still records (the path is read at start-up)', () => {
     const rec = recording();
     const r = run(NODE, [fixture('clearenv.js')], rec.env);

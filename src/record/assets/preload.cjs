@@ -25,28 +25,63 @@
   if (!recordPath) return;
   const MARK = Symbol.for('processInspector.spawnRecorder');
   const MAX_FRAMES = 64;
-  let fs, url, proto;
+  let fs, url;
   try {
     fs = require('fs');
     url = require('url');
-    proto = require('child_process').ChildProcess.prototype;
   } catch {
     return;
   }
-  const realSpawn = proto.spawn;
-  if (typeof realSpawn !== 'function' || realSpawn[MARK]) return; // loaded twice: once is enough
   const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
   const own = Object.prototype.hasOwnProperty;
+  let realSpawn;
   let tid; // this thread's kernel TID (a worker thread has its own copy of this module)
+
+  // child_process costs ~10 ms to load (net, streams, dgram): a program that never spawns should
+  // not pay for it. The 'child_process' diagnostics channel is published in the ChildProcess
+  // constructor, before the spawn() that every spawn/fork/exec/execFile makes right after: the
+  // first child installs the wrapper in time for its own spawn, then we unsubscribe.
+  function install() {
+    try {
+      const proto = require('child_process').ChildProcess.prototype;
+      const current = proto.spawn;
+      if (typeof current !== 'function' || current[MARK]) return; // loaded twice: once is enough
+      realSpawn = current;
+      Object.defineProperty(spawn, 'length', { value: realSpawn.length });
+      Object.defineProperty(spawn, MARK, { value: realSpawn });
+      proto.spawn = spawn;
+    } catch {
+      // a frozen prototype: nothing recorded
+    }
+  }
+  let channel;
+  try {
+    channel = require('diagnostics_channel').channel('child_process');
+  } catch {
+    channel = undefined;
+  }
+  if (channel && typeof channel.subscribe === 'function' && typeof channel.unsubscribe === 'function') {
+    const onChild = () => {
+      try {
+        channel.unsubscribe(onChild);
+      } catch {
+        // stays subscribed; install() is idempotent
+      }
+      install();
+    };
+    channel.subscribe(onChild);
+    // Node 20 holds a channel with subscribers strongly; older ones kept only a weak reference to
+    // it, and a collected channel would be recreated without us when child_process loads.
+    module.exports.channel = channel;
+  } else {
+    install();
+  }
 
   function spawn() {
     const result = realSpawn.apply(this, arguments);
     if (typeof this.pid === 'number') note(this.pid);
     return result;
   }
-  Object.defineProperty(spawn, 'length', { value: realSpawn.length });
-  Object.defineProperty(spawn, MARK, { value: realSpawn });
-
   function callSites() {
     const hadPrepare = own.call(Error, 'prepareStackTrace');
     const prepare = Error.prepareStackTrace;
@@ -146,9 +181,4 @@
     }
   }
 
-  try {
-    proto.spawn = spawn;
-  } catch {
-    // a frozen prototype: nothing recorded
-  }
 })();
