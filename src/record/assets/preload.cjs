@@ -35,6 +35,7 @@
   const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
   const own = Object.prototype.hasOwnProperty;
   let realSpawn;
+  const statBuffer = Buffer.allocUnsafe(4096); // a /proc/PID/stat line is some 300 bytes
   let tid; // this thread's kernel TID (a worker thread has its own copy of this module)
 
   // child_process costs ~10 ms to load (net, streams, dgram): a program that never spawns should
@@ -82,6 +83,7 @@
     if (typeof this.pid === 'number') note(this.pid);
     return result;
   }
+  const structured = (_error, sites) => sites;
   function callSites() {
     const hadPrepare = own.call(Error, 'prepareStackTrace');
     const prepare = Error.prepareStackTrace;
@@ -90,7 +92,7 @@
     const holder = {};
     try {
       Error.stackTraceLimit = MAX_FRAMES;
-      Error.prepareStackTrace = (_error, sites) => sites;
+      Error.prepareStackTrace = structured;
       Error.captureStackTrace(holder, spawn); // leaves out our wrapper and everything it called
       return holder.stack; // formatted lazily: read it before prepareStackTrace goes back
     } finally {
@@ -129,8 +131,15 @@
 
   function startOf(pid) {
     // field 22 of /proc/PID/stat; comm (field 2) may hold ')' and spaces: split at the last ')'
+    // (open + one read into a kept buffer: a third of readFileSync's cost, which stats and grows)
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const fd = fs.openSync(`/proc/${pid}/stat`, fs.constants.O_RDONLY);
+      let stat;
+      try {
+        stat = statBuffer.latin1Slice(0, fs.readSync(fd, statBuffer, 0, statBuffer.length, null));
+      } finally {
+        fs.closeSync(fd);
+      }
       const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
       return Number.isInteger(value) ? value : null;
     } catch {
