@@ -254,6 +254,20 @@ func main() {
 }
 `;
 
+const GO_TEST = `package fixture
+
+import (
+	"os/exec"
+	"testing"
+)
+
+func TestSpawn(t *testing.T) {
+	if err := exec.Command("true").Run(); err != nil { // MARK:RUN
+		t.Fatal(err)
+	}
+}
+`;
+
 describe('Go spawn recorder (real go toolchain, real programs)', function () {
   this.timeout(180_000);
   let tmp: string;
@@ -332,6 +346,20 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
     const recordFile = path.join(tmp, 'two-run.jsonl');
     const env = cleanEnv({ GOFLAGS: goflags as string, [RECORD_ENV]: recordFile });
     await checkTwoSites(new Running('go', ['run', '.'], { cwd: dir, env }), recordFile, file);
+  });
+
+  it('records through go test with GOFLAGS (go vet, which go test runs, accepts the replaced file)', () => {
+    const dir = path.join(tmp, 'gotest');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'go.mod'), 'module fixture\n\ngo 1.19\n');
+    const file = path.join(dir, 'spawn_test.go');
+    fs.writeFileSync(file, GO_TEST);
+    const recordFile = path.join(tmp, 'gotest.jsonl');
+    const goflags = goFlagsEnv('-count=1', prep.goFlags!) as string;
+    execFileSync('go', ['test', '.'], { cwd: dir, env: cleanEnv({ GOFLAGS: goflags, [RECORD_ENV]: recordFile }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const got = readRecords(recordFile);
+    assert.equal(got.length, 1, 'the test\'s one child (go and vet are not built with the overlay)');
+    assert.deepEqual(userFrames(got[0], file)[0], { file, line: mark(GO_TEST, 'RUN'), function: 'fixture.TestSpawn' });
   });
 
   it('records with every other Go toolchain installed as /usr/lib/go-1.N (Debian backports)', async function () {
