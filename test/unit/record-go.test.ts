@@ -436,6 +436,10 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
       assert.match(reason, /Go 1\.99\.0/, `${c.name}: names the Go version`);
       if (c.goos === undefined) assert.ok(reason.includes(path.join(goroot, GO_HOOKED_FILE)), `${c.name}: names the file: ${reason}`);
     }
+    const oldGo = path.join(tmp, 'go-1.15');
+    fs.writeFileSync(oldGo, `#!/bin/sh\nprintf '%s\\n' /usr/lib/go-1.15 '' linux\n`, { mode: 0o755 });
+    const old = prepareGo({ recordFile: path.join(tmp, 'x.jsonl'), cacheDir: fakeCache, env: cleanEnv() }, { go: oldGo });
+    assert.match((old as { reason: string }).reason, /older than Go 1\.16/);
     const none = prepareGo({ recordFile: path.join(tmp, 'x.jsonl'), cacheDir: fakeCache, env: cleanEnv() }, { go: path.join(tmp, 'no-such-go') });
     assert.equal(none.ok, false);
     assert.match((none as { reason: string }).reason, /no Go toolchain/);
