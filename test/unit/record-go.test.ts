@@ -508,8 +508,9 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
   });
 
   it('keeps lines whole when 4 processes record into one file at once (one write(2) a line)', async () => {
-    // Within one process the hooks never overlap (forkExec holds ForkLock for writing around
-    // them); across the processes of a tree only O_APPEND and one write a line keep them whole.
+    // Within one process of Go 1.19 the hooks never overlap (forkExec holds ForkLock for writing
+    // around them; 1.21+ lets forks share it); across the processes of a tree only O_APPEND and
+    // one write a line keep the lines whole.
     const { dir, bin } = build('many', MANY, prep.goFlags!);
     const recordFile = path.join(tmp, 'many-procs.jsonl');
     const runs = [0, 1, 2, 3].map(() => new Running(bin, ['32'], { cwd: dir, env: cleanEnv({ [RECORD_ENV]: recordFile }) }));
