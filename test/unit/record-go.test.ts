@@ -15,6 +15,13 @@ import { GO_HOOKED_FILE, goFlagsEnv, prepareGo } from '../../src/record/go';
 import type { Injection, RecordFrame, SpawnRecord } from '../../src/record/types';
 import { MAX_FRAMES, RECORD_ENV } from '../../src/record/types';
 
+/** The Go fixtures live in test/fixtures/record-go as .go.txt (not .go: the repository's own
+ * spawn-site index would take them for sites of ours). */
+const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/record-go');
+function fixture(name: string): string {
+  return fs.readFileSync(path.join(FIXTURES, `${name}.go.txt`), 'utf8');
+}
+
 function goAvailable(go = 'go'): boolean {
   try {
     execFileSync(go, ['version'], { stdio: 'ignore' });
@@ -138,135 +145,15 @@ class Running {
   }
 }
 
-const TWO_SITES = `package main
+const TWO_SITES = fixture('two_sites');
 
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"os/exec"
-)
+const QUIET = fixture('quiet');
 
-func startTrue() *exec.Cmd {
-	c := exec.Command("true")
-	if err := c.Start(); err != nil { // MARK:B
-		panic(err)
-	}
-	return c
-}
+const MANY = fixture('many');
 
-func main() {
-	a := exec.Command("true")
-	if err := a.Start(); err != nil { // MARK:A
-		panic(err)
-	}
-	b := startTrue() // MARK:CALL-B
-	fmt.Println("READY", os.Getpid(), a.Process.Pid, b.Process.Pid)
-	bufio.NewReader(os.Stdin).ReadString('\\n')
-}
-`;
+const CLEARENV = fixture('clearenv');
 
-const QUIET = `package main
-
-import (
-	"fmt"
-	"os"
-	"os/exec"
-)
-
-func main() {
-	a := exec.Command("true")
-	fmt.Println("a:", a.Start()) // MARK:A
-	fmt.Println("a waited:", a.Wait())
-	b := exec.Command("/nonexistent/program")
-	fmt.Println("b:", b.Start()) // MARK:FAIL
-	c := exec.Command("sh", "-c", "echo from sh; exit 3")
-	out, err := c.Output()
-	fmt.Printf("c: %q %v\\n", out, err)
-	fmt.Fprintln(os.Stderr, "to stderr")
-	os.Exit(5)
-}
-`;
-
-const MANY = `package main
-
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"sync"
-)
-
-func worker(n int, out chan<- int, wg *sync.WaitGroup) {
-	defer wg.Done()
-	for i := 0; i < n; i++ {
-		c := exec.Command("true")
-		if err := c.Start(); err != nil { // MARK:START
-			panic(err)
-		}
-		out <- c.Process.Pid
-	}
-}
-
-func main() {
-	each := 125
-	if len(os.Args) > 1 {
-		each, _ = strconv.Atoi(os.Args[1])
-	}
-	out := make(chan int, 8*each)
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go worker(each, out, &wg)
-	}
-	wg.Wait()
-	close(out)
-	var pids []string
-	for p := range out {
-		pids = append(pids, fmt.Sprint(p))
-	}
-	fmt.Println("READY", os.Getpid(), strings.Join(pids, " "))
-	bufio.NewReader(os.Stdin).ReadString('\\n')
-}
-`;
-
-const CLEARENV = `package main
-
-import (
-	"fmt"
-	"os"
-	"os/exec"
-)
-
-func main() {
-	other := os.Args[1]
-	os.Clearenv()
-	a := exec.Command("/bin/true")
-	fmt.Println(a.Start()) // MARK:AFTER-CLEARENV
-	os.Setenv("PROCESS_INSPECTOR_RECORD", other)
-	b := exec.Command("/bin/true")
-	fmt.Println(b.Start()) // MARK:AFTER-SETENV
-	a.Wait()
-	b.Wait()
-}
-`;
-
-const GO_TEST = `package fixture
-
-import (
-	"os/exec"
-	"testing"
-)
-
-func TestSpawn(t *testing.T) {
-	if err := exec.Command("true").Run(); err != nil { // MARK:RUN
-		t.Fatal(err)
-	}
-}
-`;
+const GO_TEST = fixture('spawn_test');
 
 describe('Go spawn recorder (real go toolchain, real programs)', function () {
   this.timeout(180_000);
