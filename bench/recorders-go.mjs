@@ -240,8 +240,9 @@ Measured by \`bench/recorders-go.mjs\`: \`${COMMAND}\` (it builds first; add \`-
 ${goVersion}, ${os.cpus().length} cores, load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before and ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after: a shared, noisy machine, read the ratios.
 
 A Go program runs a loop of ${SPAWNS} \`exec.Command("true").Run()\` and times it itself; ${ROUNDS} rounds, the three contenders
-round-robin, the first one rotating. Recording costs ${us(med.recording - med.plain)} us a spawn over the plain build
-(the record: stack, /proc/CHILD/stat, one open+write+close); with the variable unset the hook is a length test.
+round-robin, the first one rotating. Recording minus plain build: ${us(med.recording - med.plain)} us a spawn, against a spread of
+${us(Math.max(...perSpawn.plain) - Math.min(...perSpawn.plain))} us between the plain build's own rounds: a spawn's cost and its noise here dwarf the record, which is
+timed alone below (the stack, /proc/CHILD/stat, one open+write+close). With the variable unset the hook is a length test.
 
 ${runTable}
 

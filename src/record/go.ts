@@ -155,6 +155,10 @@ function readGoEnv(go: string, env: RecorderContext['env']): GoEnv {
     throw new Error(`"${go} env GOROOT GOVERSION GOOS" failed: ${detail}`, { cause: e });
   }
   const [goroot = '', version = '', goos = ''] = out.split('\n').map((l) => l.trim());
+  if (goroot.startsWith('/') && version === '') {
+    // GOVERSION came with Go 1.16, and so did -overlay.
+    throw new Error(`"${go}" is older than Go 1.16 (its go env has no GOVERSION): recording Go spawns needs -overlay, Go 1.16 or later`);
+  }
   if (!goroot.startsWith('/') || version === '' || goos === '') {
     throw new Error(`"${go} env GOROOT GOVERSION GOOS" printed no usable GOROOT, GOVERSION and GOOS: ${JSON.stringify(out)}`);
   }

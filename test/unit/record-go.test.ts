@@ -15,6 +15,13 @@ import { GO_HOOKED_FILE, goFlagsEnv, prepareGo } from '../../src/record/go';
 import type { Injection, RecordFrame, SpawnRecord } from '../../src/record/types';
 import { MAX_FRAMES, RECORD_ENV } from '../../src/record/types';
 
+/** The Go fixtures live in test/fixtures/record-go as .go.txt (not .go: the repository's own
+ * spawn-site index would take them for sites of ours). */
+const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/record-go');
+function fixture(name: string): string {
+  return fs.readFileSync(path.join(FIXTURES, `${name}.go.txt`), 'utf8');
+}
+
 function goAvailable(go = 'go'): boolean {
   try {
     execFileSync(go, ['version'], { stdio: 'ignore' });
@@ -138,121 +145,15 @@ class Running {
   }
 }
 
-const TWO_SITES = `package main
+const TWO_SITES = fixture('two_sites');
 
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"os/exec"
-)
+const QUIET = fixture('quiet');
 
-func startTrue() *exec.Cmd {
-	c := exec.Command("true")
-	if err := c.Start(); err != nil { // MARK:B
-		panic(err)
-	}
-	return c
-}
+const MANY = fixture('many');
 
-func main() {
-	a := exec.Command("true")
-	if err := a.Start(); err != nil { // MARK:A
-		panic(err)
-	}
-	b := startTrue() // MARK:CALL-B
-	fmt.Println("READY", os.Getpid(), a.Process.Pid, b.Process.Pid)
-	bufio.NewReader(os.Stdin).ReadString('\\n')
-}
-`;
+const CLEARENV = fixture('clearenv');
 
-const QUIET = `package main
-
-import (
-	"fmt"
-	"os"
-	"os/exec"
-)
-
-func main() {
-	a := exec.Command("true")
-	fmt.Println("a:", a.Start()) // MARK:A
-	fmt.Println("a waited:", a.Wait())
-	b := exec.Command("/nonexistent/program")
-	fmt.Println("b:", b.Start()) // MARK:FAIL
-	c := exec.Command("sh", "-c", "echo from sh; exit 3")
-	out, err := c.Output()
-	fmt.Printf("c: %q %v\\n", out, err)
-	fmt.Fprintln(os.Stderr, "to stderr")
-	os.Exit(5)
-}
-`;
-
-const MANY = `package main
-
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"sync"
-)
-
-func worker(n int, out chan<- int, wg *sync.WaitGroup) {
-	defer wg.Done()
-	for i := 0; i < n; i++ {
-		c := exec.Command("true")
-		if err := c.Start(); err != nil { // MARK:START
-			panic(err)
-		}
-		out <- c.Process.Pid
-	}
-}
-
-func main() {
-	each := 125
-	if len(os.Args) > 1 {
-		each, _ = strconv.Atoi(os.Args[1])
-	}
-	out := make(chan int, 8*each)
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go worker(each, out, &wg)
-	}
-	wg.Wait()
-	close(out)
-	var pids []string
-	for p := range out {
-		pids = append(pids, fmt.Sprint(p))
-	}
-	fmt.Println("READY", os.Getpid(), strings.Join(pids, " "))
-	bufio.NewReader(os.Stdin).ReadString('\\n')
-}
-`;
-
-const CLEARENV = `package main
-
-import (
-	"fmt"
-	"os"
-	"os/exec"
-)
-
-func main() {
-	other := os.Args[1]
-	os.Clearenv()
-	a := exec.Command("/bin/true")
-	fmt.Println(a.Start()) // MARK:AFTER-CLEARENV
-	os.Setenv("PROCESS_INSPECTOR_RECORD", other)
-	b := exec.Command("/bin/true")
-	fmt.Println(b.Start()) // MARK:AFTER-SETENV
-	a.Wait()
-	b.Wait()
-}
-`;
+const GO_TEST = fixture('spawn_test');
 
 describe('Go spawn recorder (real go toolchain, real programs)', function () {
   this.timeout(180_000);
@@ -334,6 +235,20 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
     await checkTwoSites(new Running('go', ['run', '.'], { cwd: dir, env }), recordFile, file);
   });
 
+  it('records through go test with GOFLAGS (go vet, which go test runs, accepts the replaced file)', () => {
+    const dir = path.join(tmp, 'gotest');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'go.mod'), 'module fixture\n\ngo 1.19\n');
+    const file = path.join(dir, 'spawn_test.go');
+    fs.writeFileSync(file, GO_TEST);
+    const recordFile = path.join(tmp, 'gotest.jsonl');
+    const goflags = goFlagsEnv('-count=1', prep.goFlags!) as string;
+    execFileSync('go', ['test', '.'], { cwd: dir, env: cleanEnv({ GOFLAGS: goflags, [RECORD_ENV]: recordFile }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const got = readRecords(recordFile);
+    assert.equal(got.length, 1, 'the test\'s one child (go and vet are not built with the overlay)');
+    assert.deepEqual(userFrames(got[0], file)[0], { file, line: mark(GO_TEST, 'RUN'), function: 'fixture.TestSpawn' });
+  });
+
   it('records with every other Go toolchain installed as /usr/lib/go-1.N (Debian backports)', async function () {
     const others = fs.existsSync('/usr/lib')
       ? fs.readdirSync('/usr/lib').filter((d) => /^go-1\.\d+$/.test(d) && fs.existsSync(`/usr/lib/${d}/bin/go`))
@@ -408,6 +323,10 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
       assert.match(reason, /Go 1\.99\.0/, `${c.name}: names the Go version`);
       if (c.goos === undefined) assert.ok(reason.includes(path.join(goroot, GO_HOOKED_FILE)), `${c.name}: names the file: ${reason}`);
     }
+    const oldGo = path.join(tmp, 'go-1.15');
+    fs.writeFileSync(oldGo, `#!/bin/sh\nprintf '%s\\n' /usr/lib/go-1.15 '' linux\n`, { mode: 0o755 });
+    const old = prepareGo({ recordFile: path.join(tmp, 'x.jsonl'), cacheDir: fakeCache, env: cleanEnv() }, { go: oldGo });
+    assert.match((old as { reason: string }).reason, /older than Go 1\.16/);
     const none = prepareGo({ recordFile: path.join(tmp, 'x.jsonl'), cacheDir: fakeCache, env: cleanEnv() }, { go: path.join(tmp, 'no-such-go') });
     assert.equal(none.ok, false);
     assert.match((none as { reason: string }).reason, /no Go toolchain/);
@@ -476,8 +395,9 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
   });
 
   it('keeps lines whole when 4 processes record into one file at once (one write(2) a line)', async () => {
-    // Within one process the hooks never overlap (forkExec holds ForkLock for writing around
-    // them); across the processes of a tree only O_APPEND and one write a line keep them whole.
+    // Within one process of Go 1.19 the hooks never overlap (forkExec holds ForkLock for writing
+    // around them; 1.21+ lets forks share it); across the processes of a tree only O_APPEND and
+    // one write a line keep the lines whole.
     const { dir, bin } = build('many', MANY, prep.goFlags!);
     const recordFile = path.join(tmp, 'many-procs.jsonl');
     const runs = [0, 1, 2, 3].map(() => new Running(bin, ['32'], { cwd: dir, env: cleanEnv({ [RECORD_ENV]: recordFile }) }));
