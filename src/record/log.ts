@@ -158,18 +158,29 @@ export class RecordLog {
     else this.byPid.set(rec.pid, [rec]);
   }
 
-  /** The record of this process, matched by PID and start time, never by PID alone. */
+  /**
+   * The record of this process, matched by PID and start time, never by PID alone. A child of a
+   * Python or Node program run with every recorder is recorded twice, by its runtime (with the
+   * user's stack) and by the preload library under it (with the interpreter's C frames): the
+   * runtime's record wins.
+   */
   find(p: ProcessKey): SpawnRecord | undefined {
+    return this.findAll(p)[0];
+  }
+
+  /** Every record of this process, the best first: exact start before time, a runtime's before native. */
+  findAll(p: ProcessKey): SpawnRecord[] {
     const list = this.byPid.get(p.pid);
-    if (!list) return undefined;
-    let byTime: SpawnRecord | undefined;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const r = list[i];
+    if (!list) return [];
+    const exact: SpawnRecord[] = [];
+    const byTime: SpawnRecord[] = [];
+    for (const r of list) {
       if (r.start !== null) {
-        if (r.start === p.startTicks) return r;
-      } else if (byTime === undefined && Math.abs(r.time - p.startTime) <= TIME_SLACK_MS) byTime = r;
+        if (r.start === p.startTicks) exact.push(r);
+      } else if (Math.abs(r.time - p.startTime) <= TIME_SLACK_MS) byTime.push(r);
     }
-    return byTime;
+    const rank = (r: SpawnRecord) => (r.lang === 'native' ? 1 : 0);
+    return [...exact.sort((a, b) => rank(a) - rank(b)), ...byTime.sort((a, b) => rank(a) - rank(b))];
   }
 }
 
@@ -199,10 +210,13 @@ export class RecordSet {
   }
 
   find(p: ProcessKey): SpawnRecord | undefined {
-    for (const log of this.logs.values()) {
-      const r = log.find(p);
-      if (r) return r;
-    }
-    return undefined;
+    return this.findAll(p)[0];
+  }
+
+  findAll(p: ProcessKey): SpawnRecord[] {
+    const out: SpawnRecord[] = [];
+    for (const log of this.logs.values()) out.push(...log.findAll(p));
+    const rank = (r: SpawnRecord) => (r.start === null ? 2 : 0) + (r.lang === 'native' ? 1 : 0);
+    return out.sort((a, b) => rank(a) - rank(b));
   }
 }

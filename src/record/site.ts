@@ -100,3 +100,12 @@ export function recordedSite(rec: SpawnRecord, roots: readonly string[] = [], re
   const site = stack[0];
   return { file: site.file, line: site.line, column: site.column ?? 1, ...(site.function ? { function: site.function } : {}), api: rec.api, lang: rec.lang, stack, fullStack: full };
 }
+
+/** The first of a process's records (best first, RecordLog.findAll) that names a line. */
+export function bestRecordedSite(records: readonly SpawnRecord[], roots: readonly string[] = [], resolveNative?: NativeResolver): { record: SpawnRecord; site: RecordedSite } | undefined {
+  for (const record of records) {
+    const site = recordedSite(record, roots, resolveNative);
+    if (site) return { record, site };
+  }
+  return undefined;
+}
