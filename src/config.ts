@@ -11,6 +11,8 @@ export interface Config {
   findScope: 'sessions' | 'machine';
   /** Index the workspace's spawn sites: diagnostics, quick fixes, links from zombies, CodeLens. */
   spawnSites: boolean;
+  /** Per runtime: add its spawn recorder to debug launches (processInspector.record.LANG). */
+  record: { go: boolean; python: boolean; node: boolean; native: boolean };
 }
 
 export function readConfig(): Config {
@@ -20,5 +22,11 @@ export function readConfig(): Config {
     notifyOnZombies: c.get<boolean>('notifyOnZombies', true),
     findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
     spawnSites: c.get<boolean>('spawnSites.enabled', true),
+    record: {
+      go: c.get<boolean>('record.go', true),
+      python: c.get<boolean>('record.python', true),
+      node: c.get<boolean>('record.node', true),
+      native: c.get<boolean>('record.native', true),
+    },
   };
 }
