@@ -5,8 +5,8 @@
  * CI gate (--check), --for, and that CMD's output and exit status pass through untouched.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -163,6 +163,72 @@ describe('process-inspector run', function () {
     assert.equal(rep.zombies.filter((z) => z.spawnSite?.confidence === 'recorded').length, 4);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     assert.throws(() => process.kill(pid, 0), 'the program was ended');
+  });
+
+  it('zombies --workspace links the zombies of a program started by run to their recorded lines', async () => {
+    const bin = join(tmp, 'two_sites_ws');
+    const pidFile = join(tmp, 'pid-ws');
+    execFileSync('cc', ['-g', '-o', bin, join(TWO, 'two_sites.c')]);
+    const running = spawn(process.execPath, [CLI, 'run', '--for', '20', '--report', join(tmp, 'ws-report'), '--', bin, pidFile], { cwd: TWO, env: { ...process.env, TWO_SITES_SLEEP: '100' }, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 20_000;
+      let z: { zombies: { spawnSite: { file: string; line: number; confidence: string } | null }[] } | undefined;
+      while (Date.now() < deadline) {
+        if (existsSync(pidFile) && readFileSync(pidFile, 'utf8')) {
+          const r = runCli(['zombies', '--root', readFileSync(pidFile, 'utf8'), '--workspace', TWO, '--json', '--no-cache']);
+          if (r.status === 0) {
+            z = JSON.parse(r.stdout);
+            if (z!.zombies.length === 4) break;
+          }
+        }
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      assert.ok(z, 'zombies answered');
+      const a = lineOf(join(TWO, 'two_sites.c'), 'SITE-A');
+      const b = lineOf(join(TWO, 'two_sites.c'), 'SITE-B');
+      assert.deepEqual(z.zombies.map((x) => [x.spawnSite?.file, x.spawnSite?.confidence, x.spawnSite?.line]).sort(), [
+        ['two_sites.c', 'recorded', a], ['two_sites.c', 'recorded', a], ['two_sites.c', 'recorded', b], ['two_sites.c', 'recorded', b],
+      ].sort());
+    } finally {
+      running.kill('SIGTERM');
+      await new Promise((res) => running.once('exit', res));
+    }
+  });
+
+  it('never takes a reused PID for the recorded process (PID and start time, as root through ns_last_pid)', function () {
+    // Record a child, reap it, make the kernel hand its PID to an unrecorded process: that one
+    // must not inherit the record.
+    if (process.getuid?.() !== 0 || !existsSync('/proc/sys/kernel/ns_last_pid')) this.skip();
+    const src = join(tmp, 'reuse.c');
+    writeFileSync(src, [
+      '#include <stdio.h>', '#include <stdlib.h>', '#include <unistd.h>', '#include <sys/wait.h>', '#include <fcntl.h>', '#include <string.h>',
+      'int main(void) {',
+      '  pid_t a = fork(); /* RECORDED */',
+      '  if (a == 0) _exit(0);',
+      '  waitpid(a, NULL, 0);',
+      '  char buf[32]; int n = snprintf(buf, sizeof buf, "%d", (int)a - 1);',
+      '  for (int tries = 0; tries < 50; tries++) {',
+      '    int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY); if (fd < 0) return 2;',
+      '    write(fd, buf, n); close(fd);',
+      '    pid_t b = (pid_t)syscall(57); /* raw fork: the preload library does not see it */',
+      '    if (b == 0) { execlp("true", "true", (char *)NULL); _exit(127); }',
+      '    if (b == a) { printf("%d\\n", (int)b); fflush(stdout); sleep(3); return 0; }',
+      '    waitpid(b, NULL, 0);',
+      '  }',
+      '  return 3;',
+      '}',
+    ].join('\n'));
+    const bin = join(tmp, 'reuse');
+    execFileSync('cc', ['-g', '-o', bin, src]);
+    const r = runCli(['run', '--json', '--', bin]);
+    if (r.status === 3) this.skip(); // another process took the PID each time
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const reused = Number(lines[0]);
+    const rep = report(r.stdout);
+    const z = rep.zombies.find((x) => x.pid === reused);
+    assert.ok(z, `the raw-forked child ${reused} (the first child's PID again) was seen as a zombie: ${JSON.stringify(rep.zombies)}`);
+    assert.equal(z.spawnSite, null, 'its PID has a record, but of another process: no link');
   });
 
   it('refuses bad usage with exit 2', () => {
