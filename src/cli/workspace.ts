@@ -84,7 +84,7 @@ export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: Spaw
         language: known?.language ?? site.lang,
         api: known?.api ?? site.api,
         confidence: 'recorded',
-        reason: `recorded by the ${rec.lang} recorder as the program ran${site.function ? `: ${site.function} started it` : ''}`,
+        reason: `the ${rec.lang} recorder saw ${known?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} start it (pid ${rec.pid}) as the program ran`,
         stack: site.stack.map((f) => ({ file: rel(f.file), line: f.line, ...(f.function ? { function: f.function } : {}) })),
       });
       continue;

@@ -189,7 +189,7 @@ export class Controller implements vscode.Disposable {
       column: range?.column ?? site.column,
       ...(range ? { endLine: range.endLine, endColumn: range.endColumn } : {}),
       confidence: 'recorded',
-      reason: `recorded by the ${rec.lang} recorder as the program ran: ${range?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} started it (pid ${rec.pid})`,
+      reason: `the ${rec.lang} recorder saw ${range?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} start it (pid ${rec.pid}) as the program ran`,
       api: range?.api ?? site.api,
       stack: site.stack,
     };

@@ -104,6 +104,23 @@ describe('Processes view (UI)', function () {
       await wb.runCommand('Notifications: Clear All Notifications');
       await wb.parkMouse();
       await wb.screenshot('spawn-site-window', 'window');
+      // The row's tooltip: the recorded stack, each frame a link to its line.
+      const row = pane.locator('.pane-body .monaco-list-row').filter({ hasText: `recorded at go-zombies/main.go:${leak}` }).first();
+      const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Recorded call stack' }).first();
+      for (let attempt = 1; ; attempt++) {
+        await row.hover();
+        try {
+          await hover.waitFor({ state: 'visible', timeout: 5_000 });
+          break;
+        } catch (e) {
+          await wb.parkMouse();
+          if (attempt === 3) throw e;
+        }
+      }
+      const text = await hover.innerText();
+      assert.match(text, new RegExp(`main\\.go:${leak}`), text);
+      assert.match(text, /main\.spawn/);
+      await wb.screenshot('recorded-stack-hover', 'window', { keepHover: true });
     } finally {
       await wb.stopDebugging();
     }

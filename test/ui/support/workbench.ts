@@ -335,12 +335,13 @@ export class Workbench {
 
   /**
    * Saves docs/screenshots/<name>.png of `target`: a Locator (a pane, the side bar...), 'sidebar',
-   * or 'window' (default). Returns the file's path.
+   * or 'window' (default). Returns the file's path. The pointer is parked first (no stray
+   * tooltip) unless `keepHover`: a screenshot of the hover itself.
    */
-  async screenshot(name: string, target: Locator | 'sidebar' | 'window' = 'window'): Promise<string> {
+  async screenshot(name: string, target: Locator | 'sidebar' | 'window' = 'window', { keepHover = false } = {}): Promise<string> {
     fs.mkdirSync(screenshotsDir, { recursive: true });
     const file = path.join(screenshotsDir, `${name}.png`);
-    await this.parkMouse();
+    if (!keepHover) await this.parkMouse();
     await this.page.waitForTimeout(300); // let animations (pane expansion, progress bars) settle
     if (target === 'window') await this.page.screenshot({ path: file });
     else if (target === 'sidebar') await this.page.locator('#workbench\\.parts\\.sidebar').screenshot({ path: file });
