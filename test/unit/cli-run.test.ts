@@ -195,40 +195,52 @@ describe('process-inspector run', function () {
     }
   });
 
-  it('never takes a reused PID for the recorded process (PID and start time, as root through ns_last_pid)', function () {
+  it('never takes a reused PID for the recorded process (PID and start time, as root through ns_last_pid)', async function () {
     // Record a child, reap it, make the kernel hand its PID to an unrecorded process: that one
-    // must not inherit the record.
+    // must not inherit the record. (Within one clock tick, 10 ms, the kernel itself could not tell
+    // the two apart: a PID coming round again that fast takes ns_last_pid, not a real workload.)
     if (process.getuid?.() !== 0 || !existsSync('/proc/sys/kernel/ns_last_pid')) this.skip();
     const src = join(tmp, 'reuse.c');
+    const out = join(tmp, 'reuse.out');
     writeFileSync(src, [
       '#include <stdio.h>', '#include <stdlib.h>', '#include <unistd.h>', '#include <sys/wait.h>', '#include <fcntl.h>', '#include <string.h>',
-      'int main(void) {',
+      'int main(int argc, char **argv) {',
       '  pid_t a = fork(); /* RECORDED */',
       '  if (a == 0) _exit(0);',
       '  waitpid(a, NULL, 0);',
+      '  usleep(50000); /* a start time is counted in clock ticks (10 ms): a later tick */',
       '  char buf[32]; int n = snprintf(buf, sizeof buf, "%d", (int)a - 1);',
       '  for (int tries = 0; tries < 50; tries++) {',
       '    int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY); if (fd < 0) return 2;',
       '    write(fd, buf, n); close(fd);',
       '    pid_t b = (pid_t)syscall(57); /* raw fork: the preload library does not see it */',
       '    if (b == 0) { execlp("true", "true", (char *)NULL); _exit(127); }',
-      '    if (b == a) { printf("%d\\n", (int)b); fflush(stdout); sleep(3); return 0; }',
+      '    if (b == a) { FILE *f = fopen(argv[1], "w"); fprintf(f, "%d %d", (int)getpid(), (int)b); fclose(f); sleep(30); return 0; }',
       '    waitpid(b, NULL, 0);',
       '  }',
+      '  FILE *f = fopen(argv[1], "w"); fprintf(f, "none"); fclose(f);',
       '  return 3;',
       '}',
     ].join('\n'));
     const bin = join(tmp, 'reuse');
     execFileSync('cc', ['-g', '-o', bin, src]);
-    const r = runCli(['run', '--json', '--', bin]);
-    if (r.status === 3) this.skip(); // another process took the PID each time
-    assert.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    const reused = Number(lines[0]);
-    const rep = report(r.stdout);
-    const z = rep.zombies.find((x) => x.pid === reused);
-    assert.ok(z, `the raw-forked child ${reused} (the first child's PID again) was seen as a zombie: ${JSON.stringify(rep.zombies)}`);
-    assert.equal(z.spawnSite, null, 'its PID has a record, but of another process: no link');
+    const running = spawn(process.execPath, [CLI, 'run', '--for', '30', '--report', join(tmp, 'reuse-report'), '--', bin, out], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(existsSync(out) && readFileSync(out, 'utf8')) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      const text = readFileSync(out, 'utf8');
+      if (text === 'none') this.skip(); // another process took the PID each time
+      const [parent, reused] = text.split(' ').map(Number);
+      // A fresh read of the table (no watcher between two refreshes to miss the reuse).
+      const r = runCli(['zombies', '--root', String(parent), '--workspace', tmp, '--json', '--no-cache']);
+      assert.equal(r.status, 0, r.stderr);
+      const z = (JSON.parse(r.stdout) as { zombies: { pid: number; spawnSite: { confidence: string } | null }[] }).zombies.find((x) => x.pid === reused);
+      assert.ok(z, `the raw-forked child ${reused} (the first child's PID again) is a zombie of ${parent}`);
+      assert.notEqual(z.spawnSite?.confidence, 'recorded', 'its PID has a record, but of another process: not recorded');
+    } finally {
+      running.kill('SIGTERM');
+      await new Promise((res) => running.once('exit', res));
+    }
   });
 
   it('refuses bad usage with exit 2', () => {
