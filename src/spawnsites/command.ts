@@ -5,6 +5,7 @@
  */
 import { statSync, utimesSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { escapeText } from '../core/format';
 import { type IndexStats, SpawnSiteIndex } from './index';
 import { defaultSnapshotDir, indexBuild, pruneSnapshotDir, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
@@ -156,7 +157,8 @@ export function formatSites(sites: SpawnSite[], root: string): string {
   if (sites.length === 0) return 'No spawn sites found.\n';
   const rows = sites.map((s) => {
     const j = siteJson(s, root);
-    return [`${j.file}:${j.line}:${j.column}`, j.api, j.program ?? '-', j.waited, j.reason];
+    // File names, programs and reasons come from the source tree: escaped, as process names are.
+    return [`${escapeText(j.file)}:${j.line}:${j.column}`, escapeText(j.api), j.program === null ? '-' : escapeText(j.program), j.waited, escapeText(j.reason)];
   });
   const widths = [0, 1, 2, 3].map((c) => Math.min(60, Math.max(...rows.map((r) => r[c].length))));
   const lines = rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());

@@ -215,7 +215,7 @@ export class Controller implements vscode.Disposable {
 
   addManualRoot(p: ProcessInfo): void {
     const key = `manual:${p.pid}@${p.startTicks}`;
-    this.manual.set(key, { key, pid: p.pid, startTicks: p.startTicks, label: `${p.comm} (${p.pid})` });
+    this.manual.set(key, { key, pid: p.pid, startTicks: p.startTicks, label: `${displayName(p)} (${p.pid})` });
     this.monitor.track({ key, pid: p.pid, startTicks: p.startTicks });
     this.schedule(true);
   }

@@ -3,7 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { describeActivity, formatAge } from '../core/diagnose';
-import { describeExit, displayName } from '../core/format';
+import { describeExit, displayName, escapeText } from '../core/format';
 import type { ProcessInfo } from '../core/model';
 import { isZombie } from '../core/model';
 import { ItemContext, ItemFlag } from '../ids';
@@ -119,7 +119,7 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
       context = ItemContext.Zombie;
       if (node.site) {
         item.command = { command: 'processInspector.openSpawnSite', title: 'Open Spawn Site', arguments: [node] };
-        item.description += ` · ${node.site.confidence} from ${shortPath(node.site.file)}:${node.site.line}`;
+        item.description += ` · ${node.site.confidence} from ${escapeText(shortPath(node.site.file))}:${node.site.line}`;
       }
     } else if (d) {
       item.description = `${p.pid} · ${d.zombies.length} zombie${d.zombies.length === 1 ? '' : 's'} · ${CAUSE_WORDS[d.cause] ?? d.cause}`;
@@ -154,7 +154,7 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
   md.supportThemeIcons = true;
   const d = node.diagnosis;
   md.appendMarkdown(`**${escape(displayName(p))}** — PID ${p.pid}${isZombie(p) ? ' $(error) zombie' : ''}\n\n`);
-  if (d) md.appendMarkdown(`$(warning) ${escape(d.verdict)}\n\n`);
+  if (d) md.appendMarkdown(`$(warning) ${escape(escapeText(d.verdict))}\n\n`);
   const rows: [string, string | undefined][] = [
     ['State', `${STATE_WORDS[p.state] ?? p.state} (${p.state})`],
     ['Exit', isZombie(p) ? describeExit(p.exit) : undefined],
@@ -170,7 +170,8 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
     ['Threads', String(p.threads)],
     ['Spawn site', node.site ? `${shortPath(node.site.file)}:${node.site.line} (${node.site.confidence}: ${node.site.reason})` : undefined],
   ];
-  for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  // Command lines, paths and reasons come from other programs: a newline would end the code span and start markdown of theirs.
+  for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${escapeText(v).replace(/`/g, "'")}\`  \n`);
   if (p.restricted) md.appendMarkdown('\n_Some fields belong to another user and cannot be read._');
   return md;
 }
