@@ -9,7 +9,7 @@
  * mention a handle API (golex.ts). Both are necessary conditions only; the sites come from the
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
@@ -19,6 +19,7 @@ import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
 import { PYTHON_SITE_NAMES, scanPython } from './python';
 import { scanRust } from './rust';
+import { openRegular, readRegularText, readTextIfFile } from './safefs';
 import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, sigOf, unchanged } from './snapshot';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
 
@@ -266,10 +267,10 @@ const READ_BUFFER_MAX = 16 * 1024 * 1024;
  */
 function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
   const readAt = Date.now();
-  const fd = openSync(path, 'r');
+  // Not blocking, and only a regular file: a FIFO named x.py must not hang the index.
+  const { fd, st } = openRegular(path);
   try {
     // Taken before the read: a write during it shows as a changed signature next time.
-    const st = fstatSync(fd);
     const sig = sigOf(st, readAt);
     if (!buf || st.size >= buf.length) return { bytes: readFileSync(fd), sig };
     let n = 0;
@@ -288,13 +289,7 @@ function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
 /** The .gitignore files that apply in a directory, outermost first. */
 type IgnoreRules = { dir: string; ig: GitIgnore }[];
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const readText = readTextIfFile;
 
 /**
  * When `root` is inside a git work tree (a `.git` here or above): the rules git applies there
@@ -670,7 +665,7 @@ export class SpawnSiteIndex {
     }
     if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
       try {
-        const ig = new GitIgnore(readFileSync(join(dir, '.gitignore'), 'utf8'));
+        const ig = new GitIgnore(readRegularText(join(dir, '.gitignore')));
         this.gitignores.set(dir, ig);
         rules = [...rules, { dir, ig }];
       } catch {
@@ -707,8 +702,8 @@ export class SpawnSiteIndex {
       }
       for (const e of entries) {
         if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name) && !this.ignored(join(dir, e.name), true)) visit(join(dir, e.name));
-        else if (e.name === 'go.mod') this.readGoMod(join(dir, e.name));
-        else if (e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
+        else if (e.isFile() && e.name === 'go.mod') this.readGoMod(join(dir, e.name));
+        else if (e.isFile() && e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
       }
     };
     visit(this.rootDir);
@@ -718,7 +713,7 @@ export class SpawnSiteIndex {
   /** go.mod's `module` line (a manifest, not source). */
   private readGoMod(path: string): void {
     try {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
+      for (const line of readRegularText(path).split('\n')) {
         const words = line.trim().split(/\s+/);
         if (words[0] === 'module' && words[1]) {
           this.goModules.set(dirname(path), words[1].replace(/^"|"$/g, ''));
@@ -735,7 +730,7 @@ export class SpawnSiteIndex {
     const names: string[] = [];
     try {
       let section = '';
-      for (const raw of readFileSync(path, 'utf8').split('\n')) {
+      for (const raw of readRegularText(path).split('\n')) {
         const line = raw.trim();
         if (line.startsWith('[')) section = line;
         const eq = line.indexOf('=');

@@ -19,10 +19,11 @@
  * result.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GoFileFacts, GoFuncSummary } from './go';
+import { readRegularText } from './safefs';
 import type { Grammar } from './parser';
 import type { FileScan, SiteLanguage } from './types';
 
@@ -204,7 +205,7 @@ export function snapshotFile(dir: string, root: string): string {
 export function readSnapshotFile(file: string): { data?: unknown; error?: string } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularText(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? {} : { error: `cannot read ${file}: ${(e as Error).message}` };

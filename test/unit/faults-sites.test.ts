@@ -1,0 +1,129 @@
+/**
+ * The spawn-site index under hostile source trees and damaged saved state (issue 12, items 1, 2
+ * and 7). Each case ran against the code before its fix and failed there (a hang, a stack trace,
+ * a silent drop, an answer other than --no-cache's).
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { GitIgnore, wildmatchSource } from '../../src/spawnsites/gitignore';
+import { snapshotFile } from '../../src/spawnsites/snapshot';
+import { REPO, runCli } from '../support/procs';
+
+const HANG_MS = 20000;
+const LEAK_PY = 'import subprocess\n\ndef run():\n    subprocess.Popen(["leaker"])\n';
+
+function tmp(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+function mkfifo(p: string): void {
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  assert.equal(spawnSync('mkfifo', [p]).status, 0);
+}
+
+describe('faults: nothing in a source tree hangs the index (issue 12, item 7)', function () {
+  this.timeout(60000);
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  for (const [what, fifo] of [
+    ['a .gitignore above the folder', '.gitignore'],
+    ['.git/info/exclude', '.git/info/exclude'],
+  ] as [string, string][]) {
+    it(`a FIFO as ${what} is skipped, not waited on forever`, async () => {
+      const repo = tmp('pi-fifo-repo-');
+      dirs.push(repo);
+      fs.mkdirSync(path.join(repo, '.git', 'info'), { recursive: true });
+      fs.mkdirSync(path.join(repo, 'sub'));
+      fs.writeFileSync(path.join(repo, 'sub', 'leak.py'), LEAK_PY);
+      mkfifo(path.join(repo, fifo));
+      const r = await runCli(['sites', path.join(repo, 'sub'), '--no-cache', '--json'], { hangMs: HANG_MS });
+      assert.ok(!r.hung, 'hung on a FIFO');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { sites: unknown[] }).sites.length, 1);
+    });
+  }
+
+  it('a FIFO where the saved index should be is a warning, and the answer stands', async () => {
+    const ws = tmp('pi-fifo-ws-');
+    const cache = tmp('pi-fifo-cache-');
+    dirs.push(ws, cache);
+    fs.writeFileSync(path.join(ws, 'leak.py'), LEAK_PY);
+    const env = { PROCESS_INSPECTOR_CACHE_DIR: cache };
+    // The name the CLI gives that folder's index (snapshotFile), made a FIFO.
+    mkfifo(snapshotFile(cache, ws));
+    const r = await runCliEnv(['sites', ws, '--json'], env);
+    assert.ok(!r.hung, 'hung on a FIFO saved index');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { sites: unknown[] }).sites.length, 1);
+  });
+
+  const guard = (code: string) => spawnSync(process.execPath, ['-e', code], { cwd: REPO, timeout: HANG_MS, encoding: 'utf8' });
+  const gitignoreJs = JSON.stringify(path.join(REPO, 'out/src/spawnsites/gitignore.js'));
+
+  // Each would take a backtracking regex (the former matcher) years; the answers are plain.
+  for (const [pattern, subject, want] of [
+    [`${'*a'.repeat(25)}*b`, 'a'.repeat(60), 'undefined'],
+    [`${'*a'.repeat(25)}*b`, `${'a'.repeat(60)}b`, 'ignored'],
+    ['**/**/**/**/**/**/**/a', `${'d/'.repeat(300)}b`, 'undefined'],
+    ['**/**/**/**/**/**/**/a', `${'d/'.repeat(300)}a`, 'ignored'],
+    [`${'*/'.repeat(12)}x*y*z*w`, `${'d/'.repeat(12)}${'xyz'.repeat(40)}`, 'undefined'],
+    [`[a-c]*${'?*'.repeat(15)}q`, 'abc'.repeat(30), 'undefined'],
+  ] as [string, string, string][]) {
+    it(`a pathological pattern finishes: ${JSON.stringify(pattern.slice(0, 24))} on a ${subject.length}-character path (${want})`, () => {
+      const r = guard(`const { GitIgnore } = require(${gitignoreJs}); const ig = new GitIgnore(${JSON.stringify(pattern)}); process.stdout.write(String(ig.decide(${JSON.stringify(subject)}, false)));`);
+      assert.equal(r.signal, null, `killed after ${HANG_MS} ms: it did not finish`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, want);
+    });
+  }
+
+  it('matches as the regex of each pattern does, on random patterns and paths (property)', () => {
+    const piece = fc.constantFrom('a', 'b', '/', '*', '**', '**/', '/**', '?', '[ab]', '[!a]', '\\*', '.');
+    const pattern = fc.array(piece, { minLength: 1, maxLength: 8 }).map((p) => p.join(''));
+    const subject = fc.array(fc.constantFrom('a', 'b', '/', '.', '*'), { maxLength: 14 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(pattern, fc.boolean()), { minLength: 1, maxLength: 6 }), subject, fc.boolean(), (rules, s, isDir) => {
+        const lines = rules.map(([p, neg]) => (neg ? `!${p}` : p));
+        const got = new GitIgnore(lines.join('\n')).decide(s, isDir);
+        // The reference: the former matcher, rule by rule from the last (a regex per rule).
+        let want: 'ignored' | 'included' | undefined;
+        for (let i = lines.length - 1; i >= 0 && want === undefined; i--) {
+          let line = lines[i];
+          const negative = line.startsWith('!');
+          if (negative) line = line.slice(1);
+          const dirOnly = line.endsWith('/') && !line.endsWith('\\/');
+          if (dirOnly) line = line.slice(0, -1);
+          if (line === '' || (dirOnly && !isDir)) continue;
+          const basename = !line.includes('/');
+          const src = wildmatchSource(line.replace(/^\//, ''));
+          if (src === undefined) continue;
+          if (new RegExp(`^${src}$`, 's').test(basename ? s.slice(s.lastIndexOf('/') + 1) : s)) want = negative ? 'included' : 'ignored';
+        }
+        assert.equal(got, want, JSON.stringify({ lines, s, isDir }));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+/** runCli with extra environment variables. */
+function runCliEnv(args: string[], env: Record<string, string>): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const saved: Record<string, string | undefined> = {};
+  for (const k of Object.keys(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = env[k];
+  }
+  try {
+    return runCli(args, { hangMs: HANG_MS });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
