@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { GitIgnore, wildmatchSource } from '../../src/spawnsites/gitignore';
+import { SpawnSiteIndex } from '../../src/spawnsites/index';
 import { snapshotFile } from '../../src/spawnsites/snapshot';
 import { REPO, runCli } from '../support/procs';
 
@@ -127,3 +128,98 @@ function runCliEnv(args: string[], env: Record<string, string>): Promise<Awaited
     }
   }
 }
+
+describe('faults: a saved index that is valid JSON of the wrong shape (issue 12, item 2)', function () {
+  this.timeout(120000);
+  let dir: string;
+  let cold: { snap: { files: unknown[] } & Record<string, unknown>; answers: string };
+  const answers = (idx: SpawnSiteIndex) => JSON.stringify({ sites: idx.sites(), findings: idx.findings(), units: idx.units().map((u) => ({ ...u, files: [...u.files] })) });
+  before(async () => {
+    dir = tmp('pi-damaged-');
+    fs.cpSync(path.join(REPO, 'test/fixtures/spawnsites'), dir, { recursive: true });
+    // Old enough that a saved signature is trusted (RACY_MS).
+    const old = new Date(Date.now() - 60_000);
+    for (const f of fs.readdirSync(dir, { recursive: true }) as string[]) fs.utimesSync(path.join(dir, f), old, old);
+    const idx = new SpawnSiteIndex();
+    await idx.indexDirectory(dir);
+    cold = { snap: idx.snapshot() as typeof cold.snap, answers: answers(idx) };
+    // The snapshot is used as it is (so a mutation is what makes the difference).
+    const again = new SpawnSiteIndex();
+    const st = await again.indexDirectory(dir, { snapshot: JSON.parse(JSON.stringify(cold.snap)) });
+    assert.equal(st.snapshotRejected, undefined);
+    assert.ok(st.reused > 0);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Every place in the file list: [parent, key, value]. */
+  function places(v: unknown, out: [Record<string, unknown> | unknown[], string | number, unknown][] = []): typeof out {
+    if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i, x]), places(x, out)));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (out.push([v as Record<string, unknown>, k, x]), places(x, out));
+    return out;
+  }
+  const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  const BAD: unknown[] = [null, 'x', 42, -1, 0.5, 2 ** 60, 1e308, [], {}, true, '/etc/passwd', '../outside.py'];
+  const REQUIRED = new Set(['path', 'language', 'grammar', 'sig', 'size', 'mtimeMs', 'ctimeMs', 'ino', 'readAt', 'sites', 'findings', 'file', 'line', 'column', 'api', 'program', 'waited', 'reason', 'range', 'startLine', 'startColumn', 'endLine', 'endColumn', 'code', 'severity', 'message', 'site', 'kind', 'title', 'edits', 'newText', 'packageName', 'imports', 'hasMain', 'functions', 'constants', 'flags', 'cmdFields', 'consulted', 'params', 'go']);
+  const SCHEMA_BREAKING = (key: string | number, was: unknown, bad: unknown) => {
+    if (typeOf(bad) !== typeOf(was)) return !(key === 'program' && (bad === null || typeof bad === 'string'));
+    if (typeof bad === 'number') return !(Number.isSafeInteger(bad) && bad > 0 && bad < 2 ** 31) || (was as number) < 0;
+    if (typeof bad === 'string') return key === 'path' || key === 'file';
+    return false;
+  };
+
+  it('any field of any entry broken (wrong type, huge, negative, fractional, outside the root): never a throw, always the --no-cache answer (property)', async () => {
+    const all = places(JSON.parse(JSON.stringify(cold.snap.files)));
+    let rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat(all.length - 1), fc.constantFrom(...BAD, 'delete'), async (at, bad) => {
+        const snap = JSON.parse(JSON.stringify(cold.snap)) as typeof cold.snap;
+        const [parent, key, was] = places(snap.files)[at];
+        if (bad === 'delete') {
+          // A shorter list, or an optional field gone, is another valid index (only a checksum could tell).
+          if (Array.isArray(parent) || !REQUIRED.has(key as string)) return;
+          delete (parent as Record<string, unknown>)[key as string];
+        } else {
+          if (!SCHEMA_BREAKING(key, was, bad)) return;
+          (parent as Record<string | number, unknown>)[key] = bad;
+        }
+        const idx = new SpawnSiteIndex();
+        const st = await idx.indexDirectory(dir, { snapshot: snap });
+        if (st.snapshotRejected) rejected++;
+        assert.ok(answers(idx) === cold.answers, `another answer than a cold index: ${JSON.stringify({ key, was, bad, rejected: st.snapshotRejected })}`);
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(rejected > 20, `only ${rejected} of the damaged snapshots were refused`);
+  });
+
+  for (const [what, damage] of [
+    ['a site without its reason', (s: Record<string, unknown>) => delete s.reason],
+    ['a site whose line is 1e308', (s: Record<string, unknown>) => (s.line = 1e308)],
+    ['a site whose waited is 5', (s: Record<string, unknown>) => (s.waited = 5)],
+    ['a site in a file outside the root', (s: Record<string, unknown>) => (s.file = '/etc/passwd')],
+  ] as [string, (s: Record<string, unknown>) => void][]) {
+    it(`the CLI with ${what} in its saved index: a warning, and the answer of --no-cache`, async () => {
+      const cache = tmp('pi-damaged-cache-');
+      try {
+        const env = { PROCESS_INSPECTOR_CACHE_DIR: cache };
+        const fresh = await runCliEnv(['sites', dir, '--json', '--no-cache'], env);
+        assert.equal((await runCliEnv(['sites', dir, '--json'], env)).code, 0);
+        const file = snapshotFile(cache, dir);
+        const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { files: { scan?: { sites: Record<string, unknown>[] } }[] };
+        damage(saved.files.find((f) => f.scan?.sites.length)!.scan!.sites[0]);
+        fs.writeFileSync(file, JSON.stringify(saved));
+        for (const args of [['sites', dir, '--json'], ['sites', dir]]) {
+          const r = await runCliEnv(args, env);
+          assert.equal(r.code, 0, r.stderr);
+          assert.doesNotMatch(r.stderr, /^\s+at /m);
+          if (args.length === 3) {
+            assert.match(r.stderr, /ignoring the saved index/);
+            assert.equal(r.stdout, fresh.stdout);
+          }
+        }
+      } finally {
+        fs.rmSync(cache, { recursive: true, force: true });
+      }
+    });
+  }
+});
