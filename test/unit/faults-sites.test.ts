@@ -153,8 +153,17 @@ describe('faults: a saved index that is valid JSON of the wrong shape (issue 12,
 
   /** Every place in the file list: [parent, key, value]. */
   function places(v: unknown, out: [Record<string, unknown> | unknown[], string | number, unknown][] = []): typeof out {
-    if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i, x]), places(x, out)));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (out.push([v as Record<string, unknown>, k, x]), places(x, out));
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        out.push([v, i, x]);
+        places(x, out);
+      });
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        out.push([v as Record<string, unknown>, k, x]);
+        places(x, out);
+      }
+    }
     return out;
   }
   const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
