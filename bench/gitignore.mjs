@@ -146,6 +146,8 @@ const md = `${HEADING}
 A generated tree of ${files.length} small Python files in nested directories, with a ${rules.length}-line \`.gitignore\` at its top (${[...new Set(rules.map(kind))].join(', ')};
 ${kept.length} files kept, and git and the index were checked to keep the same ones), and the same tree without it. Each a whole process, round-robin,
 ${ROUNDS} rounds after ${WARMUP} warm-up, timed by ${timer.method}. The index also reads every file it keeps (git only lists them).
+Before the matcher of issue 12 (a backtracking regex per rule, tried one by one), one round of this benchmark measured the index at 14.8x git,
+56x its own time without the rules (commit 17b4f28; 137.8 s against git's 9.3 s on that loaded machine).
 
 ${table(['Contender', 'median ms', 'p90 ms', 'x git with the .gitignore'], rows)}
 

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
 import type { SpawnSiteNote } from '../core/format';
 import type { Snapshot } from '../core/model';
-import { cacheDirFor, indexWithCache, siteJson } from '../spawnsites/command';
+import { cacheDirFor, indexWithCache, siteJson, skippedText } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
 
@@ -36,6 +36,7 @@ export async function indexWorkspace(root: string, dir = root, opts: { noCache?:
   try {
     const built = await indexWithCache(root, cacheDirFor(opts.noCache));
     for (const w of built.warnings) opts.warn?.(w);
+    for (const line of skippedText(built.index.skipped(), root)) opts.warn?.(line);
     return built.index;
   } catch (e) {
     throw new WorkspaceError(`cannot index --workspace ${dir}: ${e instanceof Error ? e.message : String(e)}`);

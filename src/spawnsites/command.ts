@@ -144,12 +144,23 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
     return 1;
   }
   const sites = index.sites();
+  const skipped = index.skipped().map((s) => ({ file: relative(root, s.path).split('\\').join('/'), reason: s.reason }));
   if (json) {
-    io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)), skipped }, null, 2)}\n`);
     return 0;
   }
+  for (const line of skippedText(index.skipped(), root)) io.stderr(`process-inspector sites: ${line}\n`);
   io.stdout(formatSites(sites, root));
   return 0;
+}
+
+/** Skipped paths in words, for stderr or a log: a count, then each (at most `max`), relative to `root`. */
+export function skippedText(skipped: { path: string; reason: string }[], root: string, max = 20): string[] {
+  if (skipped.length === 0) return [];
+  const lines = [`skipped ${skipped.length} path${skipped.length === 1 ? '' : 's'} it could not read:`];
+  for (const s of skipped.slice(0, max)) lines.push(`  ${escapeText(relative(root, s.path) || s.path)}: ${s.reason}`);
+  if (skipped.length > max) lines.push(`  … ${skipped.length - max} more (--json lists all)`);
+  return lines;
 }
 
 /** The readable listing: `file:line:col  api  program  waited  reason`, columns aligned. */

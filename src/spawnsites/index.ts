@@ -10,6 +10,7 @@
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
 import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
@@ -195,8 +196,34 @@ interface FileEntry {
   sig?: FileSig;
 }
 
+/** A path the index could not read, and why (issue 12: said, never dropped in silence). */
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+/** Words for the error of a path that could not be read. */
+function whyUnreadable(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENAMETOOLONG':
+      return 'path too long (past PATH_MAX)';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENOTREG':
+      return (e as Error).message.replace(/^.*: /, '');
+    default:
+      return code ? `cannot be read (${code})` : String((e as Error).message ?? e);
+  }
+}
+
 export interface IndexStats {
   files: number;
+  /** Paths not read (see SpawnSiteIndex.skipped()). */
+  skipped: number;
   parsed: number;
   sites: number;
   /** Go files analysed a second time once their package was complete. */
@@ -346,6 +373,8 @@ export class SpawnSiteIndex {
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+  /** What the last indexDirectory could not read (directories, files, names), besides files over the size limit. */
+  private unreadPaths: SkippedPath[] = [];
 
   constructor(options: IndexOptions = {}) {
     this.setOptions(options);
@@ -383,8 +412,15 @@ export class SpawnSiteIndex {
     this.outerRules = this.options.gitignore ? outerGitRules(root) : [];
     this.cache = {};
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+    this.unreadPaths = [];
     const found: { path: string; info: LanguageInfo }[] = [];
     let t = performance.now();
+    // A root that cannot be listed is an error (the CLI's exit 1), not an empty index.
+    try {
+      readdirSync(root);
+    } catch (e) {
+      throw new Error(`${dir}: ${whyUnreadable(e)}`, { cause: e });
+    }
     this.walk(root, found, this.outerRules);
     this.phases.walk = performance.now() - t;
     await breather.maybe();
@@ -423,8 +459,10 @@ export class SpawnSiteIndex {
       let read: { bytes: Buffer; sig: FileSig };
       try {
         read = readFile(path, shared);
-      } catch {
-        continue; // vanished or unreadable: nothing to index
+      } catch (e) {
+        // Vanished since the walk: nothing to say. Anything else: said.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadPaths.push({ path, reason: whyUnreadable(e) });
+        continue;
       }
       const { bytes, sig } = read;
       if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && hasNeedle(info.language, bytes))) {
@@ -464,7 +502,7 @@ export class SpawnSiteIndex {
     this.cache = {};
     const sites = this.sites().length;
     breather.end();
-    return { files: this.files.size, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotOutdated ? { snapshotOutdated } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+    return { files: this.files.size, skipped: this.skipped().length, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotOutdated ? { snapshotOutdated } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
   }
 
   /**
@@ -615,6 +653,19 @@ export class SpawnSiteIndex {
     return this.cache.findings;
   }
 
+  /**
+   * What the last indexDirectory did not read, with why: directories and files it may not read,
+   * names that are not valid UTF-8, paths past PATH_MAX, FIFOs and other non-files with a source
+   * name, and source files over the size limit (`maxFileBytes`, 4 MiB by default: generated
+   * tables and bundles), which are listed but not searched.
+   */
+  skipped(): SkippedPath[] {
+    const out = [...this.unreadPaths];
+    const limit = this.options.maxFileBytes;
+    for (const e of this.files.values()) if (e.sig && e.sig.size > limit) out.push({ path: e.path, reason: `larger than the size limit (${e.sig.size} bytes; the limit is ${formatBytes(limit)})` });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   /** Indexed source files (all, with or without sites). */
   fileCount(): number {
     return this.files.size;
@@ -660,9 +711,12 @@ export class SpawnSiteIndex {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable directory: skip it like rg does
+    } catch (e) {
+      // Unreadable directory: skipped like rg does, and said.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadPaths.push({ path: dir, reason: whyUnreadable(e) });
+      return;
     }
+    if (entries.some((e) => e.name.includes('\uFFFD'))) entries = this.dropUndecodable(dir, entries);
     if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
       try {
         const ig = new GitIgnore(readRegularText(join(dir, '.gitignore')));
@@ -679,7 +733,10 @@ export class SpawnSiteIndex {
         const sub = join(dir, name);
         if (rules.length && gitIgnored(rules, sub, true)) continue;
         this.walk(sub, out, rules);
-      } else if (e.isFile()) {
+      } else if (!e.isFile()) {
+        // A FIFO, socket or device with a source file's name is never opened (it could block): said.
+        if (!e.isSymbolicLink() && languageOf(name) && !(rules.length && gitIgnored(rules, join(dir, name), false))) this.unreadPaths.push({ path: join(dir, name), reason: 'not a regular file' });
+      } else {
         if (rules.length && gitIgnored(rules, join(dir, name), false)) continue;
         if (name === 'go.mod') this.readGoMod(join(dir, name));
         else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
@@ -687,6 +744,30 @@ export class SpawnSiteIndex {
         if (info) out.push({ path: join(dir, name), info });
       }
     }
+  }
+
+  /**
+   * Names that are not valid UTF-8 come out of readdir with U+FFFD in place of their bytes: no
+   * such path exists, so they cannot be opened by that name. They are skipped and said, with
+   * their bytes escaped.
+   */
+  private dropUndecodable<T extends { name: string }>(dir: string, entries: T[]): T[] {
+    let bad: Set<string>;
+    try {
+      bad = new Set(
+        readdirSync(dir, { encoding: 'buffer' })
+          .filter((b) => !isUtf8(b))
+          .map((b) => b.toString('utf8')),
+      );
+      for (const b of readdirSync(dir, { encoding: 'buffer' })) {
+        if (isUtf8(b)) continue;
+        const shown = [...b].map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
+        this.unreadPaths.push({ path: join(dir, shown), reason: 'name is not valid UTF-8' });
+      }
+    } catch {
+      return entries;
+    }
+    return entries.filter((e) => !bad.has(e.name));
   }
 
   private readManifests(): void {
@@ -1060,6 +1141,10 @@ export class SpawnSiteIndex {
     this.cache.units = units;
     return units;
   }
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
 function relativeTo(root: string | undefined, file: string): string {

@@ -15,7 +15,7 @@ import { displayName } from '../core/format';
 import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
-import { indexWithCache } from '../spawnsites/command';
+import { indexWithCache, skippedText } from '../spawnsites/command';
 import { type IndexStats, languageOf, SpawnSiteIndex } from '../spawnsites/index';
 import { snapshotFile, writeSnapshotFile } from '../spawnsites/snapshot';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
@@ -154,6 +154,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
             if (opts.fromScratch && this.storageDir) rmSync(snapshotFile(this.storageDir, f.uri.fsPath), { force: true });
             const { index, stats: st, warnings } = await indexWithCache(f.uri.fsPath, this.storageDir);
             for (const w of warnings) this.log.warn(w);
+            for (const line of skippedText(index.skipped(), f.uri.fsPath)) this.log.warn(line);
             const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
             const saved = st.reused ? `, ${st.reused} of them unchanged since the saved index` : st.snapshotRejected ? ` (saved index not used: ${st.snapshotRejected})` : '';
             this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files${saved}, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
