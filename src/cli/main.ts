@@ -14,7 +14,7 @@ import { ProcessNotFoundError, ProcessTableError, UnsupportedPlatformError, type
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
 import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
-import { readIssuesJson, readIssuesText } from './notes';
+import { readIssuesJson, readIssuesText } from '../core/notes';
 import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
 
 export interface Io {

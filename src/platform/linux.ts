@@ -145,7 +145,7 @@ export class LinuxProcessSource implements ProcessSource {
     for (const pid of pids) {
       const s = this.readStat(pid);
       if (s) processes.set(pid, this.toProcess(s));
-      else if (!this.damaged.has(pid) && fs.existsSync(`${this.procRoot}/${pid}`)) unreadable++;
+      else if (!this.damaged.has(pid) && pidDirExists(`${this.procRoot}/${pid}`)) unreadable++;
     }
     this.lastUnreadable = unreadable;
     return processes;
@@ -218,7 +218,7 @@ export class LinuxProcessSource implements ProcessSource {
   private whyNot(pid: number): ProcessNotFoundError {
     const damaged = this.damaged.get(pid);
     if (damaged !== undefined) return new ProcessUnreadableError(pid, `cannot be read: ${damaged}`);
-    if (fs.existsSync(`${this.procRoot}/${pid}`)) return new ProcessUnreadableError(pid, "exists but is not readable (hidepid, or another user's process)");
+    if (pidDirExists(`${this.procRoot}/${pid}`)) return new ProcessUnreadableError(pid, "exists but is not readable (hidepid, or another user's process)");
     // hidepid=invisible hides the directory too; kill(pid, 0) still tells EPERM (exists) from
     // ESRCH, when procRoot is a procfs of our own PID namespace.
     if (readSelfPid(this.procRoot) === String(process.pid)) {
@@ -275,7 +275,7 @@ export class LinuxProcessSource implements ProcessSource {
       if (processes.has(pid)) continue;
       const s = this.readStat(pid);
       if (!s) {
-        if (q > 0 && !this.damaged.has(pid) && fs.existsSync(`${this.procRoot}/${pid}`)) this.lastUnreadable++;
+        if (q > 0 && !this.damaged.has(pid) && pidDirExists(`${this.procRoot}/${pid}`)) this.lastUnreadable++;
         continue;
       }
       // The child list may name a process whose parent changed since (it exited and the PID was
@@ -359,6 +359,19 @@ export class LinuxProcessSource implements ProcessSource {
       }
     }
     return gone;
+  }
+}
+
+/**
+ * Whether a /proc/PID directory is there. Not fs.existsSync: under hidepid=noaccess, access(2)
+ * on another user's directory fails with EPERM (existsSync: false) while lstat still sees it.
+ */
+function pidDirExists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 

@@ -3,8 +3,8 @@
  * exist but are not readable (hidepid=1, another user's), processes left out because their
  * /proc files are damaged, and a procfs that hides other users' processes altogether.
  */
-import { escapeText } from '../core/format';
-import type { DamagedProcess, Snapshot } from '../core/model';
+import { escapeText } from './format';
+import type { DamagedProcess, Snapshot } from './model';
 
 /** The `unreadable`, `damaged` (and, when known, `hidden`) fields of `tree --json` and `zombies --json`. */
 export function readIssuesJson(s: Snapshot): { unreadable: number; damaged: DamagedProcess[]; hidden?: string } {
