@@ -20,6 +20,8 @@ import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './wo
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Set when stderr is a terminal: a progress line drawn in place (undefined: erase it). */
+  progress?: (line: string | undefined) => void;
 }
 
 declare const PI_VERSION: string | undefined;
@@ -151,7 +153,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
         // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
-        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`) }) : undefined;
+        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`), progress: io.progress }) : undefined;
         const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};

@@ -43,5 +43,24 @@ export function processIo(): Io {
       onWriteError(e as NodeJS.ErrnoException, stream, exits);
     }
   };
-  return { stdout: (s) => guard('stdout', s), stderr: (s) => guard('stderr', s) };
+  const io: Io = { stdout: (s) => guard('stdout', s), stderr: (s) => guard('stderr', s) };
+  // Long work (indexing a big tree) shows where it is, on a terminal only: a line redrawn in
+  // place at most every 100 ms, erased when done. Piped or redirected stderr gets none of it.
+  if (process.stderr.isTTY) {
+    let last = 0;
+    let shown = false;
+    io.progress = (line) => {
+      if (line === undefined) {
+        if (shown) guard('stderr', '\r\x1b[K');
+        shown = false;
+        return;
+      }
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      guard('stderr', `\r\x1b[K${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}`);
+    };
+  }
+  return io;
 }

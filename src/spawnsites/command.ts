@@ -6,13 +6,22 @@
 import { statSync, utimesSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { escapeText } from '../core/format';
-import { type IndexStats, SpawnSiteIndex } from './index';
+import { type IndexDirectoryOptions, type IndexProgress, type IndexStats, SpawnSiteIndex } from './index';
 import { defaultSnapshotDir, indexBuild, pruneSnapshotDir, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
 
 export interface CommandIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Set when stderr is a terminal: a progress line drawn in place (undefined: erase it). */
+  progress?: (line: string | undefined) => void;
+}
+
+/** An onProgress for indexWithCache that draws on `io.progress` (nothing when there is none). */
+export function progressLine(progress: CommandIO['progress']): ((p: IndexProgress) => void) | undefined {
+  if (!progress) return undefined;
+  const words = { walk: 'finding source files', read: 'reading', parse: 'parsing' };
+  return (p) => progress(`indexing spawn sites: ${words[p.phase]} ${p.done}${p.total !== undefined ? ` of ${p.total}` : ''} files…`);
 }
 
 export const SITES_USAGE = `Usage: process-inspector sites DIR [--json] [--no-cache]
@@ -63,14 +72,14 @@ export function siteJson(site: SpawnSite, root: string): SiteJson {
  * saves the result there when anything had to be read. `warnings` are for stderr: a saved index
  * that was damaged, or one that could not be saved; neither stops the index.
  */
-export async function indexWithCache(root: string, cacheDir: string | undefined): Promise<{ index: SpawnSiteIndex; stats: IndexStats; warnings: string[] }> {
+export async function indexWithCache(root: string, cacheDir: string | undefined, run: Pick<IndexDirectoryOptions, 'onProgress' | 'signal'> = {}): Promise<{ index: SpawnSiteIndex; stats: IndexStats; warnings: string[] }> {
   const index = new SpawnSiteIndex();
   const warnings: string[] = [];
-  if (cacheDir === undefined || indexBuild() === undefined) return { index, stats: await index.indexDirectory(root), warnings };
+  if (cacheDir === undefined || indexBuild() === undefined) return { index, stats: await index.indexDirectory(root, run), warnings };
   const file = snapshotFile(cacheDir, root);
   const saved = readSnapshotFile(file);
   if (saved.error) warnings.push(`ignoring the saved index: ${saved.error}`);
-  const stats = await index.indexDirectory(root, saved.data !== undefined ? { snapshot: saved.data } : {});
+  const stats = await index.indexDirectory(root, saved.data !== undefined ? { ...run, snapshot: saved.data } : run);
   if (stats.snapshotRejected && !stats.snapshotOutdated) {
     warnings.push(`ignoring the saved index ${file}: ${stats.snapshotRejected}`);
   }
@@ -136,7 +145,12 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
   }
   let index: SpawnSiteIndex;
   try {
-    const built = await indexWithCache(root, cacheDirFor(noCache));
+    let built;
+    try {
+      built = await indexWithCache(root, cacheDirFor(noCache), { onProgress: progressLine(io.progress) });
+    } finally {
+      io.progress?.(undefined);
+    }
     for (const w of built.warnings) io.stderr(`process-inspector sites: ${w}\n`);
     index = built.index;
   } catch (e) {

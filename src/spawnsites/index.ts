@@ -35,7 +35,25 @@ export interface IndexOptions {
   prefilter?: boolean;
 }
 
+/** How far an indexDirectory has come: files found by the walk, then read, then parsed. */
+export interface IndexProgress {
+  phase: 'walk' | 'read' | 'parse';
+  done: number;
+  /** Known once the walk is over (undefined while walking). */
+  total?: number;
+}
+
+/** Reports progress every this many files (and at each phase's end): a count, not a clock, so it is the same on any machine. */
+export const PROGRESS_EVERY = 500;
+
 export interface IndexDirectoryOptions extends IndexOptions {
+  /** Called as the work goes on (see IndexProgress); the CLI draws it on a terminal, the editor in a notification. */
+  onProgress?: (p: IndexProgress) => void;
+  /**
+   * Cancels the indexing: the promise rejects with an AbortError at the next file, and the index
+   * holds nothing of this run (index it again before use).
+   */
+  signal?: AbortSignal;
   /**
    * What an earlier index of the same root saved (`snapshot()`, read back from disk): files still
    * as they were are taken from it unread. Anything that does not fit is ignored, and the stats say why.
@@ -375,6 +393,9 @@ export class SpawnSiteIndex {
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
   /** What the last indexDirectory could not read (directories, files, names), besides files over the size limit. */
   private unreadPaths: SkippedPath[] = [];
+  /** Set during indexDirectory's walk: its progress, and its cancellation (checked per directory). */
+  private walkProgress: ((found: number) => void) | undefined;
+  private walkSignal: AbortSignal | undefined;
 
   constructor(options: IndexOptions = {}) {
     this.setOptions(options);
@@ -414,6 +435,11 @@ export class SpawnSiteIndex {
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
     this.unreadPaths = [];
     const found: { path: string; info: LanguageInfo }[] = [];
+    const progress = options.onProgress;
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    this.walkProgress = progress ? (n) => progress({ phase: 'walk', done: n }) : undefined;
+    this.walkSignal = signal;
     let t = performance.now();
     // A root that cannot be listed is an error (the CLI's exit 1), not an empty index.
     try {
@@ -421,9 +447,16 @@ export class SpawnSiteIndex {
     } catch (e) {
       throw new Error(`${dir}: ${whyUnreadable(e)}`, { cause: e });
     }
-    this.walk(root, found, this.outerRules);
+    try {
+      this.walk(root, found, this.outerRules);
+    } finally {
+      this.walkProgress = undefined;
+      this.walkSignal = undefined;
+    }
     this.phases.walk = performance.now() - t;
+    progress?.({ phase: 'walk', done: found.length, total: found.length });
     await breather.maybe();
+    signal?.throwIfAborted();
 
     t = performance.now();
     let reused: Map<string, FileEntry> = new Map();
@@ -453,9 +486,15 @@ export class SpawnSiteIndex {
     // all the reading.
     const loads: Promise<unknown>[] = [];
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
+    let readCount = 0;
     for (const { path, info } of found) {
+      if (++readCount % PROGRESS_EVERY === 0) {
+        progress?.({ phase: 'read', done: readCount, total: found.length });
+        signal?.throwIfAborted();
+      }
       if (reused.has(path)) continue;
       await breather.maybe();
+      signal?.throwIfAborted();
       let read: { bytes: Buffer; sig: FileSig };
       try {
         read = readFile(path, shared);
@@ -477,6 +516,7 @@ export class SpawnSiteIndex {
       }
     }
     this.phases.read = performance.now() - t;
+    progress?.({ phase: 'read', done: found.length, total: found.length });
     if (loads.length) await breather.now();
     await Promise.all(loads);
     let parsed = 0;
@@ -488,8 +528,11 @@ export class SpawnSiteIndex {
       }
       this.put(path, { ...this.scanFile(path, info, bytes.toString('utf8')), sig });
       parsed++;
+      if (parsed % 50 === 0) progress?.({ phase: 'parse', done: k + 1, total: todo.length });
       await breather.maybe();
+      signal?.throwIfAborted();
     }
+    progress?.({ phase: 'parse', done: todo.length, total: todo.length });
     await breather.maybe();
     const rescanned = await this.settleGoPackages(breather, todo.filter((f) => this.files.get(f.path)?.go?.facts).map((f) => f.path));
     // One order whatever came from where (units() and findings() follow it): the walk's.
@@ -708,6 +751,7 @@ export class SpawnSiteIndex {
   }
 
   private walk(dir: string, out: { path: string; info: LanguageInfo }[], rules: IgnoreRules): void {
+    this.walkSignal?.throwIfAborted();
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -741,7 +785,10 @@ export class SpawnSiteIndex {
         if (name === 'go.mod') this.readGoMod(join(dir, name));
         else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
         const info = languageOf(name);
-        if (info) out.push({ path: join(dir, name), info });
+        if (info) {
+          out.push({ path: join(dir, name), info });
+          if (this.walkProgress && out.length % PROGRESS_EVERY === 0) this.walkProgress(out.length);
+        }
       }
     }
   }
