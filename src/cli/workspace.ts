@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
+import { escapeText } from '../core/format';
 import type { SpawnSiteNote } from '../core/format';
 import type { Snapshot } from '../core/model';
 import { cacheDirFor, type CommandIO, indexWithCache, progressLine, siteJson, skippedText } from '../spawnsites/command';
@@ -40,7 +41,7 @@ export async function indexWorkspace(root: string, dir = root, opts: { noCache?:
     } finally {
       opts.progress?.(undefined);
     }
-    for (const w of built.warnings) opts.warn?.(w);
+    for (const w of built.warnings) opts.warn?.(escapeText(w));
     for (const line of skippedText(built.index.skipped(), root)) opts.warn?.(line);
     return built.index;
   } catch (e) {

@@ -151,7 +151,8 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
     } finally {
       io.progress?.(undefined);
     }
-    for (const w of built.warnings) io.stderr(`process-inspector sites: ${w}\n`);
+    // A warning may quote a path from the tree or the saved index: escaped like any such text.
+    for (const w of built.warnings) io.stderr(`process-inspector sites: ${escapeText(w)}\n`);
     index = built.index;
   } catch (e) {
     io.stderr(`process-inspector sites: cannot index ${dirs[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
