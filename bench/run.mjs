@@ -6,6 +6,7 @@
 //   recorders-go  bench/recorders-go.mjs (the Go spawn recorder: cost per spawn, build times)
 //   recorders-native  bench/recorders-native.mjs (the LD_PRELOAD recorder: cost per spawn; prints
 //                 its table, writes no docs section yet)
+//   gitignore bench/gitignore.mjs (a 10,000-line .gitignore: the index against git on one tree)
 // Every other argument is passed on to each benchmark, which takes the ones it knows and ignores
 // the rest (--write-docs: each rewrites its own section of docs/benchmarks.md). Exit status: the
 // first non-zero one.
@@ -29,6 +30,7 @@ const benches = [
   { name: 'sites', file: 'bench/sites.mjs', node: [], args: [] },
   { name: 'recorders-go', file: 'bench/recorders-go.mjs', node: [], args: [] },
   { name: 'recorders-native', file: 'bench/recorders-native.mjs', node: [], args: [] },
+  { name: 'gitignore', file: 'bench/gitignore.mjs', node: [], args: [] },
 ];
 if (only !== undefined && !benches.some((b) => b.name === only)) {
   process.stderr.write(`bench: unknown --only ${JSON.stringify(only)}; one of ${benches.map((b) => b.name).join(', ')}\n`);

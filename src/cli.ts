@@ -1,7 +1,8 @@
 // The `process-inspector` executable (package.json "bin" -> dist/cli.js).
 import { main } from './cli/main';
+import { processIo } from './cli/output';
 
-main(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }).then(
+main(process.argv.slice(2), processIo()).then(
   (code) => {
     process.exitCode = code;
   },

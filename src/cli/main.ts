@@ -11,16 +11,19 @@
  */
 import { parseArgs } from 'node:util';
 import { inspect } from '../core/inspect';
-import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
+import { ProcessNotFoundError, ProcessTableError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
 import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
+import { readIssuesJson, readIssuesText } from '../core/notes';
 import { parseRunArgs, runCommand, RUN_USAGE } from './run';
 import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Set when stderr is a terminal: a progress line drawn in place (undefined: erase it). */
+  progress?: (line: string | undefined) => void;
 }
 
 declare const PI_VERSION: string | undefined;
@@ -88,7 +91,7 @@ export async function main(argv: string[], io: Io, makeSource: (procRoot?: strin
       io.stderr(`process-inspector: ${(e as Error).message}\nRun 'process-inspector --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof ProcessNotFoundError || e instanceof WorkspaceError) {
+    if (e instanceof ProcessNotFoundError || e instanceof WorkspaceError || e instanceof ProcessTableError) {
       io.stderr(`process-inspector: ${e.message}\n`);
       return 1;
     }
@@ -154,6 +157,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
       if (values.workspace !== undefined && command === 'tree') throw new UsageError('--workspace goes with zombies (tree does not link spawn sites)');
       if (values.workspace === '') throw new UsageError('--workspace wants a directory');
+      if (values.proc === '') throw new UsageError('--proc wants a directory');
       if (values['no-cache'] && values.workspace === undefined) throw new UsageError('--no-cache goes with --workspace (or sites): it is about the spawn-site index');
       const root = parsePid(values.root);
       // A workspace that is no directory fails before anything is read; the index (which takes a
@@ -164,17 +168,18 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       if (command === 'tree') {
         if (values.json) {
           const now = snapshot.takenAt;
-          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(now).toISOString(), processes: [...snapshot.processes.values()].map((p) => processJson(p, now)) })}\n`);
+          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(now).toISOString(), processes: [...snapshot.processes.values()].map((p) => processJson(p, now)), ...readIssuesJson(snapshot) })}\n`);
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
         // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
-        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`) }) : undefined;
+        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`), progress: io.progress }) : undefined;
         const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};
-          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...ws, ...zombiesJson(snapshot, diagnosis, sites) })}\n`);
+          io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...ws, ...zombiesJson(snapshot, diagnosis, sites), ...readIssuesJson(snapshot) })}\n`);
         } else io.stdout(`${renderZombies(snapshot, diagnosis, values.all ? Infinity : 10, sites)}\n`);
       }
+      if (!values.json) for (const line of readIssuesText(snapshot)) io.stderr(`process-inspector: ${line}\n`);
       return 0;
     }
     default:

@@ -8,9 +8,10 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
+import { escapeText } from '../core/format';
 import type { SpawnSiteNote } from '../core/format';
 import type { Snapshot } from '../core/model';
-import { cacheDirFor, indexWithCache, siteJson } from '../spawnsites/command';
+import { cacheDirFor, type CommandIO, indexWithCache, progressLine, siteJson, skippedText } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
 import { recordFiles } from '../record/dir';
@@ -36,10 +37,16 @@ export function checkWorkspace(dir: string): string {
 }
 
 /** Indexes the spawn sites of a directory checkWorkspace() accepted (`dir` as the user wrote it, for messages). */
-export async function indexWorkspace(root: string, dir = root, opts: { noCache?: boolean; warn?: (message: string) => void } = {}): Promise<SpawnSiteIndex> {
+export async function indexWorkspace(root: string, dir = root, opts: { noCache?: boolean; warn?: (message: string) => void; progress?: CommandIO['progress'] } = {}): Promise<SpawnSiteIndex> {
   try {
-    const built = await indexWithCache(root, cacheDirFor(opts.noCache));
-    for (const w of built.warnings) opts.warn?.(w);
+    let built;
+    try {
+      built = await indexWithCache(root, cacheDirFor(opts.noCache), { onProgress: progressLine(opts.progress) });
+    } finally {
+      opts.progress?.(undefined);
+    }
+    for (const w of built.warnings) opts.warn?.(escapeText(w));
+    for (const line of skippedText(built.index.skipped(), root)) opts.warn?.(line);
     return built.index;
   } catch (e) {
     throw new WorkspaceError(`cannot index --workspace ${dir}: ${e instanceof Error ? e.message : String(e)}`);

@@ -12,10 +12,29 @@ export function describeExit(e: ExitInfo | undefined): string {
   return `exited ${e.code}`;
 }
 
+/**
+ * Text from other users and programs (names, command lines, paths, file names) as shown on a
+ * terminal or in a tree row: C0 controls, DEL and the C1 controls (U+0080-U+009F: U+009B is a
+ * CSI to many terminals) become visible escapes, so such text can neither forge a line nor send
+ * an escape sequence. JSON output keeps the exact text.
+ */
+export function escapeText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c.charCodeAt(0) < 0x80 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 /** A process's name as shown to people: escapes control characters so a `\n` in a name cannot forge a line. */
 export function displayName(p: Pick<ProcessInfo, 'comm'>): string {
-  // eslint-disable-next-line no-control-regex
-  return p.comm.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return escapeText(p.comm);
+}
+
+/**
+ * A wall-clock time as an ISO string, or null when no Date can hold it (a start time read from a
+ * damaged or fake stat: Dates end at 275760 AD).
+ */
+export function isoTime(ms: number): string | null {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
 /** The JSON form of a process: every known field, times as ISO strings and ages in ms. */
@@ -28,7 +47,7 @@ export function processJson(p: ProcessInfo, now: number): Record<string, unknown
     pgid: p.pgid,
     sid: p.sid,
     threads: p.threads,
-    startTime: new Date(p.startTime).toISOString(),
+    startTime: isoTime(p.startTime),
     ageMs: Math.max(0, now - p.startTime),
   };
   const optional: (keyof ProcessInfo)[] = ['commHex', 'uid', 'tracerPid', 'nspid', 'sigchld', 'wchan', 'cmdline', 'exe', 'exit', 'restricted'];
@@ -112,6 +131,16 @@ export function renderTree(snapshot: Snapshot, limit = Infinity): string {
     if (shown.length < kids.length) lines.push(`${childPrefix}└─ … ${kids.length - shown.length} more`);
   };
   for (const r of roots.sort((a, b) => a - b)) walk(r, '', true, true);
+  // What no root reaches: processes whose parent links form a cycle (a racing or fake procfs).
+  // Each such ring is drawn from its lowest PID, marked, so nothing read goes unprinted.
+  if (snapshot.root === undefined && seen.size < snapshot.processes.size) {
+    for (const pid of [...snapshot.processes.keys()].sort((a, b) => a - b)) {
+      if (seen.has(pid)) continue;
+      const first = lines.length;
+      walk(pid, '', true, true);
+      lines[first] += `  (parent cycle: its parent ${snapshot.processes.get(pid)!.ppid} is below it)`;
+    }
+  }
   return lines.join('\n');
 }
 
@@ -140,8 +169,8 @@ export function renderZombies(snapshot: Snapshot, diagnosis: Diagnosis, limit = 
   out.push(`${n} zombie${n === 1 ? '' : 's'} under ${diagnosis.parents.length} parent${diagnosis.parents.length === 1 ? '' : 's'}`);
   for (const d of diagnosis.parents) {
     out.push('');
-    out.push(`${processLine(d.parent, now)}  ${d.parent.cmdline?.length ? d.parent.cmdline.join(' ') : ''}`.trimEnd());
-    out.push(`  ${d.verdict}`);
+    out.push(`${processLine(d.parent, now)}  ${d.parent.cmdline?.length ? escapeText(d.parent.cmdline.join(' ')) : ''}`.trimEnd());
+    out.push(`  ${escapeText(d.verdict)}`);
     // One key per distinct answer: the site and its confidence, or '' for none.
     const keyOf = (z: ProcessInfo) => {
       const note = sites?.get(z.pid);

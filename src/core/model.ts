@@ -84,6 +84,12 @@ export interface Snapshot {
   children: Map<number, number[]>;
   /** Set for subtree reads. */
   root?: number;
+  /** PIDs that exist but could not be read (hidepid=1, another user's process): counted, not shown. */
+  unreadable?: number;
+  /** Processes left out because their /proc files are damaged (a fake or racing procfs). */
+  damaged?: DamagedProcess[];
+  /** The procfs hides other users' processes altogether (its mount option, e.g. `hidepid=invisible`), when known. */
+  hidden?: string;
 }
 
 /** What a platform can tell. */
@@ -121,6 +127,33 @@ export class ProcessNotFoundError extends Error {
     super(`no process with PID ${pid}`);
     this.name = 'ProcessNotFoundError';
   }
+}
+
+/**
+ * The PID exists but cannot be read (hidepid, another user's process), or what is there is no
+ * process (a thread ID, a stat naming another PID). A ProcessNotFoundError, so every caller
+ * that handles "root gone" handles it, with a message that says which.
+ */
+export class ProcessUnreadableError extends ProcessNotFoundError {
+  constructor(pid: number, detail: string) {
+    super(pid);
+    this.message = `PID ${pid} ${detail}`;
+    this.name = 'ProcessUnreadableError';
+  }
+}
+
+/** The process table itself cannot be read: a --proc that is no procfs, a damaged /proc/uptime. */
+export class ProcessTableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProcessTableError';
+  }
+}
+
+/** A process whose files were there but could not be parsed: left out of the snapshot, said why. */
+export interface DamagedProcess {
+  pid: number;
+  reason: string;
 }
 
 export class UnsupportedPlatformError extends Error {

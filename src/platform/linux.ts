@@ -13,10 +13,17 @@
  * the start time read again afterwards, so a reused PID never lends its fields to another process.
  */
 import * as fs from 'node:fs';
-import type { Capabilities, ProcessInfo, ProcessSource, Snapshot } from '../core/model';
-import { ProcessNotFoundError } from '../core/model';
+import type { Capabilities, DamagedProcess, ProcessInfo, ProcessSource, Snapshot } from '../core/model';
+import { ProcessNotFoundError, ProcessTableError, ProcessUnreadableError } from '../core/model';
 import { indexChildren } from '../core/tree';
-import { decodeWaitStatus, parseCmdline, parseStat, parseStatus, parseUptime, type StatFields } from './procfs';
+import { decodeWaitStatus, parseCmdline, parseStat, parseStatus, parseUptime, ProcParseError, type StatFields } from './procfs';
+
+/**
+ * Opened without blocking: a FIFO (or a device) where a /proc file should be, in a fake procfs
+ * under --proc, would block an ordinary open or read forever. On a regular file, and on every
+ * real /proc file, O_NONBLOCK changes nothing.
+ */
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
 /** USER_HZ: the unit of stat's start time. 100 on every Linux ABI Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -36,18 +43,28 @@ export class LinuxProcessSource implements ProcessSource {
   private childrenFiles: boolean | undefined;
   /** Processes that exist but whose stat could not be read in the last scan (hidepid=1, EACCES). */
   lastUnreadable = 0;
+  /** Processes whose stat was there but damaged in the last scan, by PID, with why. */
+  private damaged = new Map<number, string>();
 
   constructor(options: LinuxSourceOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
-    const uptime = parseUptime(fs.readFileSync(`${this.procRoot}/uptime`, 'latin1'));
-    this.bootTimeMs = Date.now() - uptime * 1000;
+    const st = fs.statSync(this.procRoot, { throwIfNoEntry: false });
+    if (!st) throw new ProcessTableError(`${this.procRoot}: no such directory (a procfs such as /proc)`);
+    if (!st.isDirectory()) throw new ProcessTableError(`${this.procRoot}: not a directory (a procfs such as /proc)`);
+    const n = this.readRaw(`${this.procRoot}/uptime`);
+    if (n < 0) throw new ProcessTableError(`cannot read ${this.procRoot}/uptime: is ${this.procRoot} a procfs?`);
+    try {
+      this.bootTimeMs = Date.now() - parseUptime(this.buf.toString('latin1', 0, n)) * 1000;
+    } catch (e) {
+      throw new ProcessTableError(`${this.procRoot}/uptime: ${(e as Error).message}`);
+    }
   }
 
   /** Reads a whole small file into the shared buffer; -1 when it cannot be read. */
   /** @internal */ readRaw(path: string): number {
     let fd: number;
     try {
-      fd = fs.openSync(path, 'r');
+      fd = fs.openSync(path, OPEN_FLAGS);
     } catch {
       return -1;
     }
@@ -66,10 +83,32 @@ export class LinuxProcessSource implements ProcessSource {
     }
   }
 
+  /**
+   * One process's stat, or undefined when it cannot be read or is damaged (garbage, cut short,
+   * naming another PID than its directory): a damaged one is noted, with why, for the snapshot.
+   */
   /** @internal */ readStat(pid: number): StatFields | undefined {
     const n = this.readRaw(`${this.procRoot}/${pid}/stat`);
     if (n <= 0) return undefined;
-    return parseStat(this.buf, n);
+    let s: StatFields;
+    try {
+      s = parseStat(this.buf, n);
+    } catch (e) {
+      if (!(e instanceof ProcParseError)) throw e;
+      this.damaged.set(pid, e.message);
+      return undefined;
+    }
+    if (s.pid !== pid) {
+      this.damaged.set(pid, `its stat names PID ${s.pid}`);
+      return undefined;
+    }
+    return s;
+  }
+
+  /** What the last read could not show: counts and reasons for Snapshot. */
+  private readIssues(): Pick<Snapshot, 'unreadable' | 'damaged'> {
+    const damaged: DamagedProcess[] = [...this.damaged].map(([pid, reason]) => ({ pid, reason })).sort((a, b) => a.pid - b.pid);
+    return { unreadable: this.lastUnreadable, damaged };
   }
 
   /** @internal */ toProcess(s: StatFields): ProcessInfo {
@@ -94,7 +133,7 @@ export class LinuxProcessSource implements ProcessSource {
     const pids: number[] = [];
     for (const name of fs.readdirSync(this.procRoot)) {
       const c = name.charCodeAt(0);
-      if (c >= 0x30 && c <= 0x39) pids.push(Number(name));
+      if (c >= 0x30 && c <= 0x39 && /^\d{1,10}$/.test(name)) pids.push(Number(name));
     }
     return pids;
   }
@@ -102,10 +141,11 @@ export class LinuxProcessSource implements ProcessSource {
   private readPids(pids: Iterable<number>): Map<number, ProcessInfo> {
     const processes = new Map<number, ProcessInfo>();
     let unreadable = 0;
+    this.damaged = new Map();
     for (const pid of pids) {
       const s = this.readStat(pid);
       if (s) processes.set(pid, this.toProcess(s));
-      else if (fs.existsSync(`${this.procRoot}/${pid}`)) unreadable++;
+      else if (!this.damaged.has(pid) && pidDirExists(`${this.procRoot}/${pid}`)) unreadable++;
     }
     this.lastUnreadable = unreadable;
     return processes;
@@ -119,7 +159,7 @@ export class LinuxProcessSource implements ProcessSource {
 
   readAll(): Snapshot {
     const processes = this.readPids(this.listPids());
-    return { takenAt: Date.now(), processes, children: indexChildren(processes) };
+    return { takenAt: Date.now(), processes, children: indexChildren(processes), ...this.readIssues(), ...this.hiddenBy() };
   }
 
   /** Does this kernel have /proc/PID/task/TID/children? Asked once. */
@@ -167,19 +207,77 @@ export class LinuxProcessSource implements ProcessSource {
   readSubtree(root: number): Snapshot {
     if (!Number.isSafeInteger(root) || root < 0) throw new ProcessNotFoundError(root);
     const processes = this.hasChildrenFiles() ? this.walkChildren(root) : this.scanSubtree(root);
-    if (!processes.has(root)) throw new ProcessNotFoundError(root);
-    return { takenAt: Date.now(), processes, children: indexChildren(processes), root };
+    if (!processes.has(root)) throw this.whyNot(root);
+    // /proc/TID exists for every thread (only the listing hides it): a thread is not a root.
+    const tgid = this.tgidOf(root);
+    if (tgid !== undefined && tgid !== root) throw new ProcessUnreadableError(root, `is a thread of process ${tgid}, not a process: use --root ${tgid}`);
+    return { takenAt: Date.now(), processes, children: indexChildren(processes), root, ...this.readIssues(), ...this.hiddenBy() };
   }
+
+  /** Why `pid` is not in a read: damaged, hidden or unreadable (it exists), or no such process. */
+  private whyNot(pid: number): ProcessNotFoundError {
+    const damaged = this.damaged.get(pid);
+    if (damaged !== undefined) return new ProcessUnreadableError(pid, `cannot be read: ${damaged}`);
+    if (pidDirExists(`${this.procRoot}/${pid}`)) return new ProcessUnreadableError(pid, "exists but is not readable (hidepid, or another user's process)");
+    // hidepid=invisible hides the directory too; kill(pid, 0) still tells EPERM (exists) from
+    // ESRCH, when procRoot is a procfs of our own PID namespace.
+    if (readSelfPid(this.procRoot) === String(process.pid)) {
+      try {
+        process.kill(pid, 0);
+        return new ProcessUnreadableError(pid, 'exists but is not readable: this procfs hides it (hidepid)');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPERM') return new ProcessUnreadableError(pid, "exists but is not readable: this procfs hides other users' processes (hidepid)");
+      }
+    }
+    return new ProcessNotFoundError(pid);
+  }
+
+  /** The thread-group (process) ID of a PID or TID, from its status; undefined when unknown. */
+  private tgidOf(pid: number): number | undefined {
+    const n = this.readRaw(`${this.procRoot}/${pid}/status`);
+    if (n <= 0) return undefined;
+    const m = /(?:^|\n)Tgid:\s*(\d+)/.exec(this.buf.toString('latin1', 0, n));
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /**
+   * The procfs mount option that hides other users' processes (`hidepid=invisible` or `=2`
+   * hides their directories: nothing counts them), from /proc/self/mountinfo. Root sees all.
+   */
+  private hiddenBy(): Pick<Snapshot, 'hidden'> {
+    if (this.hidden === undefined) {
+      this.hidden = '';
+      try {
+        const real = fs.realpathSync(this.procRoot);
+        for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+          const f = line.split(' ');
+          const dash = f.indexOf('-');
+          if (f[4] !== real || dash < 0 || f[dash + 1] !== 'proc') continue;
+          const opt = /(?:^|,)(hidepid=(?:2|invisible))(?:,|$)/.exec(f[dash + 3] ?? '');
+          this.hidden = opt && process.getuid?.() !== 0 ? opt[1] : '';
+        }
+      } catch {
+        // no mountinfo: unknown
+      }
+    }
+    return this.hidden ? { hidden: this.hidden } : {};
+  }
+  private hidden: string | undefined;
 
   /** Subtree via children files: reads only the subtree, never the whole table. */
   private walkChildren(root: number): Map<number, ProcessInfo> {
     const processes = new Map<number, ProcessInfo>();
     const queue = [root];
+    this.damaged = new Map();
+    this.lastUnreadable = 0;
     for (let q = 0; q < queue.length; q++) {
       const pid = queue[q];
       if (processes.has(pid)) continue;
       const s = this.readStat(pid);
-      if (!s) continue;
+      if (!s) {
+        if (q > 0 && !this.damaged.has(pid) && pidDirExists(`${this.procRoot}/${pid}`)) this.lastUnreadable++;
+        continue;
+      }
       // The child list may name a process whose parent changed since (it exited and the PID was
       // reused elsewhere): keep only children that still name this parent.
       if (q > 0 && !processes.has(s.ppid)) continue;
@@ -194,7 +292,7 @@ export class LinuxProcessSource implements ProcessSource {
       for (const tid of tids) {
         const n = this.readRaw(`${this.procRoot}/${pid}/task/${tid}/children`);
         if (n <= 0) continue;
-        for (const c of this.buf.toString('latin1', 0, n).split(' ')) if (c) queue.push(Number(c));
+        for (const c of this.buf.toString('latin1', 0, n).split(' ')) if (/^\d{1,10}$/.test(c)) queue.push(Number(c));
       }
     }
     return processes;
@@ -261,6 +359,19 @@ export class LinuxProcessSource implements ProcessSource {
       }
     }
     return gone;
+  }
+}
+
+/**
+ * Whether a /proc/PID directory is there. Not fs.existsSync: under hidepid=noaccess, access(2)
+ * on another user's directory fails with EPERM (existsSync: false) while lstat still sees it.
+ */
+function pidDirExists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 

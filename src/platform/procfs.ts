@@ -123,16 +123,22 @@ export interface StatusFields {
 /** SIGCHLD is 17 on Linux (x86, arm, most architectures): bit 16 of the masks. */
 const SIGCHLD_BIT = 1 << 16;
 
-/** Tests the SIGCHLD bit of a 64-bit hex mask such as `0000000000010000`. */
-function hasSigchld(hex: string): boolean {
-  const low = parseInt(hex.slice(-8), 16);
-  if (Number.isNaN(low)) throw new ProcParseError('/proc/PID/status', `bad signal mask ${JSON.stringify(hex)}`);
-  return (low & SIGCHLD_BIT) !== 0;
+/** Tests the SIGCHLD bit of a 64-bit hex mask such as `0000000000010000`; undefined when it is no such mask. */
+function hasSigchld(hex: string): boolean | undefined {
+  if (!/^[0-9a-fA-F]{1,32}$/.test(hex)) return undefined;
+  return (parseInt(hex.slice(-8), 16) & SIGCHLD_BIT) !== 0;
+}
+
+/** A whole number >= 0 that a PID or UID can be, else undefined (a damaged status says nothing). */
+function wholeNumber(s: string | undefined): number | undefined {
+  if (s === undefined || !/^\d{1,10}$/.test(s)) return undefined;
+  return Number(s);
 }
 
 /**
  * Parses /proc/PID/status. Only the fields it finds are set: older kernels lack NSpid, and a
- * process's mask lines are all present or none.
+ * process's mask lines are all present or none. Never throws: a field that is not what the
+ * kernel writes (a fake or damaged procfs) is left unset, the others stand.
  */
 export function parseStatus(text: string): StatusFields {
   const out: StatusFields = {};
@@ -145,18 +151,26 @@ export function parseStatus(text: string): StatusFields {
     const key = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
     switch (key) {
-      case 'Uid':
-        out.uid = Number(value.split(/\s+/)[0]);
+      case 'Uid': {
+        const uid = wholeNumber(value.split(/\s+/)[0]);
+        if (uid !== undefined) out.uid = uid;
         break;
-      case 'TracerPid':
-        out.tracerPid = Number(value);
+      }
+      case 'TracerPid': {
+        const tracer = wholeNumber(value);
+        if (tracer !== undefined) out.tracerPid = tracer;
         break;
-      case 'NSpid':
-        out.nspid = value.split(/\s+/).map(Number);
+      }
+      case 'NSpid': {
+        const ids = value.split(/\s+/).map(wholeNumber);
+        if (ids.length && ids.every((n) => n !== undefined)) out.nspid = ids as number[];
         break;
-      case 'Threads':
-        out.threads = Number(value);
+      }
+      case 'Threads': {
+        const threads = wholeNumber(value);
+        if (threads !== undefined) out.threads = threads;
         break;
+      }
       case 'SigIgn':
         ign = value;
         break;
@@ -170,8 +184,12 @@ export function parseStatus(text: string): StatusFields {
   }
   if (ign !== undefined && cgt !== undefined) {
     // A signal is never both ignored and caught; SigIgn wins if a kernel ever said so.
-    const disposition = hasSigchld(ign) ? 'ignored' : hasSigchld(cgt) ? 'caught' : 'default';
-    out.sigchld = { disposition, blocked: blk !== undefined && hasSigchld(blk) };
+    const ignored = hasSigchld(ign);
+    const caught = hasSigchld(cgt);
+    const blocked = blk === undefined ? false : hasSigchld(blk);
+    if (ignored !== undefined && caught !== undefined && blocked !== undefined) {
+      out.sigchld = { disposition: ignored ? 'ignored' : caught ? 'caught' : 'default', blocked };
+    }
   }
   return out;
 }
@@ -187,7 +205,8 @@ export function parseCmdline(buf: Buffer): string[] {
 
 /** /proc/uptime: "seconds-since-boot idle-seconds". */
 export function parseUptime(text: string): number {
-  const s = Number(text.split(' ')[0]);
+  const first = text.split(' ')[0];
+  const s = /^\d+(\.\d+)?$/.test(first) ? Number(first) : NaN;
   if (!Number.isFinite(s)) throw new ProcParseError('/proc/uptime', JSON.stringify(text.slice(0, 40)));
   return s;
 }

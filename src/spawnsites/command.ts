@@ -5,13 +5,23 @@
  */
 import { statSync, utimesSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { type IndexStats, SpawnSiteIndex } from './index';
+import { escapeText } from '../core/format';
+import { type IndexDirectoryOptions, type IndexProgress, type IndexStats, SpawnSiteIndex } from './index';
 import { defaultSnapshotDir, indexBuild, pruneSnapshotDir, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
 
 export interface CommandIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Set when stderr is a terminal: a progress line drawn in place (undefined: erase it). */
+  progress?: (line: string | undefined) => void;
+}
+
+/** An onProgress for indexWithCache that draws on `io.progress` (nothing when there is none). */
+export function progressLine(progress: CommandIO['progress']): ((p: IndexProgress) => void) | undefined {
+  if (!progress) return undefined;
+  const words = { walk: 'finding source files', read: 'reading', parse: 'parsing' };
+  return (p) => progress(`indexing spawn sites: ${words[p.phase]} ${p.done}${p.total !== undefined ? ` of ${p.total}` : ''} files…`);
 }
 
 export const SITES_USAGE = `Usage: process-inspector sites DIR [--json] [--no-cache]
@@ -62,14 +72,14 @@ export function siteJson(site: SpawnSite, root: string): SiteJson {
  * saves the result there when anything had to be read. `warnings` are for stderr: a saved index
  * that was damaged, or one that could not be saved; neither stops the index.
  */
-export async function indexWithCache(root: string, cacheDir: string | undefined): Promise<{ index: SpawnSiteIndex; stats: IndexStats; warnings: string[] }> {
+export async function indexWithCache(root: string, cacheDir: string | undefined, run: Pick<IndexDirectoryOptions, 'onProgress' | 'signal'> = {}): Promise<{ index: SpawnSiteIndex; stats: IndexStats; warnings: string[] }> {
   const index = new SpawnSiteIndex();
   const warnings: string[] = [];
-  if (cacheDir === undefined || indexBuild() === undefined) return { index, stats: await index.indexDirectory(root), warnings };
+  if (cacheDir === undefined || indexBuild() === undefined) return { index, stats: await index.indexDirectory(root, run), warnings };
   const file = snapshotFile(cacheDir, root);
   const saved = readSnapshotFile(file);
   if (saved.error) warnings.push(`ignoring the saved index: ${saved.error}`);
-  const stats = await index.indexDirectory(root, saved.data !== undefined ? { snapshot: saved.data } : {});
+  const stats = await index.indexDirectory(root, saved.data !== undefined ? { ...run, snapshot: saved.data } : run);
   if (stats.snapshotRejected && !stats.snapshotOutdated) {
     warnings.push(`ignoring the saved index ${file}: ${stats.snapshotRejected}`);
   }
@@ -135,20 +145,37 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
   }
   let index: SpawnSiteIndex;
   try {
-    const built = await indexWithCache(root, cacheDirFor(noCache));
-    for (const w of built.warnings) io.stderr(`process-inspector sites: ${w}\n`);
+    let built;
+    try {
+      built = await indexWithCache(root, cacheDirFor(noCache), { onProgress: progressLine(io.progress) });
+    } finally {
+      io.progress?.(undefined);
+    }
+    // A warning may quote a path from the tree or the saved index: escaped like any such text.
+    for (const w of built.warnings) io.stderr(`process-inspector sites: ${escapeText(w)}\n`);
     index = built.index;
   } catch (e) {
     io.stderr(`process-inspector sites: cannot index ${dirs[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
   const sites = index.sites();
+  const skipped = index.skipped().map((s) => ({ file: relative(root, s.path).split('\\').join('/'), reason: s.reason }));
   if (json) {
-    io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)), skipped }, null, 2)}\n`);
     return 0;
   }
+  for (const line of skippedText(index.skipped(), root)) io.stderr(`process-inspector sites: ${line}\n`);
   io.stdout(formatSites(sites, root));
   return 0;
+}
+
+/** Skipped paths in words, for stderr or a log: a count, then each (at most `max`), relative to `root`. */
+export function skippedText(skipped: { path: string; reason: string }[], root: string, max = 20): string[] {
+  if (skipped.length === 0) return [];
+  const lines = [`skipped ${skipped.length} path${skipped.length === 1 ? '' : 's'} it could not read:`];
+  for (const s of skipped.slice(0, max)) lines.push(`  ${escapeText(relative(root, s.path) || s.path)}: ${s.reason}`);
+  if (skipped.length > max) lines.push(`  … ${skipped.length - max} more (--json lists all)`);
+  return lines;
 }
 
 /** The readable listing: `file:line:col  api  program  waited  reason`, columns aligned. */
@@ -156,7 +183,8 @@ export function formatSites(sites: SpawnSite[], root: string): string {
   if (sites.length === 0) return 'No spawn sites found.\n';
   const rows = sites.map((s) => {
     const j = siteJson(s, root);
-    return [`${j.file}:${j.line}:${j.column}`, j.api, j.program ?? '-', j.waited, j.reason];
+    // File names, programs and reasons come from the source tree: escaped, as process names are.
+    return [`${escapeText(j.file)}:${j.line}:${j.column}`, escapeText(j.api), j.program === null ? '-' : escapeText(j.program), j.waited, escapeText(j.reason)];
   });
   const widths = [0, 1, 2, 3].map((c) => Math.min(60, Math.max(...rows.map((r) => r[c].length))));
   const lines = rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());

@@ -16,24 +16,58 @@
  * is decided when the walk reaches it. The `ignore` package was tried first and matches parents
  * too, which loses a deeper file's `!dir/` (test/unit/spawnsites-index.test.ts compares the
  * index with git itself over random rule sets).
+ *
+ * Cost, whatever the input (issue 12): a .gitignore is anyone's file, and a backtracking regex
+ * of `*a*a*a*b` or `**\/**\/**\/a` takes exponential or high-polynomial time on a long name or a
+ * deep path. So a pattern with more than one wildcard run is matched by simulating its automaton
+ * (every position at once: time linear in the path, times the pattern's length), never by
+ * backtracking; one with a single run is a regex (linear: one quantifier, anchored). Large
+ * .gitignore files are mostly literal names and paths: those are looked up in a Map, and only
+ * the wildcard rules are tried one by one, each after a check of its literal prefix and suffix.
  */
 
+/** One token of a wildmatch pattern (WM_PATHNAME: nothing but `**` crosses a `/`). */
+type Token =
+  | { t: 'char'; c: string }
+  | { t: 'one'; test?: RegExp } // `?`, or a `[...]` class (never `/`)
+  | { t: 'star' } // `*`: any run without `/`
+  | { t: 'dirs' } // `**/`: nothing, or anything ending in `/`
+  | { t: 'all' }; // a trailing `/**` or a lone `**`: anything
+
 interface Rule {
-  regex: RegExp;
+  index: number;
   negative: boolean;
   dirOnly: boolean;
   /** Matched against the name alone (no `/` in the pattern), not the relative path. */
   basename: boolean;
+  /** Set for a pattern without wildcards: the text it equals. */
+  literal?: string;
+  /** Literal text every match starts and ends with (cheap rejections). */
+  prefix: string;
+  suffix: string;
+  match: (s: string) => boolean;
 }
 
 /** The rules of one .gitignore file. */
 export class GitIgnore {
   private readonly rules: Rule[] = [];
+  /** Literal rules by the name or path they equal: their indexes, ascending. */
+  private readonly names = new Map<string, Rule[]>();
+  private readonly paths = new Map<string, Rule[]>();
+  /** Rules with wildcards, in file order. */
+  private readonly wild: Rule[] = [];
 
   constructor(text: string) {
     for (const line of text.split('\n')) {
-      const rule = parseLine(line);
-      if (rule) this.rules.push(rule);
+      const rule = parseLine(line, this.rules.length);
+      if (!rule) continue;
+      this.rules.push(rule);
+      if (rule.literal !== undefined) {
+        const map = rule.basename ? this.names : this.paths;
+        const list = map.get(rule.literal);
+        if (list) list.push(rule);
+        else map.set(rule.literal, [rule]);
+      } else this.wild.push(rule);
     }
   }
 
@@ -42,18 +76,35 @@ export class GitIgnore {
    * directory, `/`-separated): 'ignored', 'included' (a `!` rule), or undefined when none matches.
    */
   decide(rel: string, isDir: boolean): 'ignored' | 'included' | undefined {
+    if (this.rules.length === 0) return undefined;
     const slash = rel.lastIndexOf('/');
     const name = slash >= 0 ? rel.slice(slash + 1) : rel;
-    for (let i = this.rules.length - 1; i >= 0; i--) {
-      const r = this.rules[i];
+    let best = lastFitting(this.names.get(name), isDir);
+    const byPath = lastFitting(this.paths.get(rel), isDir);
+    if (byPath && (!best || byPath.index > best.index)) best = byPath;
+    const floor = best ? best.index : -1;
+    for (let i = this.wild.length - 1; i >= 0; i--) {
+      const r = this.wild[i];
+      if (r.index < floor) break;
       if (r.dirOnly && !isDir) continue;
-      if (r.regex.test(r.basename ? name : rel)) return r.negative ? 'included' : 'ignored';
+      const s = r.basename ? name : rel;
+      if (s.length < r.prefix.length + r.suffix.length || !s.startsWith(r.prefix) || !s.endsWith(r.suffix)) continue;
+      if (r.match(s)) {
+        best = r;
+        break;
+      }
     }
-    return undefined;
+    return best ? (best.negative ? 'included' : 'ignored') : undefined;
   }
 }
 
-function parseLine(raw: string): Rule | undefined {
+function lastFitting(list: Rule[] | undefined, isDir: boolean): Rule | undefined {
+  if (!list) return undefined;
+  for (let i = list.length - 1; i >= 0; i--) if (!list[i].dirOnly || isDir) return list[i];
+  return undefined;
+}
+
+function parseLine(raw: string, index: number): Rule | undefined {
   let line = raw;
   // Trailing spaces go, unless the last one is escaped.
   let end = line.length;
@@ -73,15 +124,168 @@ function parseLine(raw: string): Rule | undefined {
   if (line === '') return undefined;
   const basename = !line.includes('/');
   if (line.startsWith('/')) line = line.slice(1);
-  const source = wildmatchSource(line);
-  if (source === undefined) return undefined; // an unterminated [ matches nothing, as in git
-  return { regex: new RegExp(`^${source}$`, 's'), negative, dirOnly, basename };
+  const tokens = tokenize(line);
+  if (tokens === undefined) return undefined; // an unterminated [ matches nothing, as in git
+  let head = 0;
+  while (head < tokens.length && tokens[head].t === 'char') head++;
+  const prefix = charsOf(tokens.slice(0, head));
+  if (head === tokens.length) return { index, negative, dirOnly, basename, literal: prefix, prefix, suffix: '', match: (s) => s === prefix };
+  let tail = tokens.length;
+  while (tail > head && tokens[tail - 1].t === 'char') tail--;
+  const suffix = charsOf(tokens.slice(tail));
+  const runs = tokens.filter((x) => x.t === 'star' || x.t === 'dirs' || x.t === 'all').length;
+  const match = runs <= 1 ? regexMatcher(tokens) : automatonMatcher(tokens);
+  return { index, negative, dirOnly, basename, prefix, suffix, match };
+}
+
+function charsOf(tokens: Token[]): string {
+  return tokens.map((x) => (x as { c: string }).c).join('');
+}
+
+/** The tokens of a wildmatch pattern, or undefined when it cannot match (git's wildmatch fails it). */
+export function tokenize(p: string): Token[] | undefined {
+  const out: Token[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      i++;
+      if (i >= p.length) return undefined; // a trailing backslash: git's wildmatch fails it
+      out.push({ t: 'char', c: p[i] });
+    } else if (c === '*') {
+      if (p[i + 1] === '*') {
+        let j = i;
+        while (p[j] === '*') j++;
+        const atStart = i === 0 || p[i - 1] === '/';
+        const atEnd = j === p.length || p[j] === '/';
+        if (atStart && atEnd) {
+          if (j === p.length) out.push({ t: 'all' }); // `x/**`: everything inside (and a leading `**` alone: everything)
+          else {
+            out.push({ t: 'dirs' }); // `**/`: any leading directories, none included
+            j++; // the slash is part of it
+          }
+          i = j - 1;
+          continue;
+        }
+        i = j - 1; // any other run of stars is one star
+      }
+      // Adjacent stars are one: `a**b` (not a whole component) and `*` `*` alike.
+      if (out.length && out[out.length - 1].t === 'star') continue;
+      out.push({ t: 'star' });
+    } else if (c === '?') {
+      out.push({ t: 'one' });
+    } else if (c === '[') {
+      const cls = bracket(p, i);
+      if (!cls) return undefined;
+      out.push({ t: 'one', test: new RegExp(`^${cls.source}$`, 's') });
+      i = cls.end;
+    } else {
+      out.push({ t: 'char', c });
+    }
+  }
+  return out;
+}
+
+/** The regular expression of a token list (the reference semantics; fast when it has at most one run). */
+export function tokensRegex(tokens: Token[]): RegExp {
+  let src = '';
+  for (const x of tokens) {
+    if (x.t === 'char') src += x.c.replace(REGEX_SPECIAL, '\\$&');
+    else if (x.t === 'one') src += x.test ? x.test.source.slice(1, -1) : '[^/]';
+    else if (x.t === 'star') src += '[^/]*';
+    else if (x.t === 'dirs') src += '(?:.*/)?';
+    else src += '.*';
+  }
+  return new RegExp(`^${src}$`, 's');
+}
+
+function regexMatcher(tokens: Token[]): (s: string) => boolean {
+  const re = tokensRegex(tokens);
+  return (s) => re.test(s);
+}
+
+/**
+ * Matches by simulating the pattern's automaton over the string once: the set of token
+ * positions reachable after each character, so time is O(|s| x |tokens|) whatever the pattern.
+ * State 2k: before token k; state 2k+1: inside a `**\/` at token k, past at least one character
+ * (it must end with a `/` to move on).
+ */
+export function automatonMatcher(tokens: Token[]): (s: string) => boolean {
+  const n = tokens.length;
+  const size = 2 * n + 2;
+  let cur = new Uint8Array(size);
+  let next = new Uint8Array(size);
+  /** Adds state `st` and what it reaches without a character (stars and `**` may match nothing). */
+  const add = (set: Uint8Array, st: number) => {
+    while (!set[st]) {
+      set[st] = 1;
+      if (st & 1) return;
+      const k = st >> 1;
+      if (k >= n) return;
+      const t = tokens[k].t;
+      if (t === 'star' || t === 'dirs' || t === 'all') st = 2 * (k + 1);
+      else return;
+    }
+  };
+  return (s: string) => {
+    cur.fill(0);
+    add(cur, 0);
+    for (let i = 0; i < s.length; i++) {
+      const ch = s[i];
+      next.fill(0);
+      let any = false;
+      for (let st = 0; st < size; st++) {
+        if (!cur[st]) continue;
+        const k = st >> 1;
+        if (k >= n) continue;
+        const x = tokens[k];
+        if (st & 1) {
+          // inside `**/`: anything, and a `/` may end it
+          add(next, st);
+          if (ch === '/') add(next, 2 * (k + 1));
+          any = true;
+          continue;
+        }
+        switch (x.t) {
+          case 'char':
+            if (ch === x.c) {
+              add(next, 2 * (k + 1));
+              any = true;
+            }
+            break;
+          case 'one':
+            if (ch !== '/' && (!x.test || x.test.test(ch))) {
+              add(next, 2 * (k + 1));
+              any = true;
+            }
+            break;
+          case 'star':
+            if (ch !== '/') {
+              add(next, st);
+              any = true;
+            }
+            break;
+          case 'dirs':
+            add(next, st + 1);
+            if (ch === '/') add(next, 2 * (k + 1));
+            any = true;
+            break;
+          case 'all':
+            add(next, st);
+            any = true;
+            break;
+        }
+      }
+      if (!any) return false;
+      [cur, next] = [next, cur];
+    }
+    return cur[2 * n] === 1;
+  };
 }
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
-/** The regular expression of a wildmatch pattern with WM_PATHNAME (`*` stops at `/`), or undefined when it cannot match. */
-function wildmatchSource(p: string): string | undefined {
+/** The regular expression of a wildmatch pattern with WM_PATHNAME (`*` stops at `/`), or undefined when it cannot match. (The former matcher: kept as the tests' reference.) */
+export function wildmatchSource(p: string): string | undefined {
   let out = '';
   for (let i = 0; i < p.length; i++) {
     const c = p[i];

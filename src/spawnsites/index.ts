@@ -9,7 +9,8 @@
  * mention a handle API (golex.ts). Both are necessary conditions only; the sites come from the
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
@@ -19,6 +20,7 @@ import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
 import { PYTHON_SITE_NAMES, scanPython } from './python';
 import { scanRust } from './rust';
+import { openRegular, readRegularText, readTextIfFile } from './safefs';
 import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, sigOf, unchanged } from './snapshot';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
 
@@ -33,7 +35,25 @@ export interface IndexOptions {
   prefilter?: boolean;
 }
 
+/** How far an indexDirectory has come: files found by the walk, then read, then parsed. */
+export interface IndexProgress {
+  phase: 'walk' | 'read' | 'parse';
+  done: number;
+  /** Known once the walk is over (undefined while walking). */
+  total?: number;
+}
+
+/** Reports progress every this many files (and at each phase's end): a count, not a clock, so it is the same on any machine. */
+export const PROGRESS_EVERY = 500;
+
 export interface IndexDirectoryOptions extends IndexOptions {
+  /** Called as the work goes on (see IndexProgress); the CLI draws it on a terminal, the editor in a notification. */
+  onProgress?: (p: IndexProgress) => void;
+  /**
+   * Cancels the indexing: the promise rejects with an AbortError at the next file, and the index
+   * holds nothing of this run (index it again before use).
+   */
+  signal?: AbortSignal;
   /**
    * What an earlier index of the same root saved (`snapshot()`, read back from disk): files still
    * as they were are taken from it unread. Anything that does not fit is ignored, and the stats say why.
@@ -194,8 +214,34 @@ interface FileEntry {
   sig?: FileSig;
 }
 
+/** A path the index could not read, and why (issue 12: said, never dropped in silence). */
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+/** Words for the error of a path that could not be read. */
+function whyUnreadable(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENAMETOOLONG':
+      return 'path too long (past PATH_MAX)';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENOTREG':
+      return (e as Error).message.replace(/^.*: /, '');
+    default:
+      return code ? `cannot be read (${code})` : String((e as Error).message ?? e);
+  }
+}
+
 export interface IndexStats {
   files: number;
+  /** Paths not read (see SpawnSiteIndex.skipped()). */
+  skipped: number;
   parsed: number;
   sites: number;
   /** Go files analysed a second time once their package was complete. */
@@ -266,10 +312,10 @@ const READ_BUFFER_MAX = 16 * 1024 * 1024;
  */
 function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
   const readAt = Date.now();
-  const fd = openSync(path, 'r');
+  // Not blocking, and only a regular file: a FIFO named x.py must not hang the index.
+  const { fd, st } = openRegular(path);
   try {
     // Taken before the read: a write during it shows as a changed signature next time.
-    const st = fstatSync(fd);
     const sig = sigOf(st, readAt);
     if (!buf || st.size >= buf.length) return { bytes: readFileSync(fd), sig };
     let n = 0;
@@ -288,13 +334,7 @@ function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
 /** The .gitignore files that apply in a directory, outermost first. */
 type IgnoreRules = { dir: string; ig: GitIgnore }[];
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const readText = readTextIfFile;
 
 /**
  * When `root` is inside a git work tree (a `.git` here or above): the rules git applies there
@@ -351,6 +391,11 @@ export class SpawnSiteIndex {
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+  /** What the last indexDirectory could not read (directories, files, names), besides files over the size limit. */
+  private unreadPaths: SkippedPath[] = [];
+  /** Set during indexDirectory's walk: its progress, and its cancellation (checked per directory). */
+  private walkProgress: ((found: number) => void) | undefined;
+  private walkSignal: AbortSignal | undefined;
 
   constructor(options: IndexOptions = {}) {
     this.setOptions(options);
@@ -388,11 +433,30 @@ export class SpawnSiteIndex {
     this.outerRules = this.options.gitignore ? outerGitRules(root) : [];
     this.cache = {};
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
+    this.unreadPaths = [];
     const found: { path: string; info: LanguageInfo }[] = [];
+    const progress = options.onProgress;
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    this.walkProgress = progress ? (n) => progress({ phase: 'walk', done: n }) : undefined;
+    this.walkSignal = signal;
     let t = performance.now();
-    this.walk(root, found, this.outerRules);
+    // A root that cannot be listed is an error (the CLI's exit 1), not an empty index.
+    try {
+      readdirSync(root);
+    } catch (e) {
+      throw new Error(`${dir}: ${whyUnreadable(e)}`, { cause: e });
+    }
+    try {
+      this.walk(root, found, this.outerRules);
+    } finally {
+      this.walkProgress = undefined;
+      this.walkSignal = undefined;
+    }
     this.phases.walk = performance.now() - t;
+    progress?.({ phase: 'walk', done: found.length, total: found.length });
     await breather.maybe();
+    signal?.throwIfAborted();
 
     t = performance.now();
     let reused: Map<string, FileEntry> = new Map();
@@ -422,14 +486,22 @@ export class SpawnSiteIndex {
     // all the reading.
     const loads: Promise<unknown>[] = [];
     const shared = Buffer.allocUnsafeSlow(Math.min(this.options.maxFileBytes + 1, READ_BUFFER_MAX));
+    let readCount = 0;
     for (const { path, info } of found) {
+      if (++readCount % PROGRESS_EVERY === 0) {
+        progress?.({ phase: 'read', done: readCount, total: found.length });
+        signal?.throwIfAborted();
+      }
       if (reused.has(path)) continue;
       await breather.maybe();
+      signal?.throwIfAborted();
       let read: { bytes: Buffer; sig: FileSig };
       try {
         read = readFile(path, shared);
-      } catch {
-        continue; // vanished or unreadable: nothing to index
+      } catch (e) {
+        // Vanished since the walk: nothing to say. Anything else: said.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadPaths.push({ path, reason: whyUnreadable(e) });
+        continue;
       }
       const { bytes, sig } = read;
       if (!this.options.prefilter || (bytes.length <= this.options.maxFileBytes && hasNeedle(info.language, bytes))) {
@@ -444,6 +516,7 @@ export class SpawnSiteIndex {
       }
     }
     this.phases.read = performance.now() - t;
+    progress?.({ phase: 'read', done: found.length, total: found.length });
     if (loads.length) await breather.now();
     await Promise.all(loads);
     let parsed = 0;
@@ -455,8 +528,11 @@ export class SpawnSiteIndex {
       }
       this.put(path, { ...this.scanFile(path, info, bytes.toString('utf8')), sig });
       parsed++;
+      if (parsed % 50 === 0) progress?.({ phase: 'parse', done: k + 1, total: todo.length });
       await breather.maybe();
+      signal?.throwIfAborted();
     }
+    progress?.({ phase: 'parse', done: todo.length, total: todo.length });
     await breather.maybe();
     const rescanned = await this.settleGoPackages(breather, todo.filter((f) => this.files.get(f.path)?.go?.facts).map((f) => f.path));
     // One order whatever came from where (units() and findings() follow it): the walk's.
@@ -469,7 +545,7 @@ export class SpawnSiteIndex {
     this.cache = {};
     const sites = this.sites().length;
     breather.end();
-    return { files: this.files.size, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotOutdated ? { snapshotOutdated } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
+    return { files: this.files.size, skipped: this.skipped().length, parsed, sites, rescanned, longestStretchMs: breather.longest, reused: reused.size, ...(snapshotRejected ? { snapshotRejected } : {}), ...(snapshotOutdated ? { snapshotOutdated } : {}), ...(snapshotFiles !== undefined ? { snapshotFiles } : {}), ms: performance.now() - started, phases: { ...this.phases } };
   }
 
   /**
@@ -620,6 +696,19 @@ export class SpawnSiteIndex {
     return this.cache.findings;
   }
 
+  /**
+   * What the last indexDirectory did not read, with why: directories and files it may not read,
+   * names that are not valid UTF-8, paths past PATH_MAX, FIFOs and other non-files with a source
+   * name, and source files over the size limit (`maxFileBytes`, 4 MiB by default: generated
+   * tables and bundles), which are listed but not searched.
+   */
+  skipped(): SkippedPath[] {
+    const out = [...this.unreadPaths];
+    const limit = this.options.maxFileBytes;
+    for (const e of this.files.values()) if (e.sig && e.sig.size > limit) out.push({ path: e.path, reason: `larger than the size limit (${e.sig.size} bytes; the limit is ${formatBytes(limit)})` });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   /** Indexed source files (all, with or without sites). */
   fileCount(): number {
     return this.files.size;
@@ -662,15 +751,19 @@ export class SpawnSiteIndex {
   }
 
   private walk(dir: string, out: { path: string; info: LanguageInfo }[], rules: IgnoreRules): void {
+    this.walkSignal?.throwIfAborted();
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable directory: skip it like rg does
+    } catch (e) {
+      // Unreadable directory: skipped like rg does, and said.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadPaths.push({ path: dir, reason: whyUnreadable(e) });
+      return;
     }
+    if (entries.some((e) => e.name.includes('\uFFFD'))) entries = this.dropUndecodable(dir, entries);
     if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
       try {
-        const ig = new GitIgnore(readFileSync(join(dir, '.gitignore'), 'utf8'));
+        const ig = new GitIgnore(readRegularText(join(dir, '.gitignore')));
         this.gitignores.set(dir, ig);
         rules = [...rules, { dir, ig }];
       } catch {
@@ -684,14 +777,44 @@ export class SpawnSiteIndex {
         const sub = join(dir, name);
         if (rules.length && gitIgnored(rules, sub, true)) continue;
         this.walk(sub, out, rules);
-      } else if (e.isFile()) {
+      } else if (!e.isFile()) {
+        // A FIFO, socket or device with a source file's name is never opened (it could block): said.
+        if (!e.isSymbolicLink() && languageOf(name) && !(rules.length && gitIgnored(rules, join(dir, name), false))) this.unreadPaths.push({ path: join(dir, name), reason: 'not a regular file' });
+      } else {
         if (rules.length && gitIgnored(rules, join(dir, name), false)) continue;
         if (name === 'go.mod') this.readGoMod(join(dir, name));
         else if (name === 'Cargo.toml') this.readCargo(join(dir, name));
         const info = languageOf(name);
-        if (info) out.push({ path: join(dir, name), info });
+        if (info) {
+          out.push({ path: join(dir, name), info });
+          if (this.walkProgress && out.length % PROGRESS_EVERY === 0) this.walkProgress(out.length);
+        }
       }
     }
+  }
+
+  /**
+   * Names that are not valid UTF-8 come out of readdir with U+FFFD in place of their bytes: no
+   * such path exists, so they cannot be opened by that name. They are skipped and said, with
+   * their bytes escaped.
+   */
+  private dropUndecodable<T extends { name: string }>(dir: string, entries: T[]): T[] {
+    let bad: Set<string>;
+    try {
+      bad = new Set(
+        readdirSync(dir, { encoding: 'buffer' })
+          .filter((b) => !isUtf8(b))
+          .map((b) => b.toString('utf8')),
+      );
+      for (const b of readdirSync(dir, { encoding: 'buffer' })) {
+        if (isUtf8(b)) continue;
+        const shown = [...b].map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
+        this.unreadPaths.push({ path: join(dir, shown), reason: 'name is not valid UTF-8' });
+      }
+    } catch {
+      return entries;
+    }
+    return entries.filter((e) => !bad.has(e.name));
   }
 
   private readManifests(): void {
@@ -707,8 +830,8 @@ export class SpawnSiteIndex {
       }
       for (const e of entries) {
         if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name) && !this.ignored(join(dir, e.name), true)) visit(join(dir, e.name));
-        else if (e.name === 'go.mod') this.readGoMod(join(dir, e.name));
-        else if (e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
+        else if (e.isFile() && e.name === 'go.mod') this.readGoMod(join(dir, e.name));
+        else if (e.isFile() && e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
       }
     };
     visit(this.rootDir);
@@ -718,7 +841,7 @@ export class SpawnSiteIndex {
   /** go.mod's `module` line (a manifest, not source). */
   private readGoMod(path: string): void {
     try {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
+      for (const line of readRegularText(path).split('\n')) {
         const words = line.trim().split(/\s+/);
         if (words[0] === 'module' && words[1]) {
           this.goModules.set(dirname(path), words[1].replace(/^"|"$/g, ''));
@@ -735,7 +858,7 @@ export class SpawnSiteIndex {
     const names: string[] = [];
     try {
       let section = '';
-      for (const raw of readFileSync(path, 'utf8').split('\n')) {
+      for (const raw of readRegularText(path).split('\n')) {
         const line = raw.trim();
         if (line.startsWith('[')) section = line;
         const eq = line.indexOf('=');
@@ -1065,6 +1188,10 @@ export class SpawnSiteIndex {
     this.cache.units = units;
     return units;
   }
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
 function relativeTo(root: string | undefined, file: string): string {

@@ -91,6 +91,12 @@ interface ParentFacts {
   /** The parent's exe is known and is none of the workspace's programs. */
   foreign: boolean;
   label: string;
+  /**
+   * Set when the units were matched by the parent's name alone and its exe lies outside the
+   * workspace (another build, another project, a system binary of the same name): the link
+   * is then at most `possible`, with these words.
+   */
+  nameOnlyOutside?: string;
 }
 
 function parentFacts(parent: ParentRef | undefined, index: LinkableIndex): ParentFacts {
@@ -159,6 +165,10 @@ function parentFacts(parent: ParentRef | undefined, index: LinkableIndex): Paren
     // A parent outside the workspace, named like none of its programs: not ours.
     const inside = !!exe && !!index.root && exe.startsWith(`${index.root}/`);
     if (facts.units.length === 0 && exe && !inside && !goRun && !delve) facts.foreign = true;
+    // Named like one of them, but outside it: weak evidence, said so (issue 12).
+    if (facts.units.length && exe && !inside && !goRun && facts.units.every((u) => u.why.includes(' is named like the '))) {
+      facts.nameOnlyOutside = `the parent's executable ${exe} is outside the workspace and matches its ${facts.units.length === 1 ? 'program' : 'programs'} by name alone`;
+    }
     facts.family ??= commonFamily(facts.units);
   }
   return facts;
@@ -269,8 +279,12 @@ export function linkZombie(zombie: ZombieRef, parent: ParentRef | undefined, ind
   // all: in the parent's program, its program this child's or unknown. Scores rank suspects; they
   // do not rule one out.
   const others = scored.slice(1).filter((x) => !rivals.includes(x) && x.site.waited === 'no');
-  const confidence: SiteLink['confidence'] = rivals.length === 0 && others.length === 0 && top.strong >= 2 ? 'likely' : 'possible';
+  let confidence: SiteLink['confidence'] = rivals.length === 0 && others.length === 0 && top.strong >= 2 ? 'likely' : 'possible';
   let reason = top.words.join('; ');
+  if (pf.nameOnlyOutside) {
+    confidence = 'possible';
+    reason += `; only possible: ${pf.nameOnlyOutside}`;
+  }
   if (rivals.length) reason += `; but ${rivals.map((r) => `${relativeTo(index.root, r.site.file)}:${r.site.line}`).join(' and ')} ${rivals.length === 1 ? 'fits' : 'fit'} almost as well`;
   else if (others.length) {
     const shownOthers = others.slice(0, 3).map((r) => `${relativeTo(index.root, r.site.file)}:${r.site.line}`);

@@ -19,10 +19,12 @@
  * result.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { GoFileFacts, GoFuncSummary } from './go';
+import { readRegularText } from './safefs';
+import { findingProblem, goFactsProblem, isGrammar, isLanguage, siteProblem } from './validate';
 import type { Grammar } from './parser';
 import type { FileScan, SiteLanguage } from './types';
 
@@ -144,8 +146,8 @@ function sameOptions(a: unknown, b: SnapshotKey['options']): boolean {
 /**
  * The entries of a snapshot made for `key` by this build, or why it cannot be used (`outdated`:
  * another format or build made it, as after an upgrade; nothing wrong with it). The shape is
- * checked entry by entry (a snapshot is a file on disk: anything may be in it); one bad entry
- * voids the whole.
+ * checked entry by entry, every field against the schema (validate.ts: a snapshot is a file on
+ * disk, anything may be in it); one bad entry voids the whole, and everything is read again.
  */
 export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<string, SnapshotEntry> } | { rejected: string; outdated?: boolean } {
   if (!isObject(data)) return { rejected: 'not a snapshot' };
@@ -158,28 +160,36 @@ export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<
   if (!Array.isArray(data.files)) return { rejected: 'no file list' };
   const entries = new Map<string, SnapshotEntry>();
   for (const raw of data.files as unknown[]) {
-    if (!isObject(raw) || typeof raw.path !== 'string' || typeof raw.language !== 'string' || typeof raw.grammar !== 'string') return { rejected: 'a damaged file entry' };
+    if (!isObject(raw) || typeof raw.path !== 'string' || !isLanguage(raw.language) || !isGrammar(raw.grammar)) return { rejected: 'a damaged file entry' };
+    // A path the walk could have found: absolute, normal, under the root.
+    if (!raw.path.startsWith(`${key.root}${sep}`) || resolve(raw.path) !== raw.path || raw.path.includes('\0')) return { rejected: `a file outside ${key.root} (${JSON.stringify(raw.path.slice(0, 200))})` };
     const sig = raw.sig;
     if (!isObject(sig) || !isNumber(sig.size) || !isNumber(sig.mtimeMs) || !isNumber(sig.ctimeMs) || !isNumber(sig.ino) || !isNumber(sig.readAt)) return { rejected: `a damaged signature (${raw.path})` };
     let scan: FileScan = { sites: [], findings: [] };
     if (raw.scan !== undefined) {
       if (!isObject(raw.scan) || !Array.isArray(raw.scan.sites) || !Array.isArray(raw.scan.findings)) return { rejected: `damaged scan results (${raw.path})` };
-      if (!(raw.scan.sites as unknown[]).every((s) => isObject(s) && s.file === raw.path && isNumber(s.line) && isNumber(s.column) && isObject(s.range))) return { rejected: `a damaged site (${raw.path})` };
-      if (!(raw.scan.findings as unknown[]).every((f) => isObject(f) && f.file === raw.path && isObject(f.site) && isObject(f.range))) return { rejected: `a damaged finding (${raw.path})` };
+      for (const s of raw.scan.sites as unknown[]) {
+        const why = siteProblem(s, raw.path);
+        if (why) return { rejected: `${why} (${raw.path})` };
+      }
+      for (const f of raw.scan.findings as unknown[]) {
+        const why = findingProblem(f, raw.path);
+        if (why) return { rejected: `${why} (${raw.path})` };
+      }
       scan = raw.scan as unknown as FileScan;
     }
-    const entry: SnapshotEntry = { path: raw.path, language: raw.language as SiteLanguage, grammar: raw.grammar as Grammar, sig: sig as unknown as FileSig, scan };
+    const entry: SnapshotEntry = { path: raw.path, language: raw.language, grammar: raw.grammar, sig: sig as unknown as FileSig, scan };
     if (raw.go !== undefined) {
       const go = raw.go;
-      if (!isObject(go) || typeof go.packageName !== 'string' || !Array.isArray(go.imports)) return { rejected: `damaged Go facts (${raw.path})` };
+      if (!isObject(go) || typeof go.packageName !== 'string' || !Array.isArray(go.imports) || !go.imports.every((i) => typeof i === 'string')) return { rejected: `damaged Go facts (${raw.path})` };
       let facts: GoFileFacts | undefined;
       if (go.facts !== undefined) {
-        const f = go.facts;
-        if (!isObject(f) || !Array.isArray(f.functions) || !Array.isArray(f.constants) || !Array.isArray(f.flags) || !Array.isArray(f.consulted) || !Array.isArray(f.cmdFields)) return { rejected: `damaged Go facts (${raw.path})` };
-        facts = decodeFacts(f as unknown as EncodedFacts, scan);
+        const why = goFactsProblem(go.facts);
+        if (why) return { rejected: `${why} (${raw.path})` };
+        facts = decodeFacts(go.facts as unknown as EncodedFacts, scan);
       }
       entry.go = { packageName: go.packageName, imports: go.imports as string[], ...(facts ? { facts } : {}) };
-    }
+    } else if (raw.language === 'go') return { rejected: `a Go file without its package (${raw.path})` };
     entries.set(entry.path, entry);
   }
   return { entries };
@@ -204,7 +214,7 @@ export function snapshotFile(dir: string, root: string): string {
 export function readSnapshotFile(file: string): { data?: unknown; error?: string } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularText(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? {} : { error: `cannot read ${file}: ${(e as Error).message}` };

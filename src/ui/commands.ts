@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { formatAge } from '../core/diagnose';
-import { describeExit, displayName } from '../core/format';
+import { describeExit, displayName, escapeText } from '../core/format';
 import type { ProcessInfo } from '../core/model';
 import { identity, isZombie } from '../core/model';
 import { readConfig } from '../config';
@@ -126,7 +126,7 @@ async function inspectProcess(c: Controller): Promise<void> {
     .map((p) => ({
       label: displayName(p),
       description: `${p.pid}${isZombie(p) ? ' · zombie' : ''} · ${formatAge(now - p.startTime)}`,
-      detail: p.cmdline?.join(' ') || undefined,
+      detail: p.cmdline?.length ? escapeText(p.cmdline.join(' ')) : undefined,
       process: p,
     }));
   const pick = await vscode.window.showQuickPick(items, { title: 'Inspect Process', placeHolder: 'Pick a process to watch in the Processes view (type a name, PID or command line)', matchOnDescription: true, matchOnDetail: true });

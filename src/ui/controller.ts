@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { describeEvidence } from '../core/evidence';
 import { displayName } from '../core/format';
+import { readIssuesText } from '../core/notes';
 import { inspect } from '../core/inspect';
 import { identity, isZombie, type ProcessInfo, type ProcessSource } from '../core/model';
 import { Monitor, type RootView } from '../core/monitor';
@@ -235,6 +236,9 @@ export class Controller implements vscode.Disposable {
     this.provider.update(index, Date.now());
     const zombies = this.zombieCount();
     this.view.badge = zombies ? { value: zombies, tooltip: `${zombies} zombie process${zombies === 1 ? '' : 'es'}` } : undefined;
+    // What the reads could not show (hidepid, other users', damaged /proc files): said above the tree.
+    const issues = [...new Set([...this.lastViews.values()].flatMap((v) => readIssuesText(v.snapshot)))];
+    this.view.message = issues.length ? `Not everything could be read: ${issues.join('; ')}.` : undefined;
     if (this.sessions.running > 0) {
       this.statusBar.text = zombies ? `$(error) ${zombies} zombie${zombies === 1 ? '' : 's'}` : '$(pass) 0 zombies';
       this.statusBar.tooltip = 'Zombie processes under the debugged programs: click to find them';
@@ -269,7 +273,7 @@ export class Controller implements vscode.Disposable {
 
   addManualRoot(p: ProcessInfo): void {
     const key = `manual:${p.pid}@${p.startTicks}`;
-    this.manual.set(key, { key, pid: p.pid, startTicks: p.startTicks, label: `${p.comm} (${p.pid})` });
+    this.manual.set(key, { key, pid: p.pid, startTicks: p.startTicks, label: `${displayName(p)} (${p.pid})` });
     this.monitor.track({ key, pid: p.pid, startTicks: p.startTicks });
     this.schedule(true);
   }

@@ -3,7 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { describeActivity, formatAge } from '../core/diagnose';
-import { describeExit, displayName } from '../core/format';
+import { describeExit, displayName, escapeText } from '../core/format';
 import type { ProcessInfo } from '../core/model';
 import { isZombie } from '../core/model';
 import { Commands, ItemContext, ItemFlag } from '../ids';
@@ -156,15 +156,15 @@ function shortPath(file: string): string {
 
 /** "recorded at main.go:41", "likely from main.go:41". */
 function siteWords(site: SpawnSiteRef): string {
-  return `${site.confidence === 'recorded' ? 'recorded at' : `${site.confidence} from`} ${shortPath(site.file)}:${site.line}`;
+  return `${site.confidence === 'recorded' ? 'recorded at' : `${site.confidence} from`} ${escapeText(shortPath(site.file))}:${site.line}`;
 }
 
 /** A markdown link that opens a frame's line (the tooltip is trusted for this one command only). */
 function frameLink(f: { file: string; line: number; function?: string }): string {
   const ref: SpawnSiteRef = { file: f.file, line: f.line, column: 1, confidence: 'recorded', reason: '' };
   const uri = `command:${Commands.OpenSpawnSite}?${encodeURIComponent(JSON.stringify([ref]))}`;
-  const label = `${shortPath(f.file)}:${f.line}`.replace(/[[\]\\]/g, (c) => `\\${c}`);
-  return `[${label}](${uri})${f.function ? ` \`${f.function.replace(/`/g, "'")}\`` : ''}`;
+  const label = escape(`${escapeText(shortPath(f.file))}:${f.line}`);
+  return `[${label}](${uri})${f.function ? ` \`${escapeText(f.function).replace(/`/g, "'")}\`` : ''}`;
 }
 
 function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: number): vscode.MarkdownString {
@@ -172,7 +172,7 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
   md.supportThemeIcons = true;
   const d = node.diagnosis;
   md.appendMarkdown(`**${escape(displayName(p))}** — PID ${p.pid}${isZombie(p) ? ' $(error) zombie' : ''}\n\n`);
-  if (d) md.appendMarkdown(`$(warning) ${escape(d.verdict)}\n\n`);
+  if (d) md.appendMarkdown(`$(warning) ${escape(escapeText(d.verdict))}\n\n`);
   const rows: [string, string | undefined][] = [
     ['State', `${STATE_WORDS[p.state] ?? p.state} (${p.state})`],
     ['Exit', isZombie(p) ? describeExit(p.exit) : undefined],
@@ -188,7 +188,8 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
     ['Threads', String(p.threads)],
     ['Spawn site', node.site ? `${shortPath(node.site.file)}:${node.site.line} (${node.site.confidence}: ${node.site.reason})` : undefined],
   ];
-  for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  // Command lines, paths and reasons come from other programs: a newline would end the code span and start markdown of theirs.
+  for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${escapeText(v).replace(/`/g, "'")}\`  \n`);
   if (node.site?.stack?.length) {
     md.isTrusted = { enabledCommands: [Commands.OpenSpawnSite] };
     md.appendMarkdown('\nRecorded call stack (your code, innermost first):\n\n');

@@ -15,13 +15,16 @@ import { displayName } from '../core/format';
 import { identity, type ProcessInfo } from '../core/model';
 import { readConfig } from '../config';
 import { Colors, Commands, DIAGNOSTIC_SOURCE, Views } from '../ids';
-import { indexWithCache } from '../spawnsites/command';
-import { type IndexStats, languageOf, SpawnSiteIndex } from '../spawnsites/index';
+import { indexWithCache, skippedText } from '../spawnsites/command';
+import { type IndexProgress, type IndexStats, languageOf, SpawnSiteIndex } from '../spawnsites/index';
 import { snapshotFile, writeSnapshotFile } from '../spawnsites/snapshot';
 import { linkZombie, type SiteLink } from '../spawnsites/link';
 import type { SiteFinding, SourceRange, SpawnSite } from '../spawnsites/types';
 import type { Controller } from './controller';
 import type { SpawnSiteRef } from './nodes';
+
+/** A rebuild that takes longer than this shows a progress notification (with Cancel). */
+const PROGRESS_AFTER_MS = 1000;
 
 /**
  * Files whose change on disk changes the index as a whole: the manifests that name programs, and
@@ -148,13 +151,32 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       const next = new Map<string, SpawnSiteIndex>();
       const nextStats = new Map<string, IndexStats>();
       const failed: string[] = [];
+      // Long work shows where it is and can be stopped: a progress notification with a Cancel
+      // button, opened only once the indexing has taken a second (a saved index is quicker).
+      const cancel = new AbortController();
+      let report: ((message: string) => void) | undefined;
+      let finish: () => void = () => {};
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      const words = { walk: 'finding source files', read: 'reading', parse: 'parsing' };
+      let folderName = '';
+      const onProgress = (p: IndexProgress) => report?.(`${folderName}: ${words[p.phase]} ${p.done}${p.total !== undefined ? ` of ${p.total}` : ''} files`);
+      const notify = setTimeout(() => {
+        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Process Inspector: indexing spawn sites', cancellable: true }, (progress, token) => {
+          token.onCancellationRequested(() => cancel.abort());
+          report = (message) => progress.report({ message });
+          return finished;
+        });
+      }, PROGRESS_AFTER_MS);
       if (this.enabled) {
         for (const f of vscode.workspace.workspaceFolders ?? []) {
           if (f.uri.scheme !== 'file') continue;
+          if (cancel.signal.aborted) break;
+          folderName = f.name;
           try {
             if (opts.fromScratch && this.storageDir) rmSync(snapshotFile(this.storageDir, f.uri.fsPath), { force: true });
-            const { index, stats: st, warnings } = await indexWithCache(f.uri.fsPath, this.storageDir);
+            const { index, stats: st, warnings } = await indexWithCache(f.uri.fsPath, this.storageDir, { onProgress, signal: cancel.signal });
             for (const w of warnings) this.log.warn(w);
+            for (const line of skippedText(index.skipped(), f.uri.fsPath)) this.log.warn(line);
             const ph = Object.entries(st.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
             const saved = st.reused ? `, ${st.reused} of them unchanged since the saved index` : st.snapshotRejected ? ` (saved index not used: ${st.snapshotRejected})` : '';
             this.log.info(`indexed ${f.uri.fsPath}: ${st.files} source files${saved}, ${st.parsed} parsed, ${st.sites} spawn sites in ${st.ms.toFixed(0)} ms (${ph})`);
@@ -162,11 +184,20 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
             next.set(f.uri.fsPath, index);
             nextStats.set(f.uri.fsPath, st);
           } catch (e) {
+            if ((e as Error).name === 'AbortError') {
+              this.log.info(`indexing ${f.uri.fsPath} cancelled: its spawn sites stay as they were`);
+              continue;
+            }
             this.log.error(`cannot index ${f.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
             failed.push(`${f.name}: ${e instanceof Error ? e.message : String(e)}`);
           }
         }
       }
+      clearTimeout(notify);
+      finish();
+      // Cancelled: what was indexed before stays (a folder not indexed again keeps its old index).
+      if (cancel.signal.aborted) for (const [k, v] of this.indexes) if (!next.has(k)) next.set(k, v);
+      if (cancel.signal.aborted) for (const [k, v] of this.stats) if (!nextStats.has(k)) nextStats.set(k, v);
       this.indexes.clear();
       for (const [k, v] of next) this.indexes.set(k, v);
       this.stats.clear();

@@ -126,10 +126,12 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Killed after `hangMs` (a hang guard for input that used to block forever, not a timing check). */
+  hung?: boolean;
 }
 
 /** Runs the built CLI (dist/cli.js) as a real process. */
-export function runCli(args: string[], options: { uid?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { uid?: number; hangMs?: number } = {}): Promise<CliResult> {
   const [cmd, argv] =
     options.uid !== undefined
       ? ['setpriv', [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', process.execPath, CLI, ...args]]
@@ -140,6 +142,11 @@ export function runCli(args: string[], options: { uid?: number } = {}): Promise<
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    let hung = false;
+    const guard = options.hangMs !== undefined ? setTimeout(() => ((hung = true), p.kill('SIGKILL')), options.hangMs) : undefined;
+    p.on('close', (code) => {
+      if (guard) clearTimeout(guard);
+      resolve({ code, stdout, stderr, ...(hung ? { hung } : {}) });
+    });
   });
 }

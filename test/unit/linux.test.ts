@@ -152,7 +152,7 @@ describe('Linux reader on real processes', function () {
     assert.ok(parent.sigchld, 'status is world-readable, so SIGCHLD handling is still known');
   });
 
-  it('honours a hidepid=invisible mount: other users vanish, own processes stay, a hidden root is "no process"', async function () {
+  it('honours a hidepid=invisible mount: other users vanish, own processes stay, a hidden root is "not readable"', async function () {
     if (!isRoot) this.skip(); // mounting procfs needs CAP_SYS_ADMIN
     const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-hidepid-'));
     const m = spawnSync('mount', ['-t', 'proc', '-o', 'hidepid=invisible', 'proc', mnt]);
@@ -171,7 +171,8 @@ describe('Linux reader on real processes', function () {
         assert.ok(!zs.some((z) => z.pid === rootMaker.children[0]), "root's zombie hidden");
         const hidden = await runCli(['zombies', '--root', String(rootMaker.parent), '--proc', mnt], { uid: NOBODY });
         assert.equal(hidden.code, 1);
-        assert.match(hidden.stderr, /no process with PID/);
+        // It exists: hidden, not absent (issue 12, item 5).
+        assert.match(hidden.stderr, /PID \d+ exists but is not readable/);
       } finally {
         process.kill(-own.pid!, 'SIGKILL');
       }

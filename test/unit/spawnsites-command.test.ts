@@ -56,7 +56,7 @@ describe('process-inspector sites', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-sites-empty-'));
     try {
       assert.deepEqual(await run([dir]), { code: 0, stdout: 'No spawn sites found.\n', stderr: '' });
-      assert.deepEqual(JSON.parse((await run([dir, '--json'])).stdout), { sites: [] });
+      assert.deepEqual(JSON.parse((await run([dir, '--json'])).stdout), { sites: [], skipped: [] });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -79,7 +79,7 @@ describe('spawn sites end to end: real zombies of the seed program', function ()
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('links every zombie to the Start() line with confidence likely', async () => {
+  it('links every zombie to the Start() line: possible, as the binary was built outside the workspace and matches by name alone', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, GOCACHE: process.env.GOCACHE ?? path.join(os.tmpdir(), 'pi-e2e-gocache'), GOFLAGS: '' };
     env.HOME ??= dir; // go wants a HOME for its caches
     // Named after its package directory, as `go build` in seed/ would name it.
@@ -114,8 +114,10 @@ describe('spawn sites end to end: real zombies of the seed program', function ()
       assert.equal(path.relative(WS, link.site.file), 'go/seed/main.go');
       assert.equal(link.site.line, 29); // if err := cmd.Start(); err != nil {
       assert.notEqual(link.site.line, 22); // the Run() beside it waits
-      assert.equal(link.confidence, 'likely');
+      // Built in a temporary directory, named like the command: at most possible (issue 12, item 10).
+      assert.equal(link.confidence, 'possible');
       assert.match(link.reason, /named like the Go command in go\/seed\/.*never waits/);
+      assert.match(link.reason, /outside the workspace and matches its program by name alone/);
     }
   });
 });
