@@ -149,13 +149,23 @@ function sameOptions(a: unknown, b: SnapshotKey['options']): boolean {
  * checked entry by entry, every field against the schema (validate.ts: a snapshot is a file on
  * disk, anything may be in it); one bad entry voids the whole, and everything is read again.
  */
+/** A value from a file, in words: JSON for what is not a string (String() throws on some objects). */
+function shownValue(v: unknown): string {
+  if (typeof v === 'string') return v.length > 200 ? `${v.slice(0, 200)}…` : v;
+  try {
+    return JSON.stringify(v)?.slice(0, 200) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
+}
+
 export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<string, SnapshotEntry> } | { rejected: string; outdated?: boolean } {
   if (!isObject(data)) return { rejected: 'not a snapshot' };
-  if (data.format !== SNAPSHOT_FORMAT) return { rejected: `format ${String(data.format)}, not ${SNAPSHOT_FORMAT}`, outdated: true };
+  if (data.format !== SNAPSHOT_FORMAT) return { rejected: `format ${shownValue(data.format)}, not ${SNAPSHOT_FORMAT}`, outdated: true };
   const build = indexBuild();
   if (build === undefined) return { rejected: 'this build of the index has no build id (not built by scripts/build.mjs)' };
   if (data.build !== build) return { rejected: 'made by another build of the index', outdated: true };
-  if (data.root !== key.root) return { rejected: `made for ${String(data.root)}` };
+  if (data.root !== key.root) return { rejected: `made for ${shownValue(data.root)}` };
   if (!sameOptions(data.options, key.options)) return { rejected: 'made with other index options' };
   if (!Array.isArray(data.files)) return { rejected: 'no file list' };
   const entries = new Map<string, SnapshotEntry>();
