@@ -4,6 +4,8 @@
  * exits, what it left behind (orphans re-parented to init or a subreaper, zombies) stays visible.
  */
 import { diagnose, type Diagnosis } from './diagnose';
+import { historyFromStartTimes, type ForecastOptions, type Sample } from './forecast';
+import { addForecasts } from './inspect';
 import type { ProcessInfo, ProcessSource, Snapshot } from './model';
 import { identity, isZombie } from './model';
 import { descendants, indexChildren } from './tree';
@@ -37,15 +39,29 @@ interface Tracked extends RootSpec {
   watcher?: { refresh(): Snapshot; close(): void };
   /** The root has exited (or its PID was reused): only the table can show what it left. */
   gone?: boolean;
+  /** Zombie count over time per parent (by identity), oldest first. */
+  history: Map<string, Sample[]>;
 }
+
+/** How much zombie-count history is kept per parent: the sparkline's span and then some. */
+export const HISTORY_MS = 10 * 60_000;
 
 export class Monitor {
   private readonly roots = new Map<string, Tracked>();
+  /** Objects whose details were read: the watcher hands back the same object while its stat is unchanged. */
+  private readonly detailed = new WeakSet<ProcessInfo>();
+  /**
+   * Whose details are read: every live process (`all`, the view shows them all) or only those
+   * on the way to a zombie (`zombie-paths`, the view's "only zombies and their parents" filter).
+   * Zombie parents' details are read every refresh whatever this says: the verdict rests on them.
+   */
+  detailsFor: 'all' | 'zombie-paths' = 'all';
+  forecastOptions: ForecastOptions = {};
 
   constructor(private readonly source: ProcessSource) {}
 
   track(spec: RootSpec): void {
-    this.roots.set(spec.key, { ...spec, seen: new Map() });
+    this.roots.set(spec.key, { ...spec, seen: new Map(), history: new Map() });
   }
 
   untrack(key: string): void {
@@ -101,9 +117,9 @@ export class Monitor {
       t.gone = true;
       return undefined;
     }
-    for (const [key, old] of t.seen) {
+    for (const old of t.seen.values()) {
       const p = sub.processes.get(old.pid);
-      if (!p || identity(p) !== key) return undefined; // someone left: the table tells where to
+      if (!p || (p !== old && p.startTicks !== old.startTicks)) return undefined; // someone left: the table tells where to
     }
     return sub;
   }
@@ -130,12 +146,25 @@ export class Monitor {
       if (!isZombie(now)) orphans.push(now);
       for (const pid of descendants(table.children, now.pid)) processes.set(pid, table.processes.get(pid)!);
     }
-    for (const p of processes.values()) t.seen.set(identity(p), p);
-    const snapshot: Snapshot = { takenAt: table.takenAt, processes, children: indexChildren(processes), root: t.pid };
-    // Details only for live processes: a zombie has no cmdline, exe or wchan worth reading, and
-    // a storm of 10,000 would cost 30,000 reads a refresh.
-    const live = [...processes.values()].filter((p) => !isZombie(p));
-    const gone = this.source.details(live);
+    for (const p of processes.values()) if (t.seen.get(identity(p)) !== p) t.seen.set(identity(p), p);
+    // The watcher's subtree is exactly this one: its child index serves as it is.
+    const children = table.root === t.pid && processes.size === table.processes.size ? table.children : indexChildren(processes);
+    const snapshot: Snapshot = { takenAt: table.takenAt, processes, children, root: t.pid };
+    // Details only for live processes (a zombie has no cmdline, exe or wchan worth reading, and a
+    // storm of 10,000 would cost 30,000 reads a refresh), and of those only the new ones and those
+    // whose stat changed (a new object), plus the zombie parents, every time.
+    const parents = new Set<number>();
+    for (const p of processes.values()) if (isZombie(p)) parents.add(p.ppid);
+    const shown = this.detailsFor === 'all' ? undefined : zombiePaths(processes, parents);
+    const live: ProcessInfo[] = [];
+    const need: ProcessInfo[] = [];
+    for (const p of processes.values()) {
+      if (isZombie(p)) continue;
+      live.push(p);
+      if (parents.has(p.pid) || (!this.detailed.has(p) && (!shown || shown.has(p.pid)))) need.push(p);
+    }
+    const gone = this.source.details(need);
+    for (const p of need) this.detailed.add(p);
     if (gone.length) {
       for (const p of gone) processes.delete(p.pid);
       snapshot.children = indexChildren(processes);
@@ -145,14 +174,52 @@ export class Monitor {
       const tracer = table.processes.get(p.tracerPid) ?? this.source.readProcess(p.tracerPid);
       if (tracer) related.set(p.tracerPid, tracer);
     }
+    const at = now ?? table.takenAt;
+    const diagnosis = diagnose(snapshot, { now, related });
+    this.record(t, diagnosis, at);
+    addForecasts(this.source, diagnosis.parents, (d) => t.history.get(identity(d.parent)) ?? [], at, this.forecastOptions);
     return {
       key: t.key,
       pid: t.pid,
       root: sameRoot ? current : t.lastRoot,
       alive,
       snapshot,
-      diagnosis: diagnose(snapshot, { now, related }),
+      diagnosis,
       orphans: orphans.filter((o) => o.pid !== t.pid),
     };
   }
+
+  /**
+   * One sample per zombie parent. A parent seen for the first time starts from its zombies' start
+   * times (when each took its PID), so the first look already has a history; parents with no
+   * zombies any more are forgotten.
+   */
+  private record(t: Tracked, diagnosis: Diagnosis, now: number): void {
+    const keep = new Set<string>();
+    for (const d of diagnosis.parents) {
+      const key = identity(d.parent);
+      keep.add(key);
+      let h = t.history.get(key);
+      if (!h) t.history.set(key, (h = historyFromStartTimes(d.zombies, now).filter((s) => s.t < now)));
+      if (h.length && h[h.length - 1].t > now) continue; // a clock that went back: keep what we have
+      h.push({ t: now, count: d.zombies.length });
+      let drop = 0;
+      while (drop < h.length - 1 && h[drop + 1].t < now - HISTORY_MS) drop++;
+      if (drop) h.splice(0, drop);
+    }
+    for (const key of t.history.keys()) if (!keep.has(key)) t.history.delete(key);
+  }
+}
+
+/** The zombies' parents and every process above them, within `processes`. */
+function zombiePaths(processes: Map<number, ProcessInfo>, parents: Set<number>): Set<number> {
+  const keep = new Set<number>();
+  for (const pid of parents) {
+    let p = processes.get(pid);
+    while (p && !keep.has(p.pid)) {
+      keep.add(p.pid);
+      p = processes.get(p.ppid);
+    }
+  }
+  return keep;
 }
