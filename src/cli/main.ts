@@ -14,6 +14,7 @@ import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } fr
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
 import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
+import { watchCommand, WATCH_USAGE_LINE } from './watch';
 import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
 
 export interface Io {
@@ -36,6 +37,7 @@ Commands:
                                          source that spawned it
   sites   DIR [--json] [--no-cache]      every place in DIR's source that starts a process, and
                                          whether its child is waited for (yes, no or unknown)
+${WATCH_USAGE_LINE}
 
 Options:
   --root PID        only PID and its descendants
@@ -57,6 +59,12 @@ Options:
                     container
   -h, --help        this help (sites --help: the sites command's)
   -v, --version
+
+zombies reads the limits on each guilty parent's tasks (its cgroup's pids.max and every ancestor's,
+RLIMIT_NPROC against its user's tasks, kernel.pid_max, kernel.threads-max) and forecasts from its
+zombies' start times when the tightest is reached; --json adds to each parent "limits":
+{"readings": [{"kind", "scope", "status", "max", "current", "reason"}]} and "forecast": {"trend",
+"ratePerSecond", "secondsLeft", "tightest", "text"}.
 
 sites --json prints {"sites": [{"file", "line", "column", "language", "api", "program",
 "waited", "reason"}]}.
@@ -97,6 +105,7 @@ export async function main(argv: string[], io: Io, makeSource: (procRoot?: strin
 }
 
 async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => ProcessSource): Promise<number> {
+  if (argv[0] === 'watch') return watchCommand(argv.slice(1), io, makeSource);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -141,7 +150,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       // moment) is built once the processes are known to exist. Output is written only at the end.
       const workspace = values.workspace !== undefined ? checkWorkspace(values.workspace) : undefined;
       const source = makeSource(values.proc);
-      const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true });
+      const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true, forecast: command === 'zombies' });
       if (command === 'tree') {
         if (values.json) {
           const now = snapshot.takenAt;

@@ -57,6 +57,8 @@ export interface ForecastOptions {
   windowMs?: number;
   /** A leak with no new zombie for this long (and 3 of its own intervals) has stopped (default 30 s). */
   stopAfterMs?: number;
+  /** A rise over less than this is no rate yet: a burst says nothing of the pace (default 1 s). */
+  minSpanMs?: number;
 }
 
 const LIMIT_NAMES: Record<LimitKind, string> = {
@@ -86,13 +88,14 @@ export function tightest(limits: ProcessLimits | undefined): LimitReading | unde
 /** `cgroup /pi's pids.max (30, 12 in use)`, `RLIMIT_NPROC of uid 1000 (4096, 3870 in use)`. */
 export function describeLimit(r: LimitReading): string {
   const name = LIMIT_NAMES[r.kind];
-  const who = r.kind.startsWith('cgroup') ? `cgroup ${r.scope}'s ${name}` : r.kind === 'rlimit-nproc' ? `${name} of ${r.scope}` : name;
+  // `/` with a pids.max is the root of a cgroup namespace: a container's own cgroup.
+  const who = r.kind.startsWith('cgroup') ? (r.scope === '/' && r.max !== undefined ? `this container's ${name}` : `cgroup ${r.scope}'s ${name}`) : r.kind === 'rlimit-nproc' ? `${name} of ${r.scope}` : name;
   const use = r.current !== undefined ? `${r.current} in use` : 'use unknown';
   switch (r.status) {
     case 'limited':
       return `${who} (${r.max}, ${use})`;
     case 'unlimited':
-      return `${who}: unlimited${r.current !== undefined ? ` (${use})` : ''}`;
+      return `${who}: unlimited${r.current !== undefined ? ` (${use})` : r.reason ? ` (${r.reason})` : ''}`;
     case 'not-enforced':
       return `${who}: not enforced${r.reason ? ` (${r.reason})` : ''}`;
     case 'unreadable':
@@ -143,6 +146,9 @@ export function forecast(samples: readonly Sample[], limits: ProcessLimits | und
     if (span <= 0) return { trend: 'unknown', ratePerSecond: 0, tightest: limit, text: 'no history yet' };
     if (latest < baseCount) return { trend: 'falling', ratePerSecond: 0, tightest: limit, text: `zombies being reaped (${baseCount} → ${latest} in ${formatAge(span)})` };
     return { trend: 'steady', ratePerSecond: 0, tightest: limit, quietForMs: span, text: `no new zombies in the last ${formatAge(span)}` };
+  }
+  if (lastRise.t - base < (options.minSpanMs ?? 1000)) {
+    return { trend: 'unknown', ratePerSecond: 0, tightest: limit, text: `too little history for a rate (${lastRise.count - baseCount} new within ${formatAge(lastRise.t - base)})` };
   }
   const rate = ((lastRise.count - baseCount) * 1000) / (lastRise.t - base);
   const quiet = now - lastRise.t;

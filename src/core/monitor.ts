@@ -3,7 +3,7 @@
  * refresh serves every root. It remembers every process seen under a root, so that when the root
  * exits, what it left behind (orphans re-parented to init or a subreaper, zombies) stays visible.
  */
-import { diagnose, type Diagnosis } from './diagnose';
+import { diagnose, type Diagnosis, type ParentDiagnosis } from './diagnose';
 import { historyFromStartTimes, type ForecastOptions, type Sample } from './forecast';
 import { addForecasts } from './inspect';
 import type { ProcessInfo, ProcessSource, Snapshot } from './model';
@@ -39,8 +39,8 @@ interface Tracked extends RootSpec {
   watcher?: { refresh(): Snapshot; close(): void };
   /** The root has exited (or its PID was reused): only the table can show what it left. */
   gone?: boolean;
-  /** Zombie count over time per parent (by identity), oldest first. */
-  history: Map<string, Sample[]>;
+  /** Zombie count over time per parent. */
+  history: ZombieHistory;
 }
 
 /** How much zombie-count history is kept per parent: the sparkline's span and then some. */
@@ -61,7 +61,7 @@ export class Monitor {
   constructor(private readonly source: ProcessSource) {}
 
   track(spec: RootSpec): void {
-    this.roots.set(spec.key, { ...spec, seen: new Map(), history: new Map() });
+    this.roots.set(spec.key, { ...spec, seen: new Map(), history: new ZombieHistory() });
   }
 
   untrack(key: string): void {
@@ -176,8 +176,8 @@ export class Monitor {
     }
     const at = now ?? table.takenAt;
     const diagnosis = diagnose(snapshot, { now, related });
-    this.record(t, diagnosis, at);
-    addForecasts(this.source, diagnosis.parents, (d) => t.history.get(identity(d.parent)) ?? [], at, this.forecastOptions);
+    t.history.record(diagnosis.parents, at);
+    addForecasts(this.source, diagnosis.parents, (d) => t.history.of(d.parent), at, this.forecastOptions);
     return {
       key: t.key,
       pid: t.pid,
@@ -188,26 +188,35 @@ export class Monitor {
       orphans: orphans.filter((o) => o.pid !== t.pid),
     };
   }
+}
 
-  /**
-   * One sample per zombie parent. A parent seen for the first time starts from its zombies' start
-   * times (when each took its PID), so the first look already has a history; parents with no
-   * zombies any more are forgotten.
-   */
-  private record(t: Tracked, diagnosis: Diagnosis, now: number): void {
+/**
+ * Zombie counts over time, one series per parent (by identity), kept for HISTORY_MS. A parent
+ * seen for the first time starts from its zombies' start times (when each took its PID), so the
+ * first look already has a history; parents with no zombies any more are forgotten.
+ */
+export class ZombieHistory {
+  private readonly series = new Map<string, Sample[]>();
+
+  /** One sample per parent of this refresh. */
+  record(parents: readonly ParentDiagnosis[], now: number): void {
     const keep = new Set<string>();
-    for (const d of diagnosis.parents) {
+    for (const d of parents) {
       const key = identity(d.parent);
       keep.add(key);
-      let h = t.history.get(key);
-      if (!h) t.history.set(key, (h = historyFromStartTimes(d.zombies, now).filter((s) => s.t < now)));
+      let h = this.series.get(key);
+      if (!h) this.series.set(key, (h = historyFromStartTimes(d.zombies, now).filter((s) => s.t < now)));
       if (h.length && h[h.length - 1].t > now) continue; // a clock that went back: keep what we have
       h.push({ t: now, count: d.zombies.length });
       let drop = 0;
       while (drop < h.length - 1 && h[drop + 1].t < now - HISTORY_MS) drop++;
       if (drop) h.splice(0, drop);
     }
-    for (const key of t.history.keys()) if (!keep.has(key)) t.history.delete(key);
+    for (const key of this.series.keys()) if (!keep.has(key)) this.series.delete(key);
+  }
+
+  of(parent: ProcessInfo): Sample[] {
+    return this.series.get(identity(parent)) ?? [];
   }
 }
 

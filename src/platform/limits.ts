@@ -90,14 +90,18 @@ function parsePidsMax(text: string): number | 'max' | undefined {
   return t !== '' && Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** `/a/b/c` -> `/a/b/c`, `/a/b`, `/a` (the root itself has no pids.max). */
+/**
+ * `/a/b/c` -> `/a/b/c`, `/a/b`, `/a`, `/`. The real root cgroup has no pids.max, but `/` of a
+ * cgroup namespace (a container's own cgroup) has one.
+ */
 function cgroupChain(path: string): string[] {
   const out: string[] = [];
   let p = path.replace(/\/+$/, '');
-  while (p && p !== '/') {
+  while (p) {
     out.push(p);
     p = p.slice(0, p.lastIndexOf('/'));
   }
+  out.push('/');
   return out;
 }
 
@@ -173,21 +177,21 @@ export class LinuxLimitsReader {
       const chain = cgroupChain(rel);
       let any = false;
       for (const level of chain) {
-        const dir = `${this.root}${mount.mountPoint}${level}`;
+        const dir = `${this.root}${mount.mountPoint}${level === '/' ? '' : level}`;
         const maxText = this.readText(`${dir}/pids.max`);
         if (maxText === undefined) continue; // no pids controller at this level (v2: not enabled above it)
         any = true;
         const max = parsePidsMax(maxText);
         const current = Number(this.readText(`${dir}/pids.current`)?.trim() ?? NaN);
         const cur = Number.isSafeInteger(current) ? current : undefined;
-        const scope = mount.root === '/' ? level : `${mount.root.replace(/\/$/, '')}${level}`;
+        const scope = mount.root === '/' ? level : level === '/' ? mount.root : `${mount.root.replace(/\/$/, '')}${level}`;
         if (max === undefined) out.push({ kind, scope, status: 'unreadable', reason: `pids.max holds ${JSON.stringify(maxText.trim().slice(0, 20))}` });
         else if (max === 'max') out.push({ kind, scope, status: 'unlimited', current: cur });
         else if (cur === undefined) out.push({ kind, scope, status: 'unreadable', max, reason: 'pids.current cannot be read' });
         else out.push({ kind, scope, status: 'limited', max, current: cur });
       }
       // In the root cgroup (or with the controller off all the way up) there is no pids.max: no limit.
-      if (!any) out.push({ kind, scope: path, status: 'unlimited', reason: chain.length ? 'no pids controller on this cgroup or above' : 'the root cgroup has no pids limit' });
+      if (!any) out.push({ kind, scope: path, status: 'unlimited', reason: chain.length > 1 ? 'no pids controller on this cgroup or above' : 'the root cgroup has no pids limit' });
       return true;
     };
     const v1 = m.v1.get('pids');
