@@ -11,6 +11,8 @@ export interface Config {
   findScope: 'sessions' | 'machine';
   /** Index the workspace's spawn sites: diagnostics, quick fixes, links from zombies, CodeLens. */
   spawnSites: boolean;
+  /** Warn (status bar, one notification per parent) when a leak reaches a limit within this many minutes; 0 never. */
+  forecastWarnMinutes: number;
 }
 
 export function readConfig(): Config {
@@ -20,5 +22,6 @@ export function readConfig(): Config {
     notifyOnZombies: c.get<boolean>('notifyOnZombies', true),
     findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
     spawnSites: c.get<boolean>('spawnSites.enabled', true),
+    forecastWarnMinutes: Math.max(0, c.get<number>(Settings.ForecastWarnMinutes, 15)),
   };
 }
