@@ -28,10 +28,22 @@ for (const file of tsFiles('src/spawnsites').sort()) indexHash.update(file).upda
 const define = { PI_INDEX_BUILD: JSON.stringify(indexHash.digest('hex').slice(0, 16)) };
 const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root, define };
 
+// src/cli/main.ts imports './sites' (the spawn-site engine) only when a command needs it: in the
+// CLI bundle that import stays a run-time import of dist/cli-sites.js, a bundle of its own, so that
+// `zombies` and `tree` never compile the engine (most of the code) at start.
+const cliSitesApart = {
+  name: 'cli-sites-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/sites$/ }, (a) => (a.importer.endsWith(join('src', 'cli', 'main.ts')) ? { path: './cli-sites.js', external: true } : undefined));
+  },
+};
+
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], bundle: true, external: ['vscode'], outfile: 'dist/extension.js', minify: production }),
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
-    banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) } }),
+    banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) }, plugins: [cliSitesApart] }),
+  // The spawn-site engine of the CLI, loaded by dist/cli.js only for `sites` and `zombies --workspace`.
+  esbuild.build({ ...common, entryPoints: ['src/cli/sites.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli-sites.js', minify: production }),
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);

@@ -13,9 +13,11 @@ import { inspect } from '../core/inspect';
 import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
-import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
 import { watchCommand, WATCH_USAGE_LINE } from './watch';
-import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
+import { checkWorkspace, WorkspaceError } from './workspaceCheck';
+
+/** The spawn-site engine, loaded when a command needs it (its own bundle: see sites.ts). */
+const sitesModule = () => import('./sites');
 
 export interface Io {
   stdout: (s: string) => void;
@@ -127,7 +129,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
   }
   const [command, ...rest] = positionals;
   if (values.help || command === 'help') {
-    io.stdout(command === 'sites' ? SITES_USAGE : `${USAGE}\n`);
+    io.stdout(command === 'sites' ? (await sitesModule()).SITES_USAGE : `${USAGE}\n`);
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
@@ -137,7 +139,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
       }
       // parseArgs took the options (and any `--`): what is left are DIRs, passed after a `--`.
-      return sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
+      return (await sitesModule()).sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
     }
     case 'tree':
     case 'zombies': {
@@ -158,8 +160,9 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
         // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
-        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`) }) : undefined;
-        const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
+        const engine = workspace !== undefined && diagnosis.zombies.length > 0 ? await sitesModule() : undefined;
+        const index = engine && workspace !== undefined ? await engine.indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`) }) : undefined;
+        const sites = index && engine ? engine.spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};
           io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...ws, ...zombiesJson(snapshot, diagnosis, sites) })}\n`);

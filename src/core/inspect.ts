@@ -58,7 +58,7 @@ export function inspect(source: ProcessSource, options: InspectOptions = {}): In
 
 /** What a source says of limits where it reads none (macOS, Windows). */
 export function limitsOf(source: ProcessSource, p: ProcessInfo): ProcessLimits {
-  return source.readLimits ? source.readLimits(p.pid, p.uid) : { pid: p.pid, readings: [], unknown: `limits are read on Linux only (this is ${source.platform})` };
+  return source.readLimits ? source.readLimits(p.pid, p.uid, p.startTicks) : { pid: p.pid, readings: [], unknown: `limits are read on Linux only (this is ${source.platform})` };
 }
 
 /**

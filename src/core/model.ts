@@ -117,9 +117,10 @@ export interface ProcessSource {
   details(processes: Iterable<ProcessInfo>): ProcessInfo[];
   /**
    * Optional (Linux): the limits on the tasks `pid` may still create (cgroup pids.max, RLIMIT_NPROC,
-   * pid_max, threads-max). `uid` is its real uid when known. Where absent, limits are unknown.
+   * pid_max, threads-max). `uid` is its real uid when known; `startTicks` (its identity) lets the
+   * reader reuse what it read of this same process a moment ago. Where absent, limits are unknown.
    */
-  readLimits?(pid: number, uid?: number): ProcessLimits;
+  readLimits?(pid: number, uid?: number, startTicks?: number): ProcessLimits;
 }
 
 export class ProcessNotFoundError extends Error {

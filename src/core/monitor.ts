@@ -41,15 +41,23 @@ interface Tracked extends RootSpec {
   gone?: boolean;
   /** Zombie count over time per parent. */
   history: ZombieHistory;
+  /** The process map of the last refresh's read (the watcher's, reused while nothing changed). */
+  lastTable?: Map<number, ProcessInfo>;
 }
 
 /** How much zombie-count history is kept per parent: the sparkline's span and then some. */
 export const HISTORY_MS = 10 * 60_000;
+/** A zombie parent whose stat did not change has its details read again after this long. */
+export const PARENT_DETAILS_MS = 5000;
 
 export class Monitor {
   private readonly roots = new Map<string, Tracked>();
-  /** Objects whose details were read: the watcher hands back the same object while its stat is unchanged. */
-  private readonly detailed = new WeakSet<ProcessInfo>();
+  /**
+   * When each object's details were read. The watcher hands back the same object while its stat
+   * reads the same bytes, so an object here needs no new read; zombie parents, whose wchan and
+   * SIGCHLD handling make the verdict, are read again after PARENT_DETAILS_MS all the same.
+   */
+  private readonly detailed = new WeakMap<ProcessInfo, number>();
   /**
    * Whose details are read: every live process (`all`, the view shows them all) or only those
    * on the way to a zombie (`zombie-paths`, the view's "only zombies and their parents" filter).
@@ -129,43 +137,51 @@ export class Monitor {
     const sameRoot = current && (t.startTicks === undefined || current.startTicks === t.startTicks);
     if (sameRoot && t.startTicks === undefined) t.startTicks = current.startTicks;
     const alive = !!sameRoot && !isZombie(current);
-    const processes = new Map<number, ProcessInfo>();
+    // From the watcher (see watched()): exactly the live subtree, and every process seen before is
+    // in it, so there are no leftovers to look for and its maps serve as they are (never modified:
+    // copied below if a process turns out gone).
+    const fromWatcher = sameRoot && table.root === t.pid;
+    let processes = fromWatcher ? table.processes : new Map<number, ProcessInfo>();
     const orphans: ProcessInfo[] = [];
-    if (sameRoot) {
-      t.lastRoot = current;
-      for (const pid of descendants(table.children, t.pid)) processes.set(pid, table.processes.get(pid)!);
-    }
-    // Earlier members that are no longer under the root: re-parented orphans and their subtrees.
-    for (const [key, old] of t.seen) {
-      if (processes.has(old.pid)) continue;
-      const now = table.processes.get(old.pid);
-      if (!now || identity(now) !== key) {
-        t.seen.delete(key); // gone (reaped, or the PID now belongs to someone else)
-        continue;
+    if (sameRoot) t.lastRoot = current;
+    if (!fromWatcher) {
+      if (sameRoot) for (const pid of descendants(table.children, t.pid)) processes.set(pid, table.processes.get(pid)!);
+      // Earlier members that are no longer under the root: re-parented orphans and their subtrees.
+      for (const [key, old] of t.seen) {
+        if (processes.has(old.pid)) continue;
+        const now = table.processes.get(old.pid);
+        if (!now || identity(now) !== key) {
+          t.seen.delete(key); // gone (reaped, or the PID now belongs to someone else)
+          continue;
+        }
+        if (!isZombie(now)) orphans.push(now);
+        for (const pid of descendants(table.children, now.pid)) processes.set(pid, table.processes.get(pid)!);
       }
-      if (!isZombie(now)) orphans.push(now);
-      for (const pid of descendants(table.children, now.pid)) processes.set(pid, table.processes.get(pid)!);
     }
-    for (const p of processes.values()) if (t.seen.get(identity(p)) !== p) t.seen.set(identity(p), p);
-    // The watcher's subtree is exactly this one: its child index serves as it is.
-    const children = table.root === t.pid && processes.size === table.processes.size ? table.children : indexChildren(processes);
+    // The watcher hands back the same map while nothing changed: then seen is up to date already.
+    if (table.processes !== t.lastTable) for (const p of processes.values()) if (t.seen.get(identity(p)) !== p) t.seen.set(identity(p), p);
+    t.lastTable = table.processes;
+    const children = fromWatcher ? table.children : indexChildren(processes);
     const snapshot: Snapshot = { takenAt: table.takenAt, processes, children, root: t.pid };
     // Details only for live processes (a zombie has no cmdline, exe or wchan worth reading, and a
     // storm of 10,000 would cost 30,000 reads a refresh), and of those only the new ones and those
-    // whose stat changed (a new object), plus the zombie parents, every time.
+    // whose stat changed (a new object), and of a zombie parent unchanged, every few seconds.
     const parents = new Set<number>();
     for (const p of processes.values()) if (isZombie(p)) parents.add(p.ppid);
     const shown = this.detailsFor === 'all' ? undefined : zombiePaths(processes, parents);
     const live: ProcessInfo[] = [];
     const need: ProcessInfo[] = [];
+    const at = now ?? table.takenAt;
     for (const p of processes.values()) {
       if (isZombie(p)) continue;
       live.push(p);
-      if (parents.has(p.pid) || (!this.detailed.has(p) && (!shown || shown.has(p.pid)))) need.push(p);
+      const readAt = this.detailed.get(p);
+      if (readAt === undefined ? !shown || shown.has(p.pid) : parents.has(p.pid) && at - readAt >= PARENT_DETAILS_MS) need.push(p);
     }
     const gone = this.source.details(need);
-    for (const p of need) this.detailed.add(p);
+    for (const p of need) this.detailed.set(p, at);
     if (gone.length) {
+      processes = snapshot.processes = new Map(processes);
       for (const p of gone) processes.delete(p.pid);
       snapshot.children = indexChildren(processes);
     }
@@ -174,7 +190,6 @@ export class Monitor {
       const tracer = table.processes.get(p.tracerPid) ?? this.source.readProcess(p.tracerPid);
       if (tracer) related.set(p.tracerPid, tracer);
     }
-    const at = now ?? table.takenAt;
     const diagnosis = diagnose(snapshot, { now, related });
     t.history.record(diagnosis.parents, at);
     addForecasts(this.source, diagnosis.parents, (d) => t.history.of(d.parent), at, this.forecastOptions);

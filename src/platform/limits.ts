@@ -105,6 +105,11 @@ function cgroupChain(path: string): string[] {
   return out;
 }
 
+/** How long a shared file (pids.current, loadavg) is reused: well under any refresh interval. */
+const SHARED_TTL_MS = 200;
+/** How long a process's own cgroup and limits files are reused (see readOwn). */
+const OWN_TTL_MS = 5000;
+
 export interface LimitsReaderOptions {
   /** Prefix of every path read ('' on a live system; a directory of captured files in tests). */
   root?: string;
@@ -139,6 +144,39 @@ export class LinuxLimitsReader {
     }
   }
 
+  /**
+   * Files many processes share (a cgroup's pids.*, the kernel's counts), read once for all the
+   * parents of one look: kept for SHARED_TTL_MS.
+   */
+  private readShared(path: string): string | undefined {
+    const now = (this.options.clock ?? Date.now)();
+    const hit = this.shared.get(path);
+    if (hit && now - hit.at < SHARED_TTL_MS) return hit.text;
+    if (this.shared.size > 256) this.shared.clear();
+    const text = this.readText(path);
+    this.shared.set(path, { at: now, text });
+    return text;
+  }
+  private readonly shared = new Map<string, { at: number; text: string | undefined }>();
+
+  /**
+   * A process's own cgroup or limits file. With its start time (its identity: a reused PID has
+   * another) the text is kept for OWN_TTL_MS: both change seldom (a move by the service manager,
+   * a prlimit), and a refresh of many parents should not reopen them every time.
+   */
+  private readOwn(pid: number, startTicks: number | undefined, file: 'cgroup' | 'limits'): string | undefined {
+    if (startTicks === undefined) return this.readText(`${this.proc}/${pid}/${file}`);
+    const key = `${pid}@${startTicks}/${file}`;
+    const now = (this.options.clock ?? Date.now)();
+    const hit = this.own.get(key);
+    if (hit && now - hit.at < OWN_TTL_MS) return hit.text;
+    if (this.own.size > 1024) this.own.clear();
+    const text = this.readText(`${this.proc}/${pid}/${file}`);
+    if (text !== undefined) this.own.set(key, { at: now, text });
+    return text;
+  }
+  private readonly own = new Map<string, { at: number; text: string }>();
+
   private cgroupMounts(): CgroupMount[] {
     this.mounts ??= parseMountinfo(this.readText(`${this.proc}/self/mountinfo`) ?? '');
     return this.mounts;
@@ -148,14 +186,14 @@ export class LinuxLimitsReader {
    * The limits of `pid`. `uid` is its real uid when the caller knows it (from /proc/PID/status);
    * `tasksOnMachine` the machine's task count when the caller has it (else /proc/loadavg).
    */
-  read(pid: number, uid?: number): ProcessLimits {
-    const cgroupText = this.readText(`${this.proc}/${pid}/cgroup`);
+  read(pid: number, uid?: number, startTicks?: number): ProcessLimits {
+    const cgroupText = this.readOwn(pid, startTicks, 'cgroup');
     if (cgroupText === undefined) return { pid, readings: [], unknown: `/proc/${pid}/cgroup cannot be read (the process is gone, or hidden)` };
     const readings = this.cgroupLimits(parseCgroupFile(cgroupText));
-    readings.push(this.nproc(pid, uid));
-    const tasks = parseLoadavgTasks(this.readText(`${this.proc}/loadavg`) ?? '');
+    readings.push(this.nproc(pid, uid, startTicks));
+    const tasks = parseLoadavgTasks(this.readShared(`${this.proc}/loadavg`) ?? '');
     for (const [kind, file] of [['pid-max', 'pid_max'], ['threads-max', 'threads-max']] as const) {
-      const max = Number(this.readText(`${this.proc}/sys/kernel/${file}`)?.trim() ?? NaN);
+      const max = Number(this.readShared(`${this.proc}/sys/kernel/${file}`)?.trim() ?? NaN);
       if (!Number.isSafeInteger(max)) readings.push({ kind, scope: 'the kernel', status: 'unreadable', reason: `/proc/sys/kernel/${file} cannot be read` });
       else if (tasks === undefined) readings.push({ kind, scope: 'the kernel', status: 'unreadable', max, reason: '/proc/loadavg cannot be read (tasks in use unknown)' });
       else readings.push({ kind, scope: 'the kernel', status: 'limited', max, current: tasks });
@@ -178,11 +216,11 @@ export class LinuxLimitsReader {
       let any = false;
       for (const level of chain) {
         const dir = `${this.root}${mount.mountPoint}${level === '/' ? '' : level}`;
-        const maxText = this.readText(`${dir}/pids.max`);
+        const maxText = this.readShared(`${dir}/pids.max`);
         if (maxText === undefined) continue; // no pids controller at this level (v2: not enabled above it)
         any = true;
         const max = parsePidsMax(maxText);
-        const current = Number(this.readText(`${dir}/pids.current`)?.trim() ?? NaN);
+        const current = Number(this.readShared(`${dir}/pids.current`)?.trim() ?? NaN);
         const cur = Number.isSafeInteger(current) ? current : undefined;
         const scope = mount.root === '/' ? level : level === '/' ? mount.root : `${mount.root.replace(/\/$/, '')}${level}`;
         if (max === undefined) out.push({ kind, scope, status: 'unreadable', reason: `pids.max holds ${JSON.stringify(maxText.trim().slice(0, 20))}` });
@@ -205,11 +243,11 @@ export class LinuxLimitsReader {
   }
 
   private hasV2Pids(mount: CgroupMount): boolean {
-    return (this.readText(`${this.root}${mount.mountPoint}/cgroup.controllers`) ?? '').split(/\s+/).includes('pids');
+    return (this.readShared(`${this.root}${mount.mountPoint}/cgroup.controllers`) ?? '').split(/\s+/).includes('pids');
   }
 
-  private nproc(pid: number, uid: number | undefined): LimitReading {
-    const limitsText = this.readText(`${this.proc}/${pid}/limits`);
+  private nproc(pid: number, uid: number | undefined, startTicks: number | undefined): LimitReading {
+    const limitsText = this.readOwn(pid, startTicks, 'limits');
     if (uid === undefined) {
       const status = this.readText(`${this.proc}/${pid}/status`);
       const m = status && /\nUid:\s*(\d+)/.exec(status);

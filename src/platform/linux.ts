@@ -45,8 +45,12 @@ export class LinuxProcessSource implements ProcessSource {
     this.bootTimeMs = Date.now() - uptime * 1000;
   }
 
-  /** Reads a whole small file into the shared buffer; -1 when it cannot be read. */
-  /** @internal */ readRaw(path: string): number {
+  /**
+   * Reads a whole small file into the shared buffer; -1 when it cannot be read. `once`: a single
+   * read (procfs files made by seq_file's single_open, like stat, come whole in the first read
+   * when the buffer holds them, so the read that would return 0 is a syscall per file for nothing).
+   */
+  /** @internal */ readRaw(path: string, once = false): number {
     let fd: number;
     try {
       fd = fs.openSync(path, 'r');
@@ -59,6 +63,7 @@ export class LinuxProcessSource implements ProcessSource {
         const n = fs.readSync(fd, this.buf, total, this.buf.length - total, null);
         if (n <= 0) return total;
         total += n;
+        if (once && total < this.buf.length) return total;
         if (total === this.buf.length) return total; // larger than we ever need (a huge cmdline): cut
       }
     } catch {
@@ -69,7 +74,7 @@ export class LinuxProcessSource implements ProcessSource {
   }
 
   /** @internal */ readStat(pid: number): StatFields | undefined {
-    const n = this.readRaw(`${this.procRoot}/${pid}/stat`);
+    const n = this.readRaw(`${this.procRoot}/${pid}/stat`, true);
     if (n <= 0) return undefined;
     return parseStat(this.buf, n);
   }
@@ -133,9 +138,9 @@ export class LinuxProcessSource implements ProcessSource {
   }
 
   /** The limits on the tasks `pid` may still create (src/platform/limits.ts). */
-  readLimits(pid: number, uid?: number): ProcessLimits {
+  readLimits(pid: number, uid?: number, startTicks?: number): ProcessLimits {
     this.limitsReader ??= new LinuxLimitsReader({ procRoot: this.procRoot });
-    return this.limitsReader.read(pid, uid);
+    return this.limitsReader.read(pid, uid, startTicks);
   }
   private limitsReader: LinuxLimitsReader | undefined;
 
