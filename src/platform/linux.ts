@@ -396,6 +396,9 @@ export class SubtreeWatcher {
     for (let pid = prev + 1, n = 0; n < (last >= prev ? last - prev : max - prev + last); n++, pid++) {
       if (pid >= max) pid = 1;
       if (this.members.has(pid)) continue;
+      // Most PIDs handed out meanwhile belong to others and are gone already (a ps, a thread):
+      // asking whether the directory exists costs a tenth of a failed open, which throws.
+      if (!fs.existsSync(`${this.src.procRoot}/${pid}`)) continue;
       const s = this.src.readStat(pid);
       if (!s || !this.members.has(s.ppid)) continue;
       if (!this.src.isProcess(pid)) continue;
