@@ -489,7 +489,9 @@ function report(m) {
           `Of the CLI's time, Node starting (\`node -e 0\`) is ${ms(med.node0)} ms and loading the bundle (\`--version\` minus that) ${ms(load)} ms: ${ms(med.cliVersion)} ms before any /proc read, ` +
           `${((med.cliVersion / med.ps) * 100).toFixed(0)}% of ps's whole run. The work itself, ${ms(work)} ms (\`zombies --json\` minus \`--version\`: the read, the details of the zombie parents, the diagnosis and the JSON), ` +
           `runs in a fresh process (code compiled lazily, not yet optimised): the same inspect, warm in-process, takes ${ms(med.inspect)} ms. ${m.psFiles ? `ps opens ${m.psFiles.length} files per process (strace of it in this run: ${m.psFiles.join(', ')}) where the CLI opens one (stat) for all but the zombie parents, which is why ps is this slow with ${m.at.total} processes. ` : ''}` +
-          `The fixed ${ms(med.cliVersion)} ms of Node and the bundle are what the CLI cannot win back (on a small table, where ps takes a few ms, the CLI is the slower one).`,
+          `The fixed ${ms(med.cliVersion)} ms of Node and the bundle are what the CLI cannot win back (on a small table, where ps takes a few ms, the CLI is the slower one). ` +
+          `At 0.90x ps the CLI would have ${ms(0.9 * med.ps)} ms in all: after Node and the bundle that leaves ${ms(0.9 * med.ps - med.cliVersion)} ms for reading ${m.at.total} stat files, diagnosing and printing, ` +
+          `${0.9 * med.ps - med.cliVersion < med.inspect ? `less than the same work takes warm in-process (${ms(med.inspect)} ms) and ${0.9 * med.ps - med.cliVersion < med.floor ? 'less than the floor, the bare reads through Node\'s fs' : `not much above the floor (${ms(med.floor)} ms, the bare reads through Node's fs)`}: out of reach for any CLI that starts Node and reads /proc through its fs module, on this machine` : `which the warm in-process work (${ms(med.inspect)} ms) would fit: what is missing is the cold start of that code`}.`,
       );
     } else if (x.target.startsWith('Subtree')) {
       const perPread = (med.watchPread / subN) * 1000;
