@@ -273,7 +273,7 @@ async function measure(pop, timer, useC, ambient, want) {
     psList: { kind: 'in', label: '`ps-list` 9 default API `await psList()`', fn: () => psList(), async: true },
     subtree: { kind: 'in', label: `Ours: subtree refresh \`readSubtree(root)\`, ${want.subtreeDescendants} descendants`, fn: () => source.readSubtree(pop.subroot) },
     watch: { kind: 'in', label: `Ours: subtree refresh as the Monitor does it, \`SubtreeWatcher.refresh()\` (steady state), ${want.subtreeDescendants} descendants`, fn: () => watcher.refresh() },
-    monitor: { kind: 'in', label: `The Processes view's whole refresh of that root, \`Monitor.refresh()\` (watcher + details of each live process + diagnosis)`, fn: () => monitor.refresh() },
+    monitor: { kind: 'in', label: `The Processes view's whole refresh of that root, \`Monitor.refresh()\` (watcher + details of new or changed processes + diagnosis + limits and forecast)`, fn: () => monitor.refresh() },
     watchPread: { kind: 'in', label: `pread of the ${subPids.length} stat descriptors kept open, no parsing (the watcher's I/O)`, fn: () => watchFds.forEach((fd) => fs.readSync(fd, buf, 0, buf.length, 0)) },
     watchPreadParse: { kind: 'in', label: `the same preads + \`parseStat\` of each (no objects, no Map)`, fn: () => watchFds.forEach((fd) => parseStat(buf, fs.readSync(fd, buf, 0, buf.length, 0))) },
     inspectNoRead: { kind: 'self', label: 'inspect on a snapshot read beforehand (details of the zombie parents + diagnosis)', fn: inspectNoRead },
@@ -412,7 +412,7 @@ function verdicts(m) {
     `Subtree refresh of ${m.want.subtreeDescendants} processes under ${lim} ms`,
     med.watch < lim,
     `${ms(med.watch)} ms for the refresh the Monitor does (\`SubtreeWatcher.refresh()\`)${med.watch < lim ? '' : `: missed by ${ms(med.watch - lim)} ms (${ratio(med.watch / lim)} the limit)`}; ` +
-      `a one-off \`readSubtree\` takes ${ms(med.subtree)} ms, the view's whole refresh (\`Monitor.refresh()\`, with the details of every live process) ${ms(med.monitor)} ms`,
+      `a one-off \`readSubtree\` takes ${ms(med.subtree)} ms, the view's whole refresh (\`Monitor.refresh()\`, with details, diagnosis, limits and forecast) ${ms(med.monitor)} ms`,
   );
   const rPl = med.psList / med.readAll;
   add(
