@@ -20,7 +20,10 @@ cs_root="$cache/code-server-$CODE_SERVER_VERSION"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-debs=(chromium golang-go delve python3-debugpy gdb strace ripgrep libkrb5-dev procps gcc libc6-dev)
+# binutils: addr2line for the native recorder's frames; lldb-16: lldb-vscode-16, a native debug
+# adapter (C, C++, Rust); rustc: the Rust recorder tests (a rustup toolchain first on PATH wins);
+# python3-venv: the Python recorder's venv test.
+debs=(chromium golang-go delve python3-debugpy gdb strace ripgrep libkrb5-dev procps gcc libc6-dev binutils lldb-16 rustc python3-venv)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,8 @@ export interface Config {
   spawnSites: boolean;
   /** Warn (status bar, one notification per parent) when a leak reaches a limit within this many minutes; 0 never. */
   forecastWarnMinutes: number;
+  /** Per runtime: add its spawn recorder to debug launches (processInspector.record.LANG). */
+  record: { go: boolean; python: boolean; node: boolean; native: boolean };
 }
 
 export function readConfig(): Config {
@@ -23,5 +25,11 @@ export function readConfig(): Config {
     findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
     spawnSites: c.get<boolean>('spawnSites.enabled', true),
     forecastWarnMinutes: Math.max(0, c.get<number>(Settings.ForecastWarnMinutes, 15)),
+    record: {
+      go: c.get<boolean>('record.go', true),
+      python: c.get<boolean>('record.python', true),
+      node: c.get<boolean>('record.node', true),
+      native: c.get<boolean>('record.native', true),
+    },
   };
 }

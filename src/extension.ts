@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { UnsupportedPlatformError, type ProcessSource } from './core/model';
+import { registerRecording } from './debug/recording';
 import { SessionTracker } from './debug/sessions';
 import { Commands } from './ids';
 import { createProcessSource } from './platform';
@@ -33,6 +34,9 @@ export function activate(context: vscode.ExtensionContext): ProcessInspectorApi 
     }
     return undefined;
   }
+  // Before any session starts: the recorders are added while a launch is resolved.
+  const recordingLog = vscode.window.createOutputChannel('Process Inspector: Recording', { log: true });
+  context.subscriptions.push(recordingLog, ...registerRecording(recordingLog));
   const sessions = new SessionTracker(() => source);
   const controller = new Controller(source, sessions, context.workspaceState);
   // Spawn-site indexes are saved in the workspace's storage (the global one for a lone window).

@@ -4,6 +4,7 @@
  *   process-inspector tree    [--root PID] [--json]
  *   process-inspector zombies [--root PID] [--json] [--all] [--workspace DIR]
  *   process-inspector sites   DIR [--json]
+ *   process-inspector run     [--json] [--for SECONDS] [--check] [--report FILE] -- CMD ARGS...
  *
  * Exit codes: 0 done, 1 the thing asked about does not exist or cannot be read, 2 bad usage,
  * 3 this platform cannot be inspected.
@@ -13,6 +14,7 @@ import { inspect } from '../core/inspect';
 import { ProcessNotFoundError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
+import { parseRunArgs, runCommand, RUN_USAGE } from './run';
 import { watchCommand, WATCH_USAGE_LINE } from './watch';
 import { checkWorkspace, WorkspaceError } from './workspaceCheck';
 
@@ -39,18 +41,25 @@ Commands:
                                          source that spawned it
   sites   DIR [--json] [--no-cache]      every place in DIR's source that starts a process, and
                                          whether its child is waited for (yes, no or unknown)
+  run     [--json] [--for S] [--check] -- CMD [ARGS...]
+                                         run CMD recording where each child is spawned, and report
+                                         the zombies it made and what it left running, by line
+                                         (run --help for more)
 ${WATCH_USAGE_LINE}
 
 Options:
   --root PID        only PID and its descendants
   --json            machine-readable output
   --all             list every zombie in the readable report (default: 10 per parent)
-  --workspace DIR   (zombies) link each zombie to the line of DIR's source that spawned it, from
-                    its name, its parent's executable or script, and whether the site waits.
+  --workspace DIR   (zombies) link each zombie to the line of DIR's source that spawned it: its
+                    record when the program ran under \`run\` or a debug session of the extension
+                    (confidence "recorded", with "stack"), else from its name, its parent's
+                    executable or script, and whether the site waits.
                     --json adds "workspace" (DIR, absolute) and to each zombie "spawnSite":
                     {"file", "line", "column", "language", "api", "confidence", "reason"}, file
                     relative to DIR with forward slashes (as in sites --json), confidence
-                    "likely" (two kinds of evidence agree on one site) or "possible";
+                    "recorded", "likely" (two kinds of evidence agree on one site and no other
+                    never-waited site could have started it) or "possible";
                     "spawnSite": null when no site fits well enough.
                     The readable report says "spawned at FILE:LINE (confidence: reason)".
   --no-cache        (zombies --workspace, sites) index DIR from scratch and save nothing. By
@@ -108,6 +117,16 @@ export async function main(argv: string[], io: Io, makeSource: (procRoot?: strin
 
 async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => ProcessSource): Promise<number> {
   if (argv[0] === 'watch') return watchCommand(argv.slice(1), io, makeSource);
+  // `run` passes what follows it to CMD: its options are read by parseRunArgs, not parseArgs.
+  if (argv[0] === 'run') {
+    const parsed = parseRunArgs(argv.slice(1));
+    if ('help' in parsed) {
+      io.stdout(`${RUN_USAGE}\n`);
+      return 0;
+    }
+    if ('error' in parsed) throw new UsageError(parsed.error);
+    return runCommand(parsed.cmd, parsed.opts, io, makeSource());
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

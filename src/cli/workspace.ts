@@ -11,6 +11,10 @@ import type { Snapshot } from '../core/model';
 import { cacheDirFor, indexWithCache, siteJson } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
 import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
+import { recordFiles } from '../record/dir';
+import { RecordSet } from '../record/log';
+import { resolveNativeFrames } from '../record/native';
+import { bestRecordedSite } from '../record/site';
 
 // Checked before anything is read, without loading the spawn-site engine (see workspaceCheck.ts).
 export { checkWorkspace, WorkspaceError } from './workspaceCheck';
@@ -43,10 +47,43 @@ export function spawnSiteNote(link: SiteLink, root: string): SpawnSiteNote {
   return { file: s.file, line: s.line, column: s.column, language: s.language, api: s.api, confidence: link.confidence, reason: link.reason };
 }
 
-/** Every zombie's spawn site in the workspace, ready for zombiesJson / renderZombies. */
-export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: SpawnSiteIndex): Map<number, SpawnSiteNote | undefined> {
+/**
+ * Every zombie's spawn site in the workspace, ready for zombiesJson / renderZombies: its record
+ * when a recorder wrote one (the program ran under `process-inspector run` or a debug session of
+ * the extension), else what the index infers.
+ */
+export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: SpawnSiteIndex, records: RecordSet = recordsOfThisBoot()): Map<number, SpawnSiteNote | undefined> {
   const root = index.root!;
   const out = new Map<number, SpawnSiteNote | undefined>();
-  for (const [pid, link] of linkZombies(snapshot, diagnosis, index)) out.set(pid, link ? spawnSiteNote(link, root) : undefined);
+  const rel = (f: string) => (f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f);
+  const links = linkZombies(snapshot, diagnosis, index);
+  for (const z of diagnosis.zombies) {
+    const best = records.size ? bestRecordedSite(records.findAll(z), [root], resolveNativeFrames) : undefined;
+    if (best) {
+      const { record: rec, site } = best;
+      const known = index.sites().find((s) => s.file === site.file && s.range.startLine <= site.line && site.line <= s.range.endLine);
+      out.set(z.pid, {
+        file: rel(site.file),
+        line: site.line,
+        column: known?.column ?? site.column,
+        language: known?.language ?? site.lang,
+        api: known?.api ?? site.api,
+        confidence: 'recorded',
+        reason: `recorded by the ${rec.lang} recorder as the program ran${site.function ? `: ${site.function} started it` : ''}`,
+        stack: site.stack.map((f) => ({ file: rel(f.file), line: f.line, ...(f.function ? { function: f.function } : {}) })),
+      });
+      continue;
+    }
+    const link = links.get(z.pid);
+    out.set(z.pid, link ? spawnSiteNote(link, root) : undefined);
+  }
   return out;
+}
+
+/** The record files of every run and debug session of this boot (src/record/dir.ts), read once. */
+export function recordsOfThisBoot(): RecordSet {
+  const set = new RecordSet();
+  for (const f of recordFiles()) set.add(f);
+  set.poll();
+  return set;
 }

@@ -80,8 +80,11 @@ export interface SpawnSiteNote {
   column: number;
   language: string;
   api: string;
-  confidence: 'likely' | 'possible';
+  /** `recorded`: the program's runtime wrote down the line as it ran (src/record); the others are inferred. */
+  confidence: 'recorded' | 'likely' | 'possible';
   reason: string;
+  /** Recorded only: the user's part of the call stack, innermost first, files as `file` is. */
+  stack?: { file: string; line: number; function?: string }[];
 }
 
 /**

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { better, pidFromAdapterMessage, pidFromClientMessage, pidFromSessionName, type PidEvidence } from '../core/evidence';
 import type { ProcessSource } from '../core/model';
 import { findTracedChild } from '../core/tracedChild';
+import { recordingOf } from '../record/launch';
 
 export interface TrackedSession {
   id: string;
@@ -18,6 +19,8 @@ export interface TrackedSession {
   evidence?: PidEvidence;
   /** The launch configuration's `program` (absolute, variables resolved), when it names one. */
   program?: string;
+  /** What spawn recording was added to the launch (src/record/launch.ts), or why none was. */
+  recording?: { recordFile?: string; notes: string[] };
 }
 
 /** How long to look for a traced child before giving up on a session that names no PID. */
@@ -60,6 +63,13 @@ export class SessionTracker implements vscode.Disposable {
     return this.sessions.get(id);
   }
 
+  /** The session's recording, or its parent's (js-debug's child sessions carry none of their own). */
+  recordingOf(id: string): TrackedSession['recording'] {
+    let s = this.sessions.get(id);
+    while (s && !s.recording && s.parentId) s = this.sessions.get(s.parentId);
+    return s?.recording;
+  }
+
   get running(): number {
     return this.all().filter((s) => s.endedAt === undefined).length;
   }
@@ -77,7 +87,15 @@ export class SessionTracker implements vscode.Disposable {
     let s = this.sessions.get(session.id);
     if (!s) {
       const program = session.configuration.program;
-      s = { id: session.id, name: session.name, type: session.type, parentId: session.parentSession?.id, startedAt: Date.now(), program: typeof program === 'string' && program.startsWith('/') ? program : undefined };
+      s = {
+        id: session.id,
+        name: session.name,
+        type: session.type,
+        parentId: session.parentSession?.id,
+        startedAt: Date.now(),
+        program: typeof program === 'string' && program.startsWith('/') ? program : undefined,
+        recording: recordingOf(session.configuration as Record<string, unknown>),
+      };
       this.sessions.set(session.id, s);
     }
     return s;

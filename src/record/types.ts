@@ -26,7 +26,7 @@
  *  - lang:  "go" | "python" | "node" | "native"
  *  - stack: innermost first, starting at the caller of the wrapped call (the recorder's own
  *           frames left out, the runtime's kept: the reader decides which are the user's).
- *           A frame is {"file","line","function"} where the runtime knows them (Go, Python, Node),
+ *           A frame is {"file","line","function"} ("column" too where known) where the runtime knows them (Go, Python, Node),
  *           or {"module","offset","function"?} for native code not yet resolved to lines: module
  *           is the ELF file's path, offset the address to give `addr2line -e MODULE` (already
  *           adjusted for the load base and minus one for a return address), as a number.
@@ -45,6 +45,8 @@ export const MAX_FRAMES = 64;
 export interface RecordFrame {
   file?: string;
   line?: number;
+  /** 1-based, where the runtime gives it (Node). */
+  column?: number;
   function?: string;
   module?: string;
   offset?: number;

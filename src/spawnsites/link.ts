@@ -12,8 +12,10 @@
  *    directory, a Python or Node script on the interpreter's command line;
  *  - waiting: a site that never waits is a better suspect than one that escapes.
  * Sites that wait are never candidates. The best candidate is attached with `likely` when two
- * kinds of evidence agree on a single site, `possible` with one kind (or a tie of at most three),
- * and nothing otherwise.
+ * kinds of evidence agree on it and no other never-waited site remains that could have started a
+ * child of that name (in the parent's program, its program this child's or unknown), `possible` otherwise (one kind of evidence, or other candidates, or a tie
+ * of at most three), and nothing when the evidence is weaker. A recorded spawn (src/record)
+ * beats all of this.
  */
 import type { ProgramUnit } from './index';
 import { baseName, commBytesOf, commOf } from './syntax';
@@ -263,9 +265,17 @@ export function linkZombie(zombie: ZombieRef, parent: ParentRef | undefined, ind
   // Rivals: sites the evidence barely tells apart from the best (one point or less).
   const rivals = scored.slice(1).filter((x) => x.score >= top.score - 1);
   if (rivals.length > 2) return undefined;
-  const confidence: SiteLink['confidence'] = rivals.length === 0 && top.strong >= 2 ? 'likely' : 'possible';
+  // `likely` only when no other never-waited site that could have started this child remains at
+  // all: in the parent's program, its program this child's or unknown. Scores rank suspects; they
+  // do not rule one out.
+  const others = scored.slice(1).filter((x) => !rivals.includes(x) && x.site.waited === 'no');
+  const confidence: SiteLink['confidence'] = rivals.length === 0 && others.length === 0 && top.strong >= 2 ? 'likely' : 'possible';
   let reason = top.words.join('; ');
   if (rivals.length) reason += `; but ${rivals.map((r) => `${relativeTo(index.root, r.site.file)}:${r.site.line}`).join(' and ')} ${rivals.length === 1 ? 'fits' : 'fit'} almost as well`;
+  else if (others.length) {
+    const shownOthers = others.slice(0, 3).map((r) => `${relativeTo(index.root, r.site.file)}:${r.site.line}`);
+    reason += `; but ${others.length === 1 ? `${shownOthers[0]} could also have started it` : `${others.length} other sites (${shownOthers.join(', ')}${others.length > 3 ? ', …' : ''}) could also have started it`}`;
+  }
   return { site: top.site, confidence, reason };
 }
 

@@ -147,7 +147,7 @@ async function findZombies(c: Controller): Promise<void> {
     for (const d of v.diagnosis.parents) {
       items.push({ kind: vscode.QuickPickItemKind.Separator, label: `${label}: ${displayName(d.parent)} (${d.parent.pid})` });
       for (const z of d.zombies) {
-        const site = c.siteLinker(z, d.parent, c.programOf(v.key, d.parent));
+        const site = c.siteOf(z, d.parent, v.key);
         items.push({
           label: `$(error) ${displayName(z)}`,
           description: `${z.pid} · ${describeExit(z.exit)} · ${formatAge(now - z.startTime)} ago`,

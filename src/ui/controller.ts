@@ -7,15 +7,17 @@ import * as vscode from 'vscode';
 import { describeEvidence } from '../core/evidence';
 import { formatLeft } from '../core/forecast';
 import { displayName } from '../core/format';
-import { identity } from '../core/model';
 import { inspect } from '../core/inspect';
 import type { ParentDiagnosis } from '../core/diagnose';
 import type { LimitKind } from '../core/forecast';
-import type { ProcessInfo, ProcessSource } from '../core/model';
+import { identity, isZombie, type ProcessInfo, type ProcessSource } from '../core/model';
 import { Monitor, type RootView } from '../core/monitor';
 import { readConfig } from '../config';
 import type { SessionTracker, TrackedSession } from '../debug/sessions';
 import { Commands, ContextKeys, Views } from '../ids';
+import { RecordSet } from '../record/log';
+import { resolveNativeFrames } from '../record/native';
+import { bestRecordedSite } from '../record/site';
 import { NodeIndex, type Node, type RootInfo, type SpawnSiteRef } from './nodes';
 import { ProcessTreeProvider } from './processTree';
 
@@ -51,6 +53,12 @@ export class Controller implements vscode.Disposable {
   /** Fires after every refresh (tests and the spawn-site CodeLens listen). */
   readonly onDidRefresh = this.refreshed.event;
   siteLinker: SiteLinker = () => undefined;
+  /** The index's range of the spawning call on a line, when it has one (set by SpawnSites): what a recorded site selects. */
+  siteRange: (file: string, line: number) => { line: number; column: number; endLine: number; endColumn: number; api: string } | undefined = () => undefined;
+  /** The record files of the sessions shown (src/record): a recorded spawn beats every inference. */
+  readonly records = new RecordSet();
+  /** identity -> its recorded site (a record never changes once written). */
+  private readonly recordedCache = new Map<string, SpawnSiteRef>();
 
   constructor(
     readonly source: ProcessSource,
@@ -90,6 +98,10 @@ export class Controller implements vscode.Disposable {
   private sessionChanged(s: TrackedSession): void {
     const key = `session:${s.id}`;
     const live = this.sessions.get(s.id);
+    if (s.recording?.recordFile) {
+      if (live) this.records.add(s.recording.recordFile);
+      else this.records.remove(s.recording.recordFile);
+    }
     if (!live) this.monitor.untrack(key);
     else if (s.evidence && !this.monitor.has(key)) this.monitor.track({ key, pid: s.evidence.pid });
     else if (s.evidence && this.lastViews.get(key)?.pid !== s.evidence.pid) {
@@ -129,6 +141,8 @@ export class Controller implements vscode.Disposable {
       views = [];
     }
     this.lastViews = new Map(views.map((v) => [v.key, v]));
+    // After the read: a child seen in it was recorded before it existed.
+    this.records.poll();
     // An ended session whose program left nothing behind has nothing to show: drop it, so only
     // sessions with leftovers wait for the user to dismiss them.
     for (const s of this.sessions.all()) {
@@ -155,8 +169,44 @@ export class Controller implements vscode.Disposable {
     return s?.program;
   }
 
+  /**
+   * Where `p` was spawned: its record when its runtime wrote one (any process, an orphan still
+   * running too), else for a zombie what the spawn-site index infers.
+   */
+  siteOf(p: ProcessInfo, parent: ProcessInfo | undefined, rootKey: string): SpawnSiteRef | undefined {
+    return this.recordedSiteOf(p) ?? (isZombie(p) ? this.siteLinker(p, parent, this.programOf(rootKey, parent)) : undefined);
+  }
+
+  recordedSiteOf(p: ProcessInfo): SpawnSiteRef | undefined {
+    if (this.records.size === 0) return undefined;
+    const key = identity(p);
+    const hit = this.recordedCache.get(key);
+    if (hit) return hit;
+    const recs = this.records.findAll(p);
+    if (!recs.length) return undefined;
+    const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    const best = bestRecordedSite(recs, roots, resolveNativeFrames);
+    if (!best) return undefined;
+    const { record: rec, site } = best;
+    const range = this.siteRange(site.file, site.line);
+    const ref: SpawnSiteRef = {
+      file: site.file,
+      line: site.line,
+      column: range?.column ?? site.column,
+      ...(range ? { endLine: range.endLine, endColumn: range.endColumn } : {}),
+      confidence: 'recorded',
+      reason: `recorded by the ${rec.lang} recorder as the program ran: ${range?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} started it (pid ${rec.pid})`,
+      api: range?.api ?? site.api,
+      stack: site.stack,
+    };
+    if (this.recordedCache.size > 50_000) this.recordedCache.clear();
+    this.recordedCache.set(key, ref);
+    return ref;
+  }
+
   /** Draws the last read again, e.g. after the spawn-site index changed; reads nothing. */
   relink(): void {
+    this.recordedCache.clear();
     this.render();
     this.refreshed.fire();
   }
@@ -169,10 +219,13 @@ export class Controller implements vscode.Disposable {
       const view = this.lastViews.get(key);
       // A session whose children carry the program (js-debug) shows through them.
       if (!s.evidence && all.some((c) => c.parentId === s.id)) continue;
+      const rec = this.sessions.recordingOf(s.id);
+      const how = s.evidence ? `Debug session (${s.type}): ${describeEvidence(s.evidence)}.` : `Debug session (${s.type}).`;
       out.push({
         key,
         label: s.name,
-        how: s.evidence ? `Debug session (${s.type}): ${describeEvidence(s.evidence)}.` : `Debug session (${s.type}).`,
+        how: rec?.notes.length ? `${how}\nSpawn recording: ${rec.notes.join('; ')}` : how,
+        recording: rec ? !!rec.recordFile : undefined,
         ended: s.endedAt !== undefined,
         view,
         message: s.evidence ? undefined : 'Looking for the debugged process…',
@@ -184,7 +237,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private render(): void {
-    const index = new NodeIndex(this.roots(), this.onlyZombies, (z, p, rootKey) => this.siteLinker(z, p, this.programOf(rootKey, p)));
+    const index = new NodeIndex(this.roots(), this.onlyZombies, (p, parent, rootKey) => this.siteOf(p, parent, rootKey));
     this.provider.update(index, Date.now());
     const zombies = this.zombieCount();
     this.view.badge = zombies ? { value: zombies, tooltip: `${zombies} zombie process${zombies === 1 ? '' : 'es'}` } : undefined;

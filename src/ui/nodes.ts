@@ -4,7 +4,7 @@
  */
 import type { ParentDiagnosis } from '../core/diagnose';
 import type { ProcessInfo } from '../core/model';
-import { identity, isZombie } from '../core/model';
+import { identity } from '../core/model';
 import type { RootView } from '../core/monitor';
 
 /** Children beyond this many are shown in groups, so 10,000 zombies stay responsive. */
@@ -17,8 +17,13 @@ export interface SpawnSiteRef {
   /** End of the spawning call (1-based, exclusive), when known: what gets selected. */
   endLine?: number;
   endColumn?: number;
-  confidence: 'likely' | 'possible';
+  /** `recorded`: the program's runtime wrote down this line when it started the child; the others are inferred. */
+  confidence: 'recorded' | 'likely' | 'possible';
   reason: string;
+  /** The API that started the child, e.g. `exec.Cmd.Start`, `fork`, `syscall.forkExec` (recorded). */
+  api?: string;
+  /** Recorded only: the user's part of the call stack, innermost first (the site is the first frame). */
+  stack?: { file: string; line: number; function?: string }[];
 }
 
 export interface RootInfo {
@@ -27,6 +32,8 @@ export interface RootInfo {
   /** Tooltip text on how the root was found. */
   how: string;
   ended: boolean;
+  /** Debug sessions: whether spawns are recorded (undefined: nothing was tried, e.g. an unknown debug type). */
+  recording?: boolean;
   view?: RootView;
   /** Shown instead of processes (e.g. "looking for the debugged process…"). */
   message?: string;
@@ -50,7 +57,7 @@ export class NodeIndex {
   constructor(
     roots: RootInfo[],
     private readonly onlyZombies: boolean,
-    private readonly siteFor: (zombie: ProcessInfo, parent: ProcessInfo | undefined, rootKey: string) => SpawnSiteRef | undefined,
+    private readonly siteFor: (process: ProcessInfo, parent: ProcessInfo | undefined, rootKey: string) => SpawnSiteRef | undefined,
   ) {
     for (const r of roots) this.addRoot(r);
   }
@@ -116,7 +123,8 @@ export class NodeIndex {
     if (!p || (keep && !keep.has(pid)) || this.byPid.get(rootKey)!.has(pid)) return;
     const id = `p:${rootKey}/${identity(p)}`;
     const parent = v.snapshot.processes.get(p.ppid);
-    const site = isZombie(p) ? this.siteFor(p, parent, rootKey) : undefined;
+    // Every process may have a recorded site (an orphan still running too); zombies also an inferred one.
+    const site = p.pid !== v.pid ? this.siteFor(p, parent, rootKey) : undefined;
     this.add({ kind: 'process', id, rootKey, process: p, parentId, diagnosis: diagnoses.get(pid), site }, parentId);
     this.byPid.get(rootKey)!.set(pid, id);
     const kids = (v.snapshot.children.get(pid) ?? []).filter((c) => !keep || keep.has(c));

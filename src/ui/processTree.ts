@@ -7,8 +7,8 @@ import { describeLimit, sparkline } from '../core/forecast';
 import { describeExit, displayName } from '../core/format';
 import type { ProcessInfo } from '../core/model';
 import { isZombie } from '../core/model';
-import { ItemContext, ItemFlag } from '../ids';
-import type { Node, NodeIndex } from './nodes';
+import { Commands, ItemContext, ItemFlag } from '../ids';
+import type { Node, NodeIndex, SpawnSiteRef } from './nodes';
 
 const STATE_WORDS: Record<string, string> = {
   R: 'running',
@@ -69,7 +69,12 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(r.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         const zombies = r.view?.diagnosis.zombies.length ?? 0;
-        const parts = [r.view ? `pid ${r.view.pid}` : undefined, r.ended ? 'ended' : undefined, zombies ? `${zombies} zombie${zombies === 1 ? '' : 's'}` : undefined];
+        const parts = [
+          r.view ? `pid ${r.view.pid}` : undefined,
+          r.ended ? 'ended' : undefined,
+          zombies ? `${zombies} zombie${zombies === 1 ? '' : 's'}` : undefined,
+          r.recording === true ? 'spawns recorded' : r.recording === false ? 'not recorded' : undefined,
+        ];
         item.description = parts.filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon(r.ended ? 'debug-stop' : r.key === 'machine' ? 'server' : 'debug-alt', zombies ? new vscode.ThemeColor('list.errorForeground') : undefined);
         item.tooltip = `${r.label}\n${r.how}${r.ended ? '\nThe session has ended: what its program left behind stays listed until dismissed.' : ''}`;
@@ -119,15 +124,15 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
       context = ItemContext.Zombie;
       if (node.site) {
-        item.command = { command: 'processInspector.openSpawnSite', title: 'Open Spawn Site', arguments: [node] };
-        item.description += ` · ${node.site.confidence} from ${shortPath(node.site.file)}:${node.site.line}`;
+        item.command = { command: Commands.OpenSpawnSite, title: 'Open Spawn Site', arguments: [node] };
+        item.description += ` · ${siteWords(node.site)}`;
       }
     } else if (d) {
       item.description = `${p.pid} · ${d.zombies.length} zombie${d.zombies.length === 1 ? '' : 's'} · ${CAUSE_WORDS[d.cause] ?? d.cause}`;
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       context = ItemContext.NonReapingParent;
     } else {
-      item.description = `${p.pid} · ${STATE_WORDS[p.state] ?? p.state} · ${age}`;
+      item.description = `${p.pid} · ${STATE_WORDS[p.state] ?? p.state} · ${age}${node.site ? ` · ${siteWords(node.site)}` : ''}`;
       item.iconPath = new vscode.ThemeIcon(p.state === 't' || p.state === 'T' ? 'debug-pause' : p.state === 'R' ? 'pulse' : 'circle-outline');
       context = ItemContext.Process;
     }
@@ -148,6 +153,19 @@ function ownsProcess(p: ProcessInfo): boolean {
 
 function shortPath(file: string): string {
   return vscode.workspace.asRelativePath(file, false);
+}
+
+/** "recorded at main.go:41", "likely from main.go:41". */
+function siteWords(site: SpawnSiteRef): string {
+  return `${site.confidence === 'recorded' ? 'recorded at' : `${site.confidence} from`} ${shortPath(site.file)}:${site.line}`;
+}
+
+/** A markdown link that opens a frame's line (the tooltip is trusted for this one command only). */
+function frameLink(f: { file: string; line: number; function?: string }): string {
+  const ref: SpawnSiteRef = { file: f.file, line: f.line, column: 1, confidence: 'recorded', reason: '' };
+  const uri = `command:${Commands.OpenSpawnSite}?${encodeURIComponent(JSON.stringify([ref]))}`;
+  const label = `${shortPath(f.file)}:${f.line}`.replace(/[[\]\\]/g, (c) => `\\${c}`);
+  return `[${label}](${uri})${f.function ? ` \`${f.function.replace(/`/g, "'")}\`` : ''}`;
 }
 
 function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: number): vscode.MarkdownString {
@@ -173,6 +191,12 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
     ['Spawn site', node.site ? `${shortPath(node.site.file)}:${node.site.line} (${node.site.confidence}: ${node.site.reason})` : undefined],
   ];
   for (const [k, v] of rows) if (v !== undefined) md.appendMarkdown(`${k}: \`${v.replace(/`/g, "'")}\`  \n`);
+  if (node.site?.stack?.length) {
+    md.isTrusted = { enabledCommands: [Commands.OpenSpawnSite] };
+    md.appendMarkdown('\nRecorded call stack (your code, innermost first):\n\n');
+    for (const f of node.site.stack.slice(0, 12)) md.appendMarkdown(`- ${frameLink(f)}\n`);
+    if (node.site.stack.length > 12) md.appendMarkdown(`- … ${node.site.stack.length - 12} more\n`);
+  }
   if (p.restricted) md.appendMarkdown('\n_Some fields belong to another user and cannot be read._');
   return md;
 }

@@ -34,8 +34,12 @@ const SAVE_DEBOUNCE_MS = 3000;
 
 /** Live zombies linked to one site, for its CodeLens and highlight. */
 interface SiteTally {
-  site: SpawnSite;
-  confidence: SiteLink['confidence'];
+  file: string;
+  line: number;
+  range: SourceRange;
+  api: string;
+  /** The best confidence among its zombies' links: recorded, likely, possible. */
+  confidence: SpawnSiteRef['confidence'];
   zombies: number;
   /** parent pid -> its label, the first zombie to reveal */
   parents: Map<number, { label: string; rootKey: string; zombiePid: number }>;
@@ -43,10 +47,6 @@ interface SiteTally {
 
 export function toRange(r: SourceRange): vscode.Range {
   return new vscode.Range(r.startLine - 1, r.startColumn - 1, r.endLine - 1, r.endColumn - 1);
-}
-
-function siteKey(s: { file: string; line: number; column: number }): string {
-  return `${s.file}:${s.line}:${s.column}`;
 }
 
 export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, vscode.CodeActionProvider {
@@ -117,6 +117,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       controller.onDidRefresh(() => this.retally()),
     );
     controller.siteLinker = (z, p, program) => this.link(z, p, program);
+    controller.siteRange = (file, line) => this.siteOnLine(file, line);
     this.ready = this.rebuild();
   }
 
@@ -222,8 +223,29 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     this.afterIndexChange(changed);
   }
 
+  /** file -> line -> the index's site there (the first, by column), built on demand after each index change. */
+  private byLine: Map<string, Map<number, SpawnSite>> | undefined;
+
+  /** The index's spawning call on `line` of `file` (or the call whose range covers it): what a recorded site selects. */
+  private siteOnLine(file: string, line: number): { line: number; column: number; endLine: number; endColumn: number; api: string } | undefined {
+    if (!this.byLine) {
+      this.byLine = new Map();
+      for (const index of this.indexes.values()) {
+        for (const site of index.sites()) {
+          const m = this.byLine.get(site.file) ?? this.byLine.set(site.file, new Map()).get(site.file)!;
+          for (let l = site.range.startLine; l <= site.range.endLine; l++) if (!m.has(l)) m.set(l, site);
+        }
+      }
+    }
+    const site = this.byLine.get(file)?.get(line);
+    return site && { line: site.range.startLine, column: site.range.startColumn, endLine: site.range.endLine, endColumn: site.range.endColumn, api: site.api };
+  }
+
   private afterIndexChange(sitesChanged = true): void {
-    if (sitesChanged) this.linkCache.clear();
+    if (sitesChanged) {
+      this.linkCache.clear();
+      this.byLine = undefined;
+    }
     const byFile = new Map<string, SiteFinding[]>();
     for (const index of this.indexes.values()) {
       for (const f of index.findings()) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
@@ -261,16 +283,21 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   /** Counts live zombies per site after each refresh; lenses and highlights follow. */
   private retally(): void {
     const next = new Map<string, SiteTally>();
+    const rank = { recorded: 3, likely: 2, possible: 1 } as const;
     for (const v of this.controller.views()) {
       for (const d of v.diagnosis.parents) {
         for (const z of d.zombies) {
-          const l = this.linkOf(z, d.parent, this.controller.programOf(v.key, d.parent));
+          // Recorded first, then inferred: the same link the zombie's row shows.
+          const l = this.controller.siteOf(z, d.parent, v.key);
           if (!l) continue;
-          const k = siteKey(l.site);
+          const k = `${l.file}:${l.line}`;
           let t = next.get(k);
-          if (!t) next.set(k, (t = { site: l.site, confidence: l.confidence, zombies: 0, parents: new Map() }));
+          if (!t) {
+            const range: SourceRange = l.endLine !== undefined && l.endColumn !== undefined ? { startLine: l.line, startColumn: l.column, endLine: l.endLine, endColumn: l.endColumn } : { startLine: l.line, startColumn: l.column, endLine: l.line, endColumn: l.column };
+            next.set(k, (t = { file: l.file, line: l.line, range, api: l.api ?? 'spawn', confidence: l.confidence, zombies: 0, parents: new Map() }));
+          }
           t.zombies++;
-          if (l.confidence === 'likely') t.confidence = 'likely';
+          if (rank[l.confidence] > rank[t.confidence]) t.confidence = l.confidence;
           if (!t.parents.has(d.parent.pid)) t.parents.set(d.parent.pid, { label: `${displayName(d.parent)} (${d.parent.pid})`, rootKey: v.key, zombiePid: z.pid });
         }
       }
@@ -283,8 +310,8 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
   }
 
   /** Sites with live zombies and their counts (tests read this; the lenses show it). */
-  liveSites(): { file: string; line: number; zombies: number; parents: number[]; confidence: SiteLink['confidence'] }[] {
-    return [...this.tallies.values()].map((t) => ({ file: t.site.file, line: t.site.line, zombies: t.zombies, parents: [...t.parents.keys()], confidence: t.confidence }));
+  liveSites(): { file: string; line: number; zombies: number; parents: number[]; confidence: SpawnSiteRef['confidence'] }[] {
+    return [...this.tallies.values()].map((t) => ({ file: t.file, line: t.line, zombies: t.zombies, parents: [...t.parents.keys()], confidence: t.confidence }));
   }
 
   private decorate(): void {
@@ -293,8 +320,8 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       const file = editor.document.uri.fsPath;
       const ranges: vscode.DecorationOptions[] = [];
       for (const t of this.tallies.values()) {
-        if (t.site.file !== file) continue;
-        ranges.push({ range: toRange(t.site.range), hoverMessage: `${lensTitle(t)} (${t.confidence})` });
+        if (t.file !== file) continue;
+        ranges.push({ range: toRange(t.range), hoverMessage: `${lensTitle(t)} (${t.confidence})` });
       }
       editor.setDecorations(this.highlight, ranges);
     }
@@ -304,12 +331,12 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     const file = document.uri.fsPath;
     const lenses: vscode.CodeLens[] = [];
     for (const t of this.tallies.values()) {
-      if (t.site.file !== file) continue;
+      if (t.file !== file) continue;
       const first = [...t.parents.values()][0];
       lenses.push(
-        new vscode.CodeLens(toRange(t.site.range), {
-          title: `$(error) ${lensTitle(t)}${t.confidence === 'possible' ? ' (possible)' : ''}`,
-          tooltip: `Live zombie processes linked to this ${t.site.api} (${t.confidence}). Click to show them in the Processes view.`,
+        new vscode.CodeLens(toRange(t.range), {
+          title: `$(error) ${lensTitle(t)}${t.confidence === 'possible' ? ' (possible)' : t.confidence === 'recorded' ? ' (recorded)' : ''}`,
+          tooltip: `Live zombie processes linked to this ${t.api} (${t.confidence === 'recorded' ? 'recorded as the program ran' : t.confidence}). Click to show them in the Processes view.`,
           command: Commands.ShowSiteZombies,
           arguments: [first.rootKey, first.zombiePid],
         }),

@@ -13,6 +13,7 @@ import type { RootView } from '../../src/core/monitor';
 import type { Node } from '../../src/ui/nodes';
 import { startSession, waitFor, type WatchedSession } from './support/debug';
 import { EXTENSION_ID, programs } from './support/env';
+import { markedLine } from '../support/markers';
 
 async function api(): Promise<ProcessInspectorApi> {
   const ext = vscode.extensions.getExtension<ProcessInspectorApi>(EXTENSION_ID)!;
@@ -139,8 +140,13 @@ describe('Processes view with real debug sessions', function () {
     assert.equal(pi.sessions.all().find((x) => `session:${x.id}` === v.key)?.evidence?.kind, 'traced-child');
     assert.equal(v.diagnosis.parents[0].cause, 'handler-does-not-reap', 'the Go runtime catches SIGCHLD; the code never waits');
     assert.ok(v.diagnosis.zombies.every((z) => z.comm === 'true'));
-    const picked = await findZombiesAndPickFirst(pi);
-    assert.equal(picked?.kind === 'process' && picked.process.state, 'Z');
+    // Delve built it with the Go recorder: Find Zombies opens the recorded line of the pick.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await findZombiesAndPickFirst(pi);
+    const main = path.join(programs, 'goleak/main.go');
+    const editor = await waitFor(() => vscode.window.activeTextEditor, 10_000, 'Find Zombies to open the spawn site');
+    assert.equal(editor!.document.uri.fsPath, main);
+    assert.equal(editor!.selection.start.line + 1, markedLine(main, /leaks: no cmd\.Wait\(\)/));
     await endAndCheckLeftovers(pi, s, true);
   });
 

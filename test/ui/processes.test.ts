@@ -73,7 +73,7 @@ describe('Processes view (UI)', function () {
     try {
       const pane = await wb.openProcessesView();
       // The row says where its zombie came from before anyone clicks.
-      const linked = (r: string) => r.endsWith(`· likely from go-zombies/main.go:${leak}`);
+      const linked = (r: string) => r.endsWith(`· recorded at go-zombies/main.go:${leak}`);
       const rows = await wb.waitForRows((r) => zombieRows(r).filter(linked).length >= 3, { timeoutMs: 90_000, what: `three zombie rows linked to go-zombies/main.go:${leak}` });
       assert.ok(zombieRows(rows).every(linked), `every zombie row links to the LEAK line:\n${rows.join('\n')}`);
       // A click on a linked row. The list is drawn again on every refresh (2 s), and a click that
@@ -81,7 +81,7 @@ describe('Processes view (UI)', function () {
       // three times, until main.go is the active tab. Nothing else opens main.go here.
       const mainTab = wb.page.locator('.tabs-container .tab.active', { hasText: 'main.go' });
       for (let attempt = 1; ; attempt++) {
-        await wb.click(pane.locator('.pane-body .monaco-list-row').filter({ hasText: `likely from go-zombies/main.go:${leak}` }).first());
+        await wb.click(pane.locator('.pane-body .monaco-list-row').filter({ hasText: `recorded at go-zombies/main.go:${leak}` }).first());
         try {
           await mainTab.waitFor({ state: 'visible', timeout: 5_000 });
           break;

@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
@@ -115,5 +116,49 @@ describe('linking a zombie to its spawn site', function () {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('says possible, not likely, when another never-waited site of the program could have started the child', async () => {
+    // The issue's case: two helpers both start `true` and never wait, one through a helper that
+    // builds the Cmd from a parameter (its program unknown to the index). The name points at the
+    // other, but this one could have started `true` as well: only a record can tell them apart.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-two-sites-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'go.mod'), 'module example.com/twosites\n\ngo 1.19\n');
+      fs.writeFileSync(
+        path.join(dir, 'main.go'),
+        [
+          'package main',
+          '',
+          'import "os/exec"',
+          '',
+          'func newCmd(bin string) *exec.Cmd { return exec.Command(bin) }',
+          '',
+          'func a() { _ = exec.Command("true").Start() }',
+          '',
+          'func b(bin string) { c := newCmd(bin); _ = c.Start() }',
+          '',
+          'func main() { a(); b("true") }',
+          '',
+        ].join('\n'),
+      );
+      const idx = new SpawnSiteIndex();
+      await idx.indexDirectory(dir);
+      const leaking = idx.sites().filter((s) => s.waited === 'no');
+      assert.equal(leaking.length, 2, 'both Start() calls are never-waited sites');
+      const link = linkZombie({ pid: 2, comm: 'true', ppid: 1 }, { pid: 1, comm: 'twosites', exe: path.join(dir, 'twosites') }, idx);
+      assert.ok(link);
+      assert.equal(link.confidence, 'possible');
+      assert.equal(link.site.line, 7);
+      assert.match(link.reason, /main\.go:9 could also have started it/);
+      // With one of them waited, the other is the only suspect: likely.
+      fs.writeFileSync(path.join(dir, 'main.go'), fs.readFileSync(path.join(dir, 'main.go'), 'utf8').replace('_ = c.Start() }', '_ = c.Run() }'));
+      const idx2 = new SpawnSiteIndex();
+      await idx2.indexDirectory(dir);
+      const one = linkZombie({ pid: 2, comm: 'true', ppid: 1 }, { pid: 1, comm: 'twosites', exe: path.join(dir, 'twosites') }, idx2);
+      assert.deepEqual([one?.site.line, one?.confidence], [7, 'likely']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

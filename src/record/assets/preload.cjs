@@ -1,0 +1,193 @@
+'use strict';
+// Process Inspector: the Node spawn recorder, loaded by NODE_OPTIONS=--require (src/record/node.ts;
+// the record format is src/record/types.ts).
+//
+// When PROCESS_INSPECTOR_RECORD names a file at start-up, every child started through
+// ChildProcess.prototype.spawn (what spawn, fork, exec and execFile all call) is appended to that
+// file as one JSON line, written synchronously right after the spawn returned with a PID: a record
+// deferred to the 'spawn' event would be lost on a process.exit() right after. The path is read
+// once, here: a program that empties process.env still records. When the variable is unset
+// nothing is wrapped.
+//
+// Not recorded: spawnSync, execSync and execFileSync. They never return before the child is reaped,
+// so their children can be neither zombies nor running leftovers of this process; children that
+// *they* start are recorded by their own recorder if they are Node or Python.
+//
+// The stack comes from V8's structured CallSites (Error.prepareStackTrace), innermost first,
+// starting at the caller of ChildProcess.prototype.spawn (node:child_process's own spawn/fork/
+// execFile frames are kept: the reader decides which are the user's). ESM file:// URLs become
+// paths. Error.prepareStackTrace and Error.stackTraceLimit are restored before we return. The
+// record file is opened with O_WRONLY|O_APPEND|O_CREAT (libuv adds O_CLOEXEC to every open),
+// mode 0600, written with one write(2), closed. Nothing here throws or prints: a record that
+// cannot be made is dropped.
+(function processInspectorRecorder() {
+  const recordPath = process.env.PROCESS_INSPECTOR_RECORD;
+  if (!recordPath) return;
+  const MARK = Symbol.for('processInspector.spawnRecorder');
+  const MAX_FRAMES = 64;
+  let fs, url;
+  try {
+    fs = require('fs');
+    url = require('url');
+  } catch {
+    return;
+  }
+  const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
+  const own = Object.prototype.hasOwnProperty;
+  let realSpawn;
+  const statBuffer = Buffer.allocUnsafe(4096); // a /proc/PID/stat line is some 300 bytes
+  let tid; // this thread's kernel TID (a worker thread has its own copy of this module)
+
+  // child_process costs ~10 ms to load (net, streams, dgram): a program that never spawns should
+  // not pay for it. The 'child_process' diagnostics channel is published in the ChildProcess
+  // constructor, before the spawn() that every spawn/fork/exec/execFile makes right after: the
+  // first child installs the wrapper in time for its own spawn, then we unsubscribe.
+  function install() {
+    try {
+      const proto = require('child_process').ChildProcess.prototype;
+      const current = proto.spawn;
+      if (typeof current !== 'function' || current[MARK]) return; // loaded twice: once is enough
+      realSpawn = current;
+      Object.defineProperty(spawn, 'length', { value: realSpawn.length });
+      Object.defineProperty(spawn, MARK, { value: realSpawn });
+      proto.spawn = spawn;
+    } catch {
+      // a frozen prototype: nothing recorded
+    }
+  }
+  let channel;
+  try {
+    channel = require('diagnostics_channel').channel('child_process');
+  } catch {
+    channel = undefined;
+  }
+  if (channel && typeof channel.subscribe === 'function' && typeof channel.unsubscribe === 'function') {
+    const onChild = () => {
+      try {
+        channel.unsubscribe(onChild);
+      } catch {
+        // stays subscribed; install() is idempotent
+      }
+      install();
+    };
+    channel.subscribe(onChild);
+    // Node 20 holds a channel with subscribers strongly; older ones kept only a weak reference to
+    // it, and a collected channel would be recreated without us when child_process loads.
+    module.exports.channel = channel;
+  } else {
+    install();
+  }
+
+  function spawn() {
+    const result = realSpawn.apply(this, arguments);
+    if (typeof this.pid === 'number') note(this.pid);
+    return result;
+  }
+  const structured = (_error, sites) => sites;
+  function callSites() {
+    const hadPrepare = own.call(Error, 'prepareStackTrace');
+    const prepare = Error.prepareStackTrace;
+    const hadLimit = own.call(Error, 'stackTraceLimit');
+    const limit = Error.stackTraceLimit;
+    const holder = {};
+    try {
+      Error.stackTraceLimit = MAX_FRAMES;
+      Error.prepareStackTrace = structured;
+      Error.captureStackTrace(holder, spawn); // leaves out our wrapper and everything it called
+      return holder.stack; // formatted lazily: read it before prepareStackTrace goes back
+    } finally {
+      if (hadPrepare) Error.prepareStackTrace = prepare;
+      else delete Error.prepareStackTrace;
+      if (hadLimit) Error.stackTraceLimit = limit;
+      else delete Error.stackTraceLimit;
+    }
+  }
+
+  function frameOf(site) {
+    const frame = {};
+    let file = site.getFileName() || site.getScriptNameOrSourceURL();
+    if (file) {
+      if (file.startsWith('file://')) {
+        try {
+          file = url.fileURLToPath(file);
+        } catch {
+          // keep the URL
+        }
+      }
+      frame.file = file;
+    }
+    const line = site.getLineNumber();
+    if (typeof line === 'number') frame.line = line;
+    let name = site.getFunctionName() || site.getMethodName();
+    if (site.isConstructor()) name = `new ${name || '<anonymous>'}`;
+    else if (!site.isToplevel()) {
+      const type = site.getTypeName();
+      if (type && type !== 'Object' && name && !name.startsWith(`${type}.`)) name = `${type}.${name}`;
+    }
+    if (site.isAsync()) name = `async ${name || '<anonymous>'}`;
+    if (name) frame.function = name;
+    return frame;
+  }
+
+  function startOf(pid) {
+    // field 22 of /proc/PID/stat; comm (field 2) may hold ')' and spaces: split at the last ')'
+    // (open + one read into a kept buffer: a third of readFileSync's cost, which stats and grows)
+    try {
+      const fd = fs.openSync(`/proc/${pid}/stat`, fs.constants.O_RDONLY);
+      let stat;
+      try {
+        stat = statBuffer.latin1Slice(0, fs.readSync(fd, statBuffer, 0, statBuffer.length, null));
+      } finally {
+        fs.closeSync(fd);
+      }
+      const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      return Number.isInteger(value) ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function threadId() {
+    if (tid === undefined) {
+      try {
+        tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop()) || null;
+      } catch {
+        tid = null;
+      }
+    }
+    return tid;
+  }
+
+  // a path relative to the cwd: not absolute, not a URL or node:internal/..., not [eval] or <anonymous>
+  function isRelative(file) {
+    return !/^[/[<]/.test(file) && !/^[a-z][a-z0-9+.-]*:/i.test(file);
+  }
+
+  function note(pid) {
+    try {
+      const sites = callSites();
+      const stack = Array.isArray(sites) ? sites.map(frameOf) : [];
+      const record = { v: 1, pid, ppid: process.pid };
+      const t = threadId();
+      if (t) record.tid = t;
+      record.start = startOf(pid);
+      record.time = Date.now();
+      record.api = 'ChildProcess.spawn';
+      record.lang = 'node';
+      record.stack = stack;
+      if (stack.some((f) => f.file !== undefined && isRelative(f.file))) {
+        record.cwd = process.cwd();
+      }
+      const data = Buffer.from(JSON.stringify(record) + '\n');
+      const fd = fs.openSync(recordPath, flags, 0o600);
+      try {
+        fs.writeSync(fd, data, 0, data.length);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // the record is lost; the program goes on as without us
+    }
+  }
+
+})();
