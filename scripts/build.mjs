@@ -28,10 +28,23 @@ for (const file of tsFiles('src/spawnsites').sort()) indexHash.update(file).upda
 const define = { PI_INDEX_BUILD: JSON.stringify(indexHash.digest('hex').slice(0, 16)) };
 const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, logLevel: 'warning', absWorkingDir: root, define };
 
+// src/cli/main.ts imports './sites' (the spawn-site engine) and './run' (`run` and the recorders)
+// only when a command needs them: in the CLI bundle those imports stay run-time imports of
+// bundles of their own, so that `zombies` and `tree` never compile them at start.
+const CLI_APART = { './sites': { entry: 'src/cli/sites.ts', out: 'cli-sites.js' }, './run': { entry: 'src/cli/run.ts', out: 'cli-run.js' } };
+const cliApart = {
+  name: 'cli-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(sites|run)$/ }, (a) => (a.importer.endsWith(join('src', 'cli', 'main.ts')) ? { path: `./${CLI_APART[a.path].out}`, external: true } : undefined));
+  },
+};
+
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], bundle: true, external: ['vscode'], outfile: 'dist/extension.js', minify: production }),
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
-    banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) } }),
+    banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) }, plugins: [cliApart] }),
+  // The parts of the CLI loaded by dist/cli.js only when a command needs them.
+  ...Object.values(CLI_APART).map((p) => esbuild.build({ ...common, entryPoints: [p.entry], bundle: true, external: ['vscode'], outfile: `dist/${p.out}`, minify: production })),
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);

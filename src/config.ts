@@ -11,6 +11,8 @@ export interface Config {
   findScope: 'sessions' | 'machine';
   /** Index the workspace's spawn sites: diagnostics, quick fixes, links from zombies, CodeLens. */
   spawnSites: boolean;
+  /** Warn (status bar, one notification per parent) when a leak reaches a limit within this many minutes; 0 never. */
+  forecastWarnMinutes: number;
   /** Per runtime: add its spawn recorder to debug launches (processInspector.record.LANG). */
   record: { go: boolean; python: boolean; node: boolean; native: boolean };
 }
@@ -22,6 +24,7 @@ export function readConfig(): Config {
     notifyOnZombies: c.get<boolean>('notifyOnZombies', true),
     findScope: c.get<'sessions' | 'machine'>('findZombies.scope', 'sessions'),
     spawnSites: c.get<boolean>('spawnSites.enabled', true),
+    forecastWarnMinutes: Math.max(0, c.get<number>(Settings.ForecastWarnMinutes, 15)),
     record: {
       go: c.get<boolean>('record.go', true),
       python: c.get<boolean>('record.python', true),

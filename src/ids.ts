@@ -65,4 +65,6 @@ export enum ItemFlag {
 
 export enum Settings {
   Section = 'processInspector',
+  /** Minutes left before a limit (pids.max, RLIMIT_NPROC, pid_max) below which the user is warned. */
+  ForecastWarnMinutes = 'forecast.warnMinutes',
 }

@@ -273,7 +273,7 @@ async function measure(pop, timer, useC, ambient, want) {
     psList: { kind: 'in', label: '`ps-list` 9 default API `await psList()`', fn: () => psList(), async: true },
     subtree: { kind: 'in', label: `Ours: subtree refresh \`readSubtree(root)\`, ${want.subtreeDescendants} descendants`, fn: () => source.readSubtree(pop.subroot) },
     watch: { kind: 'in', label: `Ours: subtree refresh as the Monitor does it, \`SubtreeWatcher.refresh()\` (steady state), ${want.subtreeDescendants} descendants`, fn: () => watcher.refresh() },
-    monitor: { kind: 'in', label: `The Processes view's whole refresh of that root, \`Monitor.refresh()\` (watcher + details of each live process + diagnosis)`, fn: () => monitor.refresh() },
+    monitor: { kind: 'in', label: `The Processes view's whole refresh of that root, \`Monitor.refresh()\` (watcher + details of new or changed processes + diagnosis + limits and forecast)`, fn: () => monitor.refresh() },
     watchPread: { kind: 'in', label: `pread of the ${subPids.length} stat descriptors kept open, no parsing (the watcher's I/O)`, fn: () => watchFds.forEach((fd) => fs.readSync(fd, buf, 0, buf.length, 0)) },
     watchPreadParse: { kind: 'in', label: `the same preads + \`parseStat\` of each (no objects, no Map)`, fn: () => watchFds.forEach((fd) => parseStat(buf, fs.readSync(fd, buf, 0, buf.length, 0))) },
     inspectNoRead: { kind: 'self', label: 'inspect on a snapshot read beforehand (details of the zombie parents + diagnosis)', fn: inspectNoRead },
@@ -386,20 +386,33 @@ function verdicts(m) {
   const rp = paired(m, 'readAll', 'ps');
   add('Full read faster than ps', med.readAll < med.ps, `${ms(med.readAll)} ms in-process vs ${ms(med.ps)} ms for ps (whole process): ${med.readAll < med.ps ? `${ratio(med.ps / med.readAll)} faster` : `missed by ${ms(med.readAll - med.ps)} ms`}; faster in ${rp.wins} of ${rp.of} rounds`);
   const cp = paired(m, 'cli', 'ps');
-  const tie = Math.abs(cp.ratio - 1) < 0.05 || (cp.wins >= 0.3 * cp.of && cp.wins <= 0.7 * cp.of);
+  const CLI_MAX = 0.9;
+  const within = m.samples.cli.filter((x, i) => x <= CLI_MAX * m.samples.ps[i]).length;
+  const tie = Math.abs(cp.ratio - CLI_MAX) < 0.05 || (within >= 0.3 * cp.of && within <= 0.7 * cp.of);
   v.cliTie = tie;
+  const rCli = med.cli / med.ps;
   add(
-    'CLI `zombies --json` (whole process) no slower than ps',
-    med.cli <= med.ps,
-    `${ms(med.cli)} vs ${ms(med.ps)} ms (${ratio(med.cli / med.ps)} ps${med.cli <= med.ps ? '' : `: missed by ${ms(med.cli - med.ps)} ms`}); ` +
-      `no slower than ps in ${cp.wins} of ${cp.of} rounds, median ratio within a round ${ratio(cp.ratio)}${tie ? ': a tie within the noise, the verdict could go either way on another run' : ''}`,
+    `CLI \`zombies --json\` (whole process) at most ${CLI_MAX}x ps`,
+    rCli <= CLI_MAX,
+    `${ms(med.cli)} vs ${ms(med.ps)} ms (${ratio(rCli)} ps${rCli <= CLI_MAX ? '' : `: missed by ${ms(med.cli - CLI_MAX * med.ps)} ms`}); ` +
+      `at most ${CLI_MAX}x ps in ${within} of ${cp.of} rounds, median ratio within a round ${ratio(cp.ratio)}${tie ? ': close to the line within the noise, the verdict could go either way on another run' : ''}`,
+  );
+  // The view's whole refresh against the kernel's own cost of its members' stat files (C, timed
+  // inside the program), or, without a C compiler, the same preads through Node.
+  const floorKey = m.C.cWatchPread ? 'cWatchPread' : 'watchPread';
+  const rView = med.monitor / med[floorKey];
+  add(
+    `View's whole refresh of ${m.want.subtreeDescendants} processes at most 3x the kernel's reads of its members`,
+    rView <= 3,
+    `${ms(med.monitor)} ms for \`Monitor.refresh()\` vs ${ms(med[floorKey])} ms for the ${m.want.subtreeDescendants + 1} stat preads ${floorKey === 'cWatchPread' ? 'in C' : 'through Node (no C compiler)'}: ${ratio(rView)}${rView <= 3 ? '' : `, missed by ${ms(med.monitor - 3 * med[floorKey])} ms`}; ` +
+      `at most 3x in ${m.samples.monitor.filter((x, i) => x <= 3 * m.samples[floorKey][i]).length} of ${m.samples.monitor.length} rounds`,
   );
   const lim = 5;
   add(
     `Subtree refresh of ${m.want.subtreeDescendants} processes under ${lim} ms`,
     med.watch < lim,
     `${ms(med.watch)} ms for the refresh the Monitor does (\`SubtreeWatcher.refresh()\`)${med.watch < lim ? '' : `: missed by ${ms(med.watch - lim)} ms (${ratio(med.watch / lim)} the limit)`}; ` +
-      `a one-off \`readSubtree\` takes ${ms(med.subtree)} ms, the view's whole refresh (\`Monitor.refresh()\`, with the details of every live process) ${ms(med.monitor)} ms`,
+      `a one-off \`readSubtree\` takes ${ms(med.subtree)} ms, the view's whole refresh (\`Monitor.refresh()\`, with details, diagnosis, limits and forecast) ${ms(med.monitor)} ms`,
   );
   const rPl = med.psList / med.readAll;
   add(
@@ -456,7 +469,7 @@ function report(m) {
 
   const reading = [];
   // The CLI against ps is close on this machine (run to run it falls either side): read it even when met.
-  const close = v.filter((x) => x.met && x.target.startsWith('CLI') && (v.cliTie || Math.abs(cp.ratio - 1) < 0.15));
+  const close = v.filter((x) => x.met && x.target.startsWith('CLI') && (v.cliTie || Math.abs(cp.ratio - 0.9) < 0.1));
   for (const x of [...missed, ...close]) {
     if (x.target.startsWith('Full read at most')) {
       reading.push(
@@ -470,12 +483,15 @@ function report(m) {
       const load = med.cliVersion - med.node0;
       const work = med.cli - med.cliVersion;
       reading.push(
-        `- **CLI vs ps.** ${ms(med.cli)} against ${ms(med.ps)} ms, ${ratio(med.cli / med.ps)} ps; round by round the CLI was no slower in ${cp.wins} of ${cp.of} rounds (median ratio ${ratio(cp.ratio)}), ` +
-          `so on this machine the two are ${v.cliTie ? 'level, and which side of the line the median falls is decided by noise' : cp.ratio > 1 ? 'not level: the CLI is slower' : `close, the CLI ahead by ${((1 - cp.ratio) * 100).toFixed(0)}%`}. ` +
+        `- **CLI vs ps.** ${ms(med.cli)} against ${ms(med.ps)} ms, ${ratio(med.cli / med.ps)} ps (the target: at most 0.90x); round by round the CLI was within it in ${m.samples.cli.filter((x, i) => x <= 0.9 * m.samples.ps[i]).length} of ${cp.of} rounds (median ratio ${ratio(cp.ratio)}), ` +
+          `so on this machine ${v.cliTie ? 'the CLI sits on the line, and which side the median falls is decided by noise' : cp.ratio > 0.9 ? 'the CLI is over the line' : `the CLI is under it by ${((0.9 - cp.ratio) * 100).toFixed(0)} points`}. ` +
+          `The CLI bundle no longer holds the spawn-site engine (dist/cli-sites.js, loaded only for \`sites\` and \`--workspace\`), and it reads each stat file with one read. ` +
           `Of the CLI's time, Node starting (\`node -e 0\`) is ${ms(med.node0)} ms and loading the bundle (\`--version\` minus that) ${ms(load)} ms: ${ms(med.cliVersion)} ms before any /proc read, ` +
           `${((med.cliVersion / med.ps) * 100).toFixed(0)}% of ps's whole run. The work itself, ${ms(work)} ms (\`zombies --json\` minus \`--version\`: the read, the details of the zombie parents, the diagnosis and the JSON), ` +
           `runs in a fresh process (code compiled lazily, not yet optimised): the same inspect, warm in-process, takes ${ms(med.inspect)} ms. ${m.psFiles ? `ps opens ${m.psFiles.length} files per process (strace of it in this run: ${m.psFiles.join(', ')}) where the CLI opens one (stat) for all but the zombie parents, which is why ps is this slow with ${m.at.total} processes. ` : ''}` +
-          `The fixed ${ms(med.cliVersion)} ms of Node and the bundle are what the CLI cannot win back (on a small table, where ps takes a few ms, the CLI is the slower one).`,
+          `The fixed ${ms(med.cliVersion)} ms of Node and the bundle are what the CLI cannot win back (on a small table, where ps takes a few ms, the CLI is the slower one). ` +
+          `At 0.90x ps the CLI would have ${ms(0.9 * med.ps)} ms in all: after Node and the bundle that leaves ${ms(0.9 * med.ps - med.cliVersion)} ms for reading ${m.at.total} stat files, diagnosing and printing, ` +
+          `${0.9 * med.ps - med.cliVersion < med.inspect ? `less than the same work takes warm in-process (${ms(med.inspect)} ms) and ${0.9 * med.ps - med.cliVersion < med.floor ? 'less than the floor, the bare reads through Node\'s fs' : `not much above the floor (${ms(med.floor)} ms, the bare reads through Node's fs)`}: out of reach for any CLI that starts Node and reads /proc through its fs module, on this machine` : `which the warm in-process work (${ms(med.inspect)} ms) would fit: what is missing is the cold start of that code`}.`,
       );
     } else if (x.target.startsWith('Subtree')) {
       const perPread = (med.watchPread / subN) * 1000;
@@ -491,7 +507,12 @@ function report(m) {
               `: no refresh that re-reads every member's state each time can meet the target on this machine; it would have to read fewer members per refresh.`
             : `Reading and parsing every member's stat fits in 5 ms (${ms(med.watchPreadParse)} ms); the target is missed by building the snapshot on top of it, which a cheaper per-member step could still win back.`) +
           ` A one-off \`readSubtree\` (${ms(med.subtree)} ms) is slower: ${noChildren ? 'this kernel has no children files, so it reads the whole table' : `it walks the children files, so per live process it also reads the task directory (${ms(med.subTasks)} ms for ${m.subLive}) and the children file (${ms(med.subChildren)} ms), and opens and closes each stat file (${ms(med.subFloor)} ms for the ${subN} with parsing); the task readdir could be skipped for a process whose stat says 1 thread (it has one children file, /proc/PID/task/PID/children), which is all of them here`}. ` +
-          `What the view pays per refresh, \`Monitor.refresh()\`, is ${ms(med.monitor)} ms: on top of the watcher it reads status, wchan, cmdline and exe of each of the ${m.subLive} live processes, and their stat again to check each is still the same process, to diagnose them and fill the rows.`,
+          `What the view pays per refresh, \`Monitor.refresh()\`, is ${ms(med.monitor)} ms: on top of the watcher it reads details (status, wchan, cmdline, exe) only of processes that are new or whose stat changed (the watcher keeps a member's object while its stat reads the same bytes), those of the zombie parents every few seconds, and their limits (cgroup pids files, RLIMIT_NPROC, pid_max), then diagnoses and forecasts.`,
+      );
+    } else if (x.target.startsWith("View's whole refresh")) {
+      reading.push(
+        `- **View refresh vs the kernel.** \`Monitor.refresh()\` took ${ms(med.monitor)} ms against ${ms(med[m.C.cWatchPread ? 'cWatchPread' : 'watchPread'])} ms for the kernel's part; the watcher alone ${ms(med.watch)} ms, its preads through Node ${ms(med.watchPread)} ms (Node's cost per read is what separates them from C). ` +
+          `The rest is the diagnosis of the ${m.want.subZombies} zombies, the details and limits of their parents, and the forecast.`,
       );
     } else if (x.target.startsWith('ps-list')) {
       reading.push(

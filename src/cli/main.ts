@@ -14,10 +14,14 @@ import { inspect } from '../core/inspect';
 import { ProcessNotFoundError, ProcessTableError, UnsupportedPlatformError, type ProcessSource } from '../core/model';
 import { processJson, renderTree, renderZombies, zombiesJson } from '../core/format';
 import { createProcessSource } from '../platform';
-import { SITES_USAGE, sitesCommand } from '../spawnsites/command';
 import { readIssuesJson, readIssuesText } from '../core/notes';
-import { parseRunArgs, runCommand, RUN_USAGE } from './run';
-import { checkWorkspace, indexWorkspace, spawnSites, WorkspaceError } from './workspace';
+import { watchCommand, WATCH_USAGE_LINE } from './watch';
+import { checkWorkspace, WorkspaceError } from './workspaceCheck';
+
+/** The spawn-site engine, loaded when a command needs it (its own bundle: see sites.ts). */
+const sitesModule = () => import('./sites');
+/** `run` and the recorders, loaded for `run` only: `zombies` and `tree` do not pay for them. */
+const runModule = () => import('./run');
 
 export interface Io {
   stdout: (s: string) => void;
@@ -45,6 +49,7 @@ Commands:
                                          run CMD recording where each child is spawned, and report
                                          the zombies it made and what it left running, by line
                                          (run --help for more)
+${WATCH_USAGE_LINE}
 
 Options:
   --root PID        only PID and its descendants
@@ -69,6 +74,12 @@ Options:
                     container
   -h, --help        this help (sites --help: the sites command's)
   -v, --version
+
+zombies reads the limits on each guilty parent's tasks (its cgroup's pids.max and every ancestor's,
+RLIMIT_NPROC against its user's tasks, kernel.pid_max, kernel.threads-max) and forecasts from its
+zombies' start times when the tightest is reached; --json adds to each parent "limits":
+{"readings": [{"kind", "scope", "status", "max", "current", "reason"}]} and "forecast": {"trend",
+"ratePerSecond", "secondsLeft", "tightest", "text"}.
 
 sites --json prints {"sites": [{"file", "line", "column", "language", "api", "program",
 "waited", "reason"}]}.
@@ -109,8 +120,10 @@ export async function main(argv: string[], io: Io, makeSource: (procRoot?: strin
 }
 
 async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => ProcessSource): Promise<number> {
+  if (argv[0] === 'watch') return watchCommand(argv.slice(1), io, makeSource);
   // `run` passes what follows it to CMD: its options are read by parseRunArgs, not parseArgs.
   if (argv[0] === 'run') {
+    const { parseRunArgs, runCommand, RUN_USAGE } = await runModule();
     const parsed = parseRunArgs(argv.slice(1));
     if ('help' in parsed) {
       io.stdout(`${RUN_USAGE}\n`);
@@ -140,7 +153,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
   }
   const [command, ...rest] = positionals;
   if (values.help || command === 'help') {
-    io.stdout(command === 'sites' ? SITES_USAGE : `${USAGE}\n`);
+    io.stdout(command === 'sites' ? (await sitesModule()).SITES_USAGE : `${USAGE}\n`);
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
@@ -150,7 +163,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
       }
       // parseArgs took the options (and any `--`): what is left are DIRs, passed after a `--`.
-      return sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
+      return (await sitesModule()).sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
     }
     case 'tree':
     case 'zombies': {
@@ -164,7 +177,7 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
       // moment) is built once the processes are known to exist. Output is written only at the end.
       const workspace = values.workspace !== undefined ? checkWorkspace(values.workspace) : undefined;
       const source = makeSource(values.proc);
-      const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true });
+      const { snapshot, diagnosis } = inspect(source, { root, allDetails: command === 'tree' && values.json === true, forecast: command === 'zombies' });
       if (command === 'tree') {
         if (values.json) {
           const now = snapshot.takenAt;
@@ -172,8 +185,9 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         } else io.stdout(`${renderTree(snapshot)}\n`);
       } else {
         // No zombie, nothing to link: the workspace is not indexed (on a big tree that is most of the cost).
-        const index = workspace !== undefined && diagnosis.zombies.length > 0 ? await indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`), progress: io.progress }) : undefined;
-        const sites = index ? spawnSites(snapshot, diagnosis, index) : undefined;
+        const engine = workspace !== undefined && diagnosis.zombies.length > 0 ? await sitesModule() : undefined;
+        const index = engine && workspace !== undefined ? await engine.indexWorkspace(workspace, values.workspace, { noCache: values['no-cache'], warn: (w) => io.stderr(`process-inspector: ${w}\n`), progress: io.progress }) : undefined;
+        const sites = index && engine ? engine.spawnSites(snapshot, diagnosis, index) : undefined;
         if (values.json) {
           const ws = workspace !== undefined ? { workspace } : {};
           io.stdout(`${JSON.stringify({ root: snapshot.root ?? null, takenAt: new Date(snapshot.takenAt).toISOString(), ...ws, ...zombiesJson(snapshot, diagnosis, sites), ...readIssuesJson(snapshot) })}\n`);

@@ -5,8 +5,6 @@
  * zombie) gives its exe and cmdline, which inspect() reads for every zombie parent. linkZombie
  * weighs that evidence against the workspace's spawn sites and answers with a site or nothing.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Diagnosis } from '../core/diagnose';
 import { escapeText } from '../core/format';
 import type { SpawnSiteNote } from '../core/format';
@@ -19,22 +17,9 @@ import { RecordSet } from '../record/log';
 import { resolveNativeFrames } from '../record/native';
 import { bestRecordedSite } from '../record/site';
 
-/** The workspace cannot be read: the CLI's exit status 1, like a process that does not exist. */
-export class WorkspaceError extends Error {}
-
-/** Checks that `dir` names a directory; returns it absolute. Cheap: done before anything is read. */
-export function checkWorkspace(dir: string): string {
-  const root = resolve(dir);
-  let isDir: boolean;
-  try {
-    isDir = statSync(root).isDirectory();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WorkspaceError(`--workspace ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
-  }
-  if (!isDir) throw new WorkspaceError(`--workspace ${dir}: not a directory`);
-  return root;
-}
+// Checked before anything is read, without loading the spawn-site engine (see workspaceCheck.ts).
+export { checkWorkspace, WorkspaceError } from './workspaceCheck';
+import { WorkspaceError } from './workspaceCheck';
 
 /** Indexes the spawn sites of a directory checkWorkspace() accepted (`dir` as the user wrote it, for messages). */
 export async function indexWorkspace(root: string, dir = root, opts: { noCache?: boolean; warn?: (message: string) => void; progress?: CommandIO['progress'] } = {}): Promise<SpawnSiteIndex> {

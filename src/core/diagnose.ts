@@ -2,6 +2,7 @@
  * Why zombies stay: from a snapshot to findings a person can act on. Pure: no I/O, the clock is
  * a parameter.
  */
+import type { Forecast, ProcessLimits, Sample } from './forecast';
 import type { ProcessInfo, SigchldInfo, Snapshot } from './model';
 import { isZombie } from './model';
 
@@ -36,8 +37,15 @@ export interface ParentDiagnosis {
   sigchld?: SigchldInfo;
   cause: Cause;
   /** One line a person can act on, e.g. "37 unreaped children, oldest 12 min; parent blocked in
-   *  futex_wait_queue, SIGCHLD default: it never calls wait". */
+   *  futex_wait_queue, SIGCHLD default: it never calls wait". With a forecast that leaks, its
+   *  text follows: "...; leaks 1 child/s; cgroup /pi's pids.max (30, 12 in use) is reached in about 18 s". */
   verdict: string;
+  /** The limits on the parent's tasks, when they were read (the monitor and the CLI read them). */
+  limits?: ProcessLimits;
+  /** How fast it leaks and when the tightest limit is reached (src/core/forecast.ts). */
+  forecast?: Forecast;
+  /** Its zombie count over time, oldest first (what the forecast and the sparkline are drawn from). */
+  history?: Sample[];
 }
 
 export interface Diagnosis {

@@ -3,6 +3,7 @@
  */
 import type { Diagnosis, ParentDiagnosis } from './diagnose';
 import { formatAge } from './diagnose';
+import { describeLimit, type Forecast, type ProcessLimits } from './forecast';
 import type { ExitInfo, ProcessInfo, Snapshot } from './model';
 import { isZombie } from './model';
 
@@ -63,7 +64,29 @@ export function parentJson(d: ParentDiagnosis, now: number): Record<string, unkn
     activity: d.activity,
     cause: d.cause,
     verdict: d.verdict,
+    ...(d.limits ? { limits: limitsJson(d.limits) } : {}),
+    ...(d.forecast ? { forecast: forecastJson(d.forecast) } : {}),
   };
+}
+
+/** `limits` in JSON: every reading as read (`status` says limited, unlimited, unreadable or not enforced). */
+export function limitsJson(l: ProcessLimits): Record<string, unknown> {
+  return { readings: l.readings, ...(l.unknown ? { unknown: l.unknown } : {}) };
+}
+
+/** `forecast` in JSON; `secondsLeft` and `tightest` only when a finite limit is being approached. */
+export function forecastJson(f: Forecast): Record<string, unknown> {
+  const o: Record<string, unknown> = { trend: f.trend, ratePerSecond: f.ratePerSecond, text: f.text };
+  if (f.tightest) o.tightest = f.tightest;
+  if (f.secondsLeft !== undefined) o.secondsLeft = Math.round(f.secondsLeft * 10) / 10;
+  if (f.quietForMs !== undefined) o.quietForMs = f.quietForMs;
+  return o;
+}
+
+/** The limits in one line: `limits: cgroup /pi's pids.max (30, 12 in use); RLIMIT_NPROC of uid 0: not enforced (root is exempt); ...`. */
+export function limitsLine(l: ProcessLimits): string {
+  if (l.unknown) return `limits: unknown (${l.unknown})`;
+  return `limits: ${l.readings.map(describeLimit).join('; ')}`;
 }
 
 /**
@@ -171,6 +194,9 @@ export function renderZombies(snapshot: Snapshot, diagnosis: Diagnosis, limit = 
     out.push('');
     out.push(`${processLine(d.parent, now)}  ${d.parent.cmdline?.length ? escapeText(d.parent.cmdline.join(' ')) : ''}`.trimEnd());
     out.push(`  ${escapeText(d.verdict)}`);
+    // The verdict carries the forecast while it leaks; otherwise say what the history shows.
+    if (d.forecast && d.forecast.trend !== 'leaking') out.push(`  forecast: ${escapeText(d.forecast.text)}`);
+    if (d.limits) out.push(`  ${limitsLine(d.limits)}`);
     // One key per distinct answer: the site and its confidence, or '' for none.
     const keyOf = (z: ProcessInfo) => {
       const note = sites?.get(z.pid);

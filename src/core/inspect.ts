@@ -2,7 +2,8 @@
  * One inspection: read (a subtree or the table), fill details where they matter, diagnose.
  * Shared by the CLI and the extension so both say the same thing.
  */
-import { diagnose, type Diagnosis } from './diagnose';
+import { diagnose, type Diagnosis, type ParentDiagnosis } from './diagnose';
+import { forecast, historyFromStartTimes, type ForecastOptions, type ProcessLimits, type Sample } from './forecast';
 import type { ProcessInfo, ProcessSource, Snapshot } from './model';
 import { isZombie } from './model';
 import { indexChildren } from './tree';
@@ -13,6 +14,8 @@ export interface InspectOptions {
   /** Read details (cmdline, exe, wchan, SIGCHLD...) of every process, not only zombie parents. */
   allDetails?: boolean;
   now?: number;
+  /** Read each zombie parent's limits and forecast from its zombies' start times (the CLI). */
+  forecast?: boolean;
 }
 
 export interface Inspection {
@@ -45,5 +48,28 @@ export function inspect(source: ProcessSource, options: InspectOptions = {}): In
       if (tracer) related.set(tracer.pid, tracer);
     }
   }
-  return { snapshot, diagnosis: diagnose(snapshot, { now: options.now, related }), related };
+  const diagnosis = diagnose(snapshot, { now: options.now, related });
+  if (options.forecast) {
+    const now = options.now ?? snapshot.takenAt;
+    addForecasts(source, diagnosis.parents, (d) => historyFromStartTimes(d.zombies, now), now);
+  }
+  return { snapshot, diagnosis, related };
+}
+
+/** What a source says of limits where it reads none (macOS, Windows). */
+export function limitsOf(source: ProcessSource, p: ProcessInfo): ProcessLimits {
+  return source.readLimits ? source.readLimits(p.pid, p.uid, p.startTicks) : { pid: p.pid, readings: [], unknown: `limits are read on Linux only (this is ${source.platform})` };
+}
+
+/**
+ * Reads each parent's limits, forecasts from its history, and when it leaks adds the forecast to
+ * its verdict. Shared by the CLI (history from start times) and the monitor (history it kept).
+ */
+export function addForecasts(source: ProcessSource, parents: ParentDiagnosis[], historyOf: (d: ParentDiagnosis) => Sample[], now: number, options?: ForecastOptions): void {
+  for (const d of parents) {
+    d.limits = limitsOf(source, d.parent);
+    d.history = historyOf(d);
+    d.forecast = forecast(d.history, d.limits, now, options);
+    if (d.forecast.trend === 'leaking') d.verdict += `; ${d.forecast.text}`;
+  }
 }

@@ -2,6 +2,7 @@
  * The process model shared by every platform reader, the diagnosis, the CLI and the UI.
  * Nothing under src/core or src/platform imports `vscode`.
  */
+import type { ProcessLimits } from './forecast';
 
 /** How a process handles SIGCHLD, from /proc/PID/status SigIgn/SigCgt (bit 16 = signal 17). */
 export type SigchldDisposition = 'default' | 'caught' | 'ignored';
@@ -120,6 +121,12 @@ export interface ProcessSource {
    * returns those found gone (or replaced by a reused PID) while reading, which callers drop.
    */
   details(processes: Iterable<ProcessInfo>): ProcessInfo[];
+  /**
+   * Optional (Linux): the limits on the tasks `pid` may still create (cgroup pids.max, RLIMIT_NPROC,
+   * pid_max, threads-max). `uid` is its real uid when known; `startTicks` (its identity) lets the
+   * reader reuse what it read of this same process a moment ago. Where absent, limits are unknown.
+   */
+  readLimits?(pid: number, uid?: number, startTicks?: number): ProcessLimits;
 }
 
 export class ProcessNotFoundError extends Error {

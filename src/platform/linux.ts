@@ -16,6 +16,8 @@ import * as fs from 'node:fs';
 import type { Capabilities, DamagedProcess, ProcessInfo, ProcessSource, Snapshot } from '../core/model';
 import { ProcessNotFoundError, ProcessTableError, ProcessUnreadableError } from '../core/model';
 import { indexChildren } from '../core/tree';
+import type { ProcessLimits } from '../core/forecast';
+import { LinuxLimitsReader } from './limits';
 import { decodeWaitStatus, parseCmdline, parseStat, parseStatus, parseUptime, ProcParseError, type StatFields } from './procfs';
 
 /**
@@ -60,8 +62,12 @@ export class LinuxProcessSource implements ProcessSource {
     }
   }
 
-  /** Reads a whole small file into the shared buffer; -1 when it cannot be read. */
-  /** @internal */ readRaw(path: string): number {
+  /**
+   * Reads a whole small file into the shared buffer; -1 when it cannot be read. `once`: a single
+   * read (procfs files made by seq_file's single_open, like stat, come whole in the first read
+   * when the buffer holds them, so the read that would return 0 is a syscall per file for nothing).
+   */
+  /** @internal */ readRaw(path: string, once = false): number {
     let fd: number;
     try {
       fd = fs.openSync(path, OPEN_FLAGS);
@@ -74,6 +80,7 @@ export class LinuxProcessSource implements ProcessSource {
         const n = fs.readSync(fd, this.buf, total, this.buf.length - total, null);
         if (n <= 0) return total;
         total += n;
+        if (once && total < this.buf.length) return total;
         if (total === this.buf.length) return total; // larger than we ever need (a huge cmdline): cut
       }
     } catch {
@@ -88,7 +95,7 @@ export class LinuxProcessSource implements ProcessSource {
    * naming another PID than its directory): a damaged one is noted, with why, for the snapshot.
    */
   /** @internal */ readStat(pid: number): StatFields | undefined {
-    const n = this.readRaw(`${this.procRoot}/${pid}/stat`);
+    const n = this.readRaw(`${this.procRoot}/${pid}/stat`, true);
     if (n <= 0) return undefined;
     let s: StatFields;
     try {
@@ -169,6 +176,13 @@ export class LinuxProcessSource implements ProcessSource {
     }
     return this.childrenFiles;
   }
+
+  /** The limits on the tasks `pid` may still create (src/platform/limits.ts). */
+  readLimits(pid: number, uid?: number, startTicks?: number): ProcessLimits {
+    this.limitsReader ??= new LinuxLimitsReader({ procRoot: this.procRoot });
+    return this.limitsReader.read(pid, uid, startTicks);
+  }
+  private limitsReader: LinuxLimitsReader | undefined;
 
   /**
    * A subtree kept up to date by cheap refreshes (see SubtreeWatcher). Close it when done: it
@@ -398,7 +412,11 @@ function readSelfPid(procRoot: string): string {
  * falls back to a full scan.
  */
 export class SubtreeWatcher {
-  private readonly members = new Map<number, { fd: number; info: ProcessInfo }>();
+  /** `raw`: the stat bytes `info` was made from. Same bytes next time: the same object is kept. */
+  private readonly members = new Map<number, { fd: number; info: ProcessInfo; raw?: Buffer }>();
+  /** The last snapshot, handed out again while no member changed, came or went. */
+  private last: Snapshot | undefined;
+  private dirty = true;
   private lastPid: number | undefined;
   /** Refreshes that fell back to a full scan (for tests and benchmarks). */
   fullScans = 0;
@@ -419,9 +437,12 @@ export class SubtreeWatcher {
       this.close();
       throw new ProcessNotFoundError(this.root);
     }
+    // Nothing changed: the same maps (callers never modify a snapshot's maps), with the new time.
+    if (!this.dirty && this.last) return (this.last = { ...this.last, takenAt: Date.now() });
+    this.dirty = false;
     const processes = new Map<number, ProcessInfo>();
     for (const [pid, m] of this.members) processes.set(pid, m.info);
-    return { takenAt: Date.now(), processes, children: indexChildren(processes), root: this.root };
+    return (this.last = { takenAt: Date.now(), processes, children: indexChildren(processes), root: this.root });
   }
 
   private fullScan(): void {
@@ -432,6 +453,7 @@ export class SubtreeWatcher {
 
   private add(pid: number, info: ProcessInfo): void {
     let fd = -1;
+    let raw: Buffer | undefined;
     if (this.members.size < SubtreeWatcher.MAX_FDS) {
       try {
         fd = fs.openSync(`${this.src.procRoot}/${pid}/stat`, 'r');
@@ -439,37 +461,55 @@ export class SubtreeWatcher {
         return; // exited just now
       }
       // The descriptor must name the process we read, not a successor on the same PID.
-      const check = this.pread(fd);
+      const n = this.preadRaw(fd);
+      const check = n > 0 ? parseStat(this.src.buf, n) : undefined;
       if (!check || check.startTicks !== info.startTicks) {
         fs.closeSync(fd);
         return;
       }
+      raw = Buffer.from(this.src.buf.subarray(0, n));
       info = this.src.toProcess(check);
     }
-    this.members.set(pid, { fd, info });
+    this.members.set(pid, { fd, info, raw });
+    this.dirty = true;
   }
 
-  private pread(fd: number): StatFields | undefined {
+  /** Bytes of the stat file read into the shared buffer; 0 when the process is gone (ESRCH). */
+  private preadRaw(fd: number): number {
     try {
-      const n = fs.readSync(fd, this.src.buf, 0, this.src.buf.length, 0);
-      return n > 0 ? parseStat(this.src.buf, n) : undefined;
+      return fs.readSync(fd, this.src.buf, 0, this.src.buf.length, 0);
     } catch {
-      return undefined; // ESRCH: the process is gone
+      return 0;
     }
   }
 
   private incremental(prev: number, last: number): void {
-    // 1. Every member again: gone, changed, or moved out (re-parented outside).
+    // 1. Every member again: gone, changed, or moved out (re-parented outside). A stat that reads
+    //    the same bytes as last time is the same process in the same state: its object (and the
+    //    details a caller filled in on it) is kept, nothing is parsed.
+    const buf = this.src.buf;
     for (const [pid, m] of this.members) {
-      const s = m.fd >= 0 ? this.pread(m.fd) : this.src.readStat(pid);
+      let s: StatFields | undefined;
+      if (m.fd >= 0) {
+        const n = this.preadRaw(m.fd);
+        if (n > 0 && m.raw && n === m.raw.length && buf.compare(m.raw, 0, n, 0, n) === 0) continue;
+        s = n > 0 ? parseStat(buf, n) : undefined;
+        if (s) m.raw = Buffer.from(buf.subarray(0, n));
+      } else s = this.src.readStat(pid);
       if (!s || s.startTicks !== m.info.startTicks) this.remove(pid);
-      else m.info = this.src.toProcess(s);
+      else {
+        m.info = this.src.toProcess(s);
+        this.dirty = true;
+      }
     }
     // 2. PIDs handed out since, in the order they were handed out, so parents come before children.
     const max = this.src.pidMax;
     for (let pid = prev + 1, n = 0; n < (last >= prev ? last - prev : max - prev + last); n++, pid++) {
       if (pid >= max) pid = 1;
       if (this.members.has(pid)) continue;
+      // Most PIDs handed out meanwhile belong to others and are gone already (a ps, a thread):
+      // asking whether the directory exists costs a tenth of a failed open, which throws.
+      if (!fs.existsSync(`${this.src.procRoot}/${pid}`)) continue;
       const s = this.src.readStat(pid);
       if (!s || !this.members.has(s.ppid)) continue;
       if (!this.src.isProcess(pid)) continue;
@@ -493,11 +533,14 @@ export class SubtreeWatcher {
     if (!m) return;
     if (m.fd >= 0) fs.closeSync(m.fd);
     this.members.delete(pid);
+    this.dirty = true;
   }
 
   /** Closes every descriptor. The watcher can be refreshed again (it starts with a full scan). */
   close(): void {
     for (const m of this.members.values()) if (m.fd >= 0) fs.closeSync(m.fd);
     this.members.clear();
+    this.last = undefined;
+    this.dirty = true;
   }
 }

@@ -5,9 +5,12 @@
  */
 import * as vscode from 'vscode';
 import { describeEvidence } from '../core/evidence';
+import { formatLeft } from '../core/forecast';
 import { displayName } from '../core/format';
 import { readIssuesText } from '../core/notes';
 import { inspect } from '../core/inspect';
+import type { ParentDiagnosis } from '../core/diagnose';
+import type { LimitKind } from '../core/forecast';
 import { identity, isZombie, type ProcessInfo, type ProcessSource } from '../core/model';
 import { Monitor, type RootView } from '../core/monitor';
 import { readConfig } from '../config';
@@ -45,6 +48,8 @@ export class Controller implements vscode.Disposable {
   private lastViews = new Map<string, RootView>();
   private onlyZombies: boolean;
   private readonly notified = new Set<string>();
+  /** Parents (by identity) already warned about a limit they are close to. */
+  private readonly warned = new Set<string>();
   private readonly refreshed = new vscode.EventEmitter<void>();
   /** Fires after every refresh (tests and the spawn-site CodeLens listen). */
   readonly onDidRefresh = this.refreshed.event;
@@ -63,6 +68,7 @@ export class Controller implements vscode.Disposable {
   ) {
     this.monitor = new Monitor(source);
     this.onlyZombies = memento.get<boolean>(ContextKeys.FilterZombies, false);
+    this.monitor.detailsFor = this.onlyZombies ? 'zombie-paths' : 'all';
     this.provider = new ProcessTreeProvider(new NodeIndex([], false, () => undefined));
     this.view = vscode.window.createTreeView(Views.Processes, { treeDataProvider: this.provider, showCollapseAll: true });
     this.statusBar = vscode.window.createStatusBarItem('processInspector.zombies', vscode.StatusBarAlignment.Left, 10);
@@ -240,11 +246,32 @@ export class Controller implements vscode.Disposable {
     const issues = [...new Set([...this.lastViews.values()].flatMap((v) => readIssuesText(v.snapshot)))];
     this.view.message = issues.length ? `Not everything could be read: ${issues.join('; ')}.` : undefined;
     if (this.sessions.running > 0) {
+      const near = this.nearestLimit();
       this.statusBar.text = zombies ? `$(error) ${zombies} zombie${zombies === 1 ? '' : 's'}` : '$(pass) 0 zombies';
       this.statusBar.tooltip = 'Zombie processes under the debugged programs: click to find them';
       this.statusBar.backgroundColor = zombies ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      if (near) {
+        // Close to the wall: the limit and the time left, in the error color.
+        const f = near.forecast!;
+        this.statusBar.text += ` · ${f.tightest ? limitName(f.tightest.kind) : 'limit'} ${f.secondsLeft! > 0 ? `in ${formatLeft(f.secondsLeft!)}` : 'reached'}`;
+        this.statusBar.tooltip = `${displayName(near.parent)} (${near.parent.pid}) ${f.text}. Click to find the zombies.`;
+        this.statusBar.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      }
       this.statusBar.show();
     } else this.statusBar.hide();
+  }
+
+  /** The leaking parent closest to a limit, when within the warning threshold. */
+  nearestLimit(): ParentDiagnosis | undefined {
+    const within = readConfig().forecastWarnMinutes * 60;
+    let best: ParentDiagnosis | undefined;
+    for (const v of this.lastViews.values()) {
+      for (const d of v.diagnosis.parents) {
+        const left = d.forecast?.secondsLeft;
+        if (left !== undefined && left < within && (best === undefined || left < best.forecast!.secondsLeft!)) best = d;
+      }
+    }
+    return best;
   }
 
   zombieCount(): number {
@@ -266,6 +293,8 @@ export class Controller implements vscode.Disposable {
 
   setFilter(onlyZombies: boolean): void {
     this.onlyZombies = onlyZombies;
+    // Details are read for what is shown: with the filter, only the way to each zombie.
+    this.monitor.detailsFor = onlyZombies ? 'zombie-paths' : 'all';
     void this.memento.update(ContextKeys.FilterZombies, onlyZombies);
     void vscode.commands.executeCommand('setContext', ContextKeys.FilterZombies, onlyZombies);
     this.render();
@@ -309,7 +338,24 @@ export class Controller implements vscode.Disposable {
     this.schedule();
   }
 
+  /** Once per parent: a warning when its leak reaches a limit within the threshold. */
+  private warnNearLimits(views: RootView[]): void {
+    const within = readConfig().forecastWarnMinutes * 60;
+    for (const v of views) {
+      for (const d of v.diagnosis.parents) {
+        const left = d.forecast?.secondsLeft;
+        const key = identity(d.parent);
+        if (left === undefined || left >= within || this.warned.has(key)) continue;
+        this.warned.add(key);
+        void vscode.window.showWarningMessage(`${displayName(d.parent)} (${d.parent.pid}) ${d.forecast!.text}: then fork fails with "Resource temporarily unavailable".`, 'Show').then((choice) => {
+          if (choice === 'Show') void this.reveal(v.key, d.parent.pid);
+        });
+      }
+    }
+  }
+
   private notify(views: RootView[]): void {
+    this.warnNearLimits(views);
     if (!readConfig().notifyOnZombies) return;
     for (const v of views) {
       if (!v.key.startsWith('session:') || this.notified.has(v.key) || !v.diagnosis.parents.length) continue;
@@ -337,4 +383,9 @@ export class Controller implements vscode.Disposable {
     this.monitor.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** The short name of a limit, for the status bar. */
+function limitName(kind: LimitKind): string {
+  return kind === 'rlimit-nproc' ? 'RLIMIT_NPROC' : kind === 'pid-max' ? 'pid_max' : kind === 'threads-max' ? 'threads-max' : 'pids.max';
 }

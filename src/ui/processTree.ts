@@ -3,6 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { describeActivity, formatAge } from '../core/diagnose';
+import { describeLimit, sparkline } from '../core/forecast';
 import { describeExit, displayName, escapeText } from '../core/format';
 import type { ProcessInfo } from '../core/model';
 import { isZombie } from '../core/model';
@@ -173,6 +174,7 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
   const d = node.diagnosis;
   md.appendMarkdown(`**${escape(displayName(p))}** — PID ${p.pid}${isZombie(p) ? ' $(error) zombie' : ''}\n\n`);
   if (d) md.appendMarkdown(`$(warning) ${escape(escapeText(d.verdict))}\n\n`);
+  if (d) forecastMarkdown(md, d, now);
   const rows: [string, string | undefined][] = [
     ['State', `${STATE_WORDS[p.state] ?? p.state} (${p.state})`],
     ['Exit', isZombie(p) ? describeExit(p.exit) : undefined],
@@ -199,6 +201,22 @@ function tooltip(p: ProcessInfo, node: Extract<Node, { kind: 'process' }>, now: 
   if (p.restricted) md.appendMarkdown('\n_Some fields belong to another user and cannot be read._');
   return md;
 }
+
+/** The parent's zombie count over the last minutes (unicode blocks: VS Code's hovers render them as text), its forecast and limits. */
+function forecastMarkdown(md: vscode.MarkdownString, d: NonNullable<Extract<Node, { kind: 'process' }>['diagnosis']>, now: number): void {
+  if (d.history?.length) {
+    const s = sparkline(d.history, now, SPARK_MS);
+    md.appendMarkdown(`Zombies, last ${formatAge(SPARK_MS)}: \`${s.line}\` ${s.min === s.max ? `(${s.max})` : `(${s.min} → ${s.max})`}  \n`);
+  }
+  if (d.forecast && d.forecast.trend !== 'leaking') md.appendMarkdown(`Forecast: ${escape(d.forecast.text)}  \n`);
+  if (d.limits) {
+    if (d.limits.unknown) md.appendMarkdown(`Limits: ${escape(d.limits.unknown)}\n\n`);
+    else md.appendMarkdown(`Limits on its tasks:\n\n${d.limits.readings.map((r) => `- ${escape(describeLimit(r))}${r === d.forecast?.tightest ? ' **(tightest)**' : ''}`).join('\n')}\n\n`);
+  }
+}
+
+/** The span of the tooltip's sparkline. */
+const SPARK_MS = 5 * 60_000;
 
 function escape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);

@@ -5,6 +5,7 @@
  * the session ends what the program left behind stays listed until dismissed.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProcessInspectorApi } from '../../src/extension';
@@ -193,5 +194,48 @@ describe('Processes view with real debug sessions', function () {
       source.readAll = readAll;
     }
     assert.equal(reads, 0, 'no /proc reads when idle');
+  });
+});
+
+describe('Processes view: how long until a leak hits its limit', function () {
+  this.timeout(180_000);
+  const cgroup = `/sys/fs/cgroup/pids/pi-it-${process.pid}`;
+  const events = () => Number(/max (\d+)/.exec(fs.readFileSync(`${cgroup}/pids.events`, 'utf8'))![1]);
+
+  it('a program leaking into a cgroup with a low pids.max: the verdict, tooltip, sparkline and status bar name the limit, its use and the time left before fork fails', async function () {
+    if (process.getuid?.() !== 0) return this.skip();
+    try {
+      fs.mkdirSync(cgroup);
+    } catch {
+      return this.skip(); // the v1 pids controller is not writable here
+    }
+    const pi = await api();
+    const leaker = path.join(__dirname, '../../../test/fixtures/programs/pid_leaker.py');
+    fs.writeFileSync(`${cgroup}/pids.max`, '150');
+    const s = await startSession({ name: 'pid_leaker.py', type: 'debugpy', request: 'launch', program: leaker, args: ['--cgroup', cgroup, '0.3'], console: 'internalConsole', subProcess: false });
+    try {
+      let last = 'nothing yet';
+      const seen = (await waitFor(() => {
+        if (events() > 0) throw new Error(`fork failed before the view forecast it; last seen: ${last}`);
+        const v = viewOf(pi, s);
+        if (v) last = JSON.stringify(v.diagnosis.parents.map((p) => ({ pid: p.parent.pid, verdict: p.verdict, forecast: p.forecast, history: p.history?.length })));
+        const d = v?.diagnosis.parents.find((p) => p.forecast?.secondsLeft !== undefined && p.forecast.secondsLeft > 0);
+        if (!v || !d) return undefined;
+        const row = rows(pi).find((x) => x.node.kind === 'process' && x.node.rootKey === v.key && x.node.process.pid === d.parent.pid);
+        const near = pi.controller.nearestLimit();
+        // Read after the view was drawn: had fork failed already, pids.events would say so.
+        // The tooltip is Markdown: its text with the escapes taken out.
+        return row && near && events() === 0 ? { d, tooltip: (row.item.tooltip as vscode.MarkdownString).value.replace(/\\(.)/g, '$1'), near } : undefined;
+      }, 90_000, 'a forecast against pids.max'))!;
+      assert.match(seen.d.verdict, /leaks [\d.]+ children\/s; cgroup \/pi-it-\d+'s pids\.max \(150, \d+ in use\) is reached in (about \d+ s|about \d+ min|under a second)$/, seen.d.verdict);
+      assert.match(seen.tooltip, /pids\.max \(150, \d+ in use\) is reached in/);
+      assert.match(seen.tooltip, /Zombies, last 5 min: `[ ▁▂▃▄▅▆▇█]+`/);
+      assert.match(seen.tooltip, /\*\*\(tightest\)\*\*/);
+      assert.equal(seen.near.parent.pid, seen.d.parent.pid, 'the status bar names the closest parent');
+    } finally {
+      await s.stop();
+      await waitFor(() => fs.readFileSync(`${cgroup}/cgroup.procs`, 'utf8').trim() === '', 30_000, 'the cgroup to empty');
+      fs.rmdirSync(cgroup);
+    }
   });
 });

@@ -109,3 +109,40 @@ describe('Monitor on real processes', function () {
     assert.ok(filtered.nodeFor('b', big.children[999]));
   });
 });
+
+describe('Monitor: a refresh reads details only of what is new or changed', function () {
+  before(function () {
+    if (process.platform !== 'linux') this.skip();
+  });
+  afterEach(killAll);
+
+  it('reads status, wchan, cmdline and exe of new processes and of those whose stat changed, not of the unchanged', async () => {
+    // A parent (sleep, never waits) with two sleeping children and one zombie.
+    const sh = startGroup('sh', ['-c', 'sleep 60 & sleep 60 & true & exec sleep 60']);
+    const root = sh.pid!;
+    await waitFor(() => commOf(root) === 'sleep' && childrenOf(root).length === 3 && childrenOf(root).filter((c) => stateOf(c) === 'Z').length === 1 && childrenOf(root).filter((c) => commOf(c) === 'sleep').length === 2, 20_000, 'the tree to settle');
+    const live = childrenOf(root).filter((c) => stateOf(c) !== 'Z');
+    const source = new LinuxProcessSource();
+    const asked: number[][] = [];
+    const details = source.details.bind(source);
+    source.details = (ps) => {
+      const list = [...ps];
+      asked.push(list.map((p) => p.pid).sort((a, b) => a - b));
+      return details(list);
+    };
+    const m = new Monitor(source);
+    m.track({ key: 'd', pid: root });
+    m.refresh();
+    assert.deepEqual(asked[0], [root, ...live].sort((a, b) => a - b), 'the first refresh reads every live process');
+    const [again] = m.refresh();
+    assert.deepEqual(asked[1], [], 'nothing changed: nothing read (the zombie parent is read again only after a few seconds)');
+    assert.deepEqual(again.snapshot.processes.get(live[0])!.cmdline, ['sleep', '60'], 'the details read before are still there');
+    assert.equal(again.diagnosis.parents[0].parent.pid, root);
+    // A stopped child's stat changes (state T): it alone is read again.
+    process.kill(live[0], 'SIGSTOP');
+    await waitFor(() => stateOf(live[0]) === 'T', 20_000, 'the child to stop');
+    m.refresh();
+    assert.deepEqual(asked[2], [live[0]]);
+    m.dispose();
+  });
+});
