@@ -48,11 +48,38 @@ function assertRecordedAtTwoSites(pi: ProcessInspectorApi, found: Row[], file: s
     assert.equal(r.site.file, file);
     const item = pi.controller.provider.getTreeItem(r);
     assert.match(String(item.description), new RegExp(`recorded at .*${path.basename(file).replace('.', '\\.')}:${r.site.line}$`));
-    const tip = (item.tooltip as vscode.MarkdownString).value;
+    // The markdown's own escapes (`\_`, `\.`) dropped: the text a person reads.
+    const tip = (item.tooltip as vscode.MarkdownString).value.replace(/\\(.)/g, '$1');
     assert.match(tip, /Recorded call stack/);
     assert.match(tip, new RegExp(`\\[[^\\]]*${path.basename(file).replace('.', '\\.')}:${r.site.line}\\]\\(command:processInspector\\.openSpawnSite\\?`), 'each frame opens its line');
   }
   assert.deepEqual(found.map((r) => r.site!.line).sort(), [a, a, b, b].sort(), 'two from each site');
+}
+
+/** The CodeLens tallies: one per marked line, two recorded zombies each. */
+async function assertLensCounts(pi: ProcessInspectorApi, file: string): Promise<void> {
+  const live = await waitFor(() => {
+    const l = pi.spawnSites.liveSites().filter((x) => x.file === file);
+    return l.length === 2 && l.every((x) => x.zombies === 2 && x.confidence === 'recorded') ? l : undefined;
+  }, 10_000, `a lens on each site of ${file}, two zombies each: ${JSON.stringify(pi.spawnSites.liveSites())}`);
+  assert.deepEqual(live!.map((x) => x.line).sort(), [markedLine(file, /SITE-A/), markedLine(file, /SITE-B/)].sort());
+}
+
+/**
+ * Find Zombies, its first pick accepted: a recorded zombie opens its line. Only this session's
+ * zombies are listed while it is the only one running (earlier sessions are stopped after each test).
+ */
+async function findZombiesOpens(file: string): Promise<number> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  const running = vscode.commands.executeCommand('processInspector.findZombies');
+  await new Promise((r) => setTimeout(r, 800));
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  await running;
+  const editor = await waitFor(() => vscode.window.activeTextEditor, 10_000, 'Find Zombies to open the spawn site');
+  assert.equal(editor!.document.uri.fsPath, file);
+  const line = editor!.selection.start.line + 1;
+  assert.ok([markedLine(file, /SITE-A/), markedLine(file, /SITE-B/)].includes(line), `Find Zombies opened ${file}:${line}, not a marked site`);
+  return line;
 }
 
 describe('recorded spawns in debug sessions', function () {
@@ -74,7 +101,7 @@ describe('recorded spawns in debug sessions', function () {
     return { pi, s, zs };
   }
 
-  it('Go under Delve: each zombie recorded at its own Start() line; the session row says what was added; CodeLens counts per line', async () => {
+  it('Go under Delve: each zombie recorded at its own Start() line; the session row says what was added; CodeLens counts per line; Find Zombies opens it', async () => {
     const file = path.join(TWO, 'go/main.go');
     const { pi, s, zs } = await zombiesOf({ type: 'go', request: 'launch', mode: 'debug', program: path.join(TWO, 'go') }, file, 170_000);
     assertRecordedAtTwoSites(pi, zs, file);
@@ -98,23 +125,28 @@ describe('recorded spawns in debug sessions', function () {
     assert.equal(ours.length, 2, ours.map((l) => l.command?.title).join(' | '));
     assert.ok(ours.every((l) => /^\$\(error\) 2 zombies from here: parent .* never waits \(recorded\)$/.test(l.command!.title)), ours.map((l) => l.command?.title).join(' | '));
     assert.deepEqual(ours.map((l) => l.range.start.line + 1).sort(), live!.map((x) => x.line).sort());
+    await findZombiesOpens(file);
   });
 
-  it('Python under debugpy: each zombie recorded at its own Popen line', async () => {
+  it('Python under debugpy: each zombie recorded at its own Popen line, and Find Zombies opens it', async () => {
     const file = path.join(TWO, 'two_sites.py');
     const { pi, zs } = await zombiesOf({ type: 'debugpy', request: 'launch', program: file, console: 'internalConsole' }, file);
     assertRecordedAtTwoSites(pi, zs, file);
+    await assertLensCounts(pi, file);
+    await findZombiesOpens(file);
   });
 
-  it('C under lldb-vscode: each zombie recorded at its own fork() line', async () => {
+  it('C under lldb-vscode: each zombie recorded at its own fork() line, and Find Zombies opens it', async () => {
     const file = path.join(TWO, 'two_sites.c');
     const bin = path.join(tmp, 'two_sites_c');
     execFileSync('cc', ['-g', '-O0', '-o', bin, file]);
     const { pi, zs } = await zombiesOf({ type: 'lldb-vscode', request: 'launch', program: bin, cwd: tmp }, file);
     assertRecordedAtTwoSites(pi, zs, file);
+    await assertLensCounts(pi, file);
+    await findZombiesOpens(file);
   });
 
-  it('Rust under lldb-vscode: each zombie recorded at its own spawn() line', async function () {
+  it('Rust under lldb-vscode: each zombie recorded at its own spawn() line, and Find Zombies opens it', async function () {
     const file = path.join(TWO, 'two_sites.rs');
     const bin = path.join(tmp, 'two_sites_rs');
     try {
@@ -125,6 +157,8 @@ describe('recorded spawns in debug sessions', function () {
     }
     const { pi, zs } = await zombiesOf({ type: 'lldb-vscode', request: 'launch', program: bin, cwd: tmp }, file);
     assertRecordedAtTwoSites(pi, zs, file);
+    await assertLensCounts(pi, file);
+    await findZombiesOpens(file);
   });
 
   it('Node under js-debug: each child still running recorded at its own spawn() line', async () => {
