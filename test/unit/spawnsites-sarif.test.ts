@@ -102,7 +102,7 @@ describe('process-inspector sites --sarif', function () {
       const file = path.join(dir, 'sites.sarif');
       fs.writeFileSync(file, out.stdout);
       const r = spawnSync(bin, ['validate', file], { encoding: 'utf8', env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' } });
-      const report = `${r.stdout}${r.stderr}`;
+      const report = `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`;
       assert.equal(r.status, 0, report);
       assert.match(report, /Analysis completed successfully/);
       assert.doesNotMatch(report, /: error /, report);
