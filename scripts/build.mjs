@@ -44,7 +44,8 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], bundle: true, external: ['vscode'], outfile: 'dist/cli.js', minify: production,
     banner: { js: '#!/usr/bin/env node' }, define: { ...define, PI_VERSION: JSON.stringify(pkg.version) }, plugins: [cliApart] }),
   // The parts of the CLI loaded by dist/cli.js only when a command needs them.
-  ...Object.values(CLI_APART).map((p) => esbuild.build({ ...common, entryPoints: [p.entry], bundle: true, external: ['vscode'], outfile: `dist/${p.out}`, minify: production })),
+  ...Object.values(CLI_APART).map((p) => esbuild.build({ ...common, entryPoints: [p.entry], bundle: true, external: ['vscode'], outfile: `dist/${p.out}`, minify: production,
+    define: { ...define, PI_VERSION: JSON.stringify(pkg.version) } })),
   production ? null : esbuild.build({ ...common, entryPoints: [...tsFiles('src'), ...tsFiles('test')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);

@@ -3,11 +3,11 @@
  *
  *   process-inspector tree    [--root PID] [--json]
  *   process-inspector zombies [--root PID] [--json] [--all] [--workspace DIR]
- *   process-inspector sites   DIR [--json]
+ *   process-inspector sites   DIR [--json | --sarif] [--check]
  *   process-inspector run     [--json] [--for SECONDS] [--check] [--report FILE] -- CMD ARGS...
  *
  * Exit codes: 0 done, 1 the thing asked about does not exist or cannot be read, 2 bad usage,
- * 3 this platform cannot be inspected.
+ * 3 this platform cannot be inspected, 4 (sites --check) a child is never waited for.
  */
 import { parseArgs } from 'node:util';
 import { inspect } from '../core/inspect';
@@ -43,8 +43,10 @@ Commands:
                                          every zombie, grouped by the parent that does not reap it,
                                          with a verdict on why; with --workspace, the line of DIR's
                                          source that spawned it
-  sites   DIR [--json] [--no-cache]      every place in DIR's source that starts a process, and
-                                         whether its child is waited for (yes, no or unknown)
+  sites   DIR [--json | --sarif] [--check] [--no-cache]
+                                         every place in DIR's source that starts a process, and
+                                         whether its child is waited for (yes, no or unknown);
+                                         --sarif: SARIF 2.1.0; --check: exit 4 on a warning
   run     [--json] [--for S] [--check] -- CMD [ARGS...]
                                          run CMD recording where each child is spawned, and report
                                          the zombies it made and what it left running, by line
@@ -84,7 +86,8 @@ zombies' start times when the tightest is reached; --json adds to each parent "l
 sites --json prints {"sites": [{"file", "line", "column", "language", "api", "program",
 "waited", "reason"}]}.
 
-Exit status: 0 ok, 1 no such process, directory or unreadable, 2 bad usage, 3 unsupported platform.`;
+Exit status: 0 ok, 1 no such process, directory or unreadable, 2 bad usage, 3 unsupported platform,
+4 (sites --check) a child is never waited for.`;
 
 export class UsageError extends Error {}
 
@@ -139,6 +142,8 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
     options: {
       root: { type: 'string' },
       json: { type: 'boolean' },
+      sarif: { type: 'boolean' },
+      check: { type: 'boolean' },
       all: { type: 'boolean' },
       workspace: { type: 'string' },
       'no-cache': { type: 'boolean' },
@@ -163,11 +168,13 @@ async function run(argv: string[], io: Io, makeSource: (procRoot?: string) => Pr
         if (values[name] !== undefined) throw new UsageError(`--${name} does not go with sites (sites DIR [--json])`);
       }
       // parseArgs took the options (and any `--`): what is left are DIRs, passed after a `--`.
-      return (await sitesModule()).sitesCommand([...(values.json ? ['--json'] : []), ...(values['no-cache'] ? ['--no-cache'] : []), '--', ...rest], io);
+      const flags = (['json', 'sarif', 'check', 'no-cache'] as const).filter((name) => values[name]).map((name) => `--${name}`);
+      return (await sitesModule()).sitesCommand([...flags, '--', ...rest], io);
     }
     case 'tree':
     case 'zombies': {
       if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+      if (values.sarif || values.check) throw new UsageError(`--${values.sarif ? 'sarif' : 'check'} goes with sites (or run --check)`);
       if (values.workspace !== undefined && command === 'tree') throw new UsageError('--workspace goes with zombies (tree does not link spawn sites)');
       if (values.workspace === '') throw new UsageError('--workspace wants a directory');
       if (values.proc === '') throw new UsageError('--proc wants a directory');

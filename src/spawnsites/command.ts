@@ -1,12 +1,13 @@
 /**
- * `process-inspector sites DIR [--json]`: every spawn site under DIR, whether its child is
- * waited for, and why. The CLI dispatches here; this module never touches process.stdout or
+ * `process-inspector sites DIR [--json | --sarif] [--check]`: every spawn site under DIR, whether
+ * its child is waited for, and why; or the findings as SARIF 2.1.0 for code scanning. The CLI dispatches here; this module never touches process.stdout or
  * process.exit itself, so it runs the same in tests.
  */
-import { statSync, utimesSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { escapeText } from '../core/format';
 import { type IndexDirectoryOptions, type IndexProgress, type IndexStats, SpawnSiteIndex } from './index';
+import { buildSarif } from './sarif';
 import { defaultSnapshotDir, indexBuild, pruneSnapshotDir, readSnapshotFile, snapshotFile, writeSnapshotFile } from './snapshot';
 import type { SpawnSite } from './types';
 
@@ -24,12 +25,21 @@ export function progressLine(progress: CommandIO['progress']): ((p: IndexProgres
   return (p) => progress(`indexing spawn sites: ${words[p.phase]} ${p.done}${p.total !== undefined ? ` of ${p.total}` : ''} files…`);
 }
 
-export const SITES_USAGE = `Usage: process-inspector sites DIR [--json] [--no-cache]
+declare const PI_VERSION: string | undefined;
+
+/** `sites --check` exits with this when any warning is found (after printing as usual). */
+export const EXIT_FINDINGS = 4;
+
+export const SITES_USAGE = `Usage: process-inspector sites DIR [--json | --sarif] [--check] [--no-cache]
 
 Lists every place under DIR that starts a child process (Go, C/C++, Python,
 JavaScript/TypeScript, Rust), whether the child is waited for, and why.
 
   --json     {"sites":[{"file","line","column","language","api","program","waited","reason"}]}
+  --sarif    the never-waited findings as SARIF 2.1.0 (one result each, the lines
+             that decide it as relatedLocations, the quick fix as fixes), for
+             code-scanning tools; URIs relative to %SRCROOT%, which is DIR
+  --check    exit ${EXIT_FINDINGS} when any warning is found (for CI), after the output
   --no-cache index DIR from scratch, and save nothing
   --         the end of the options: a DIR that starts with - goes after it
   -h, --help this text
@@ -39,7 +49,8 @@ $XDG_CACHE_HOME/process-inspector/sites, or ~/.cache/process-inspector/sites):
 the next run reads only the files changed since. A damaged or outdated saved
 index is ignored; one unused for 30 days is deleted.
 
-Exit status: 0 on success, 1 when DIR cannot be read, 2 on bad arguments.
+Exit status: 0 on success, 1 when DIR cannot be read, 2 on bad arguments,
+${EXIT_FINDINGS} with --check when a child is never waited for (a warning).
 `;
 
 /** The JSON shape of one site: `file` relative to DIR, with forward slashes. */
@@ -106,12 +117,14 @@ export function cacheDirFor(noCache: boolean | undefined): string | undefined {
 }
 
 /**
- * Runs `sites DIR [--json] [--no-cache]`. `argv` is what follows the program name; a leading `sites` is
+ * Runs `sites DIR [--json | --sarif] [--check] [--no-cache]`. `argv` is what follows the program name; a leading `sites` is
  * accepted and skipped, so the CLI may pass its argv either way. Resolves to the exit status.
  */
 export async function sitesCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = argv[0] === 'sites' ? argv.slice(1) : [...argv];
   let json = false;
+  let sarif = false;
+  let check = false;
   let noCache = false;
   const dirs: string[] = [];
   let options = true; // until `--`: what follows it is a DIR, whatever it starts with
@@ -119,6 +132,8 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
     if (!options) dirs.push(a);
     else if (a === '--') options = false;
     else if (a === '--json') json = true;
+    else if (a === '--sarif') sarif = true;
+    else if (a === '--check') check = true;
     else if (a === '--no-cache') noCache = true;
     else if (a === '-h' || a === '--help') {
       io.stdout(SITES_USAGE);
@@ -127,6 +142,10 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
       io.stderr(`process-inspector sites: unknown option ${a}\n\n${SITES_USAGE}`);
       return 2;
     } else dirs.push(a);
+  }
+  if (json && sarif) {
+    io.stderr(`process-inspector sites: --json and --sarif are two output formats: pick one\n\n${SITES_USAGE}`);
+    return 2;
   }
   if (dirs.length !== 1) {
     io.stderr(`process-inspector sites: ${dirs.length === 0 ? 'missing DIR' : `expected one DIR, got ${dirs.length}`}\n\n${SITES_USAGE}`);
@@ -160,13 +179,27 @@ export async function sitesCommand(argv: string[], io: CommandIO): Promise<numbe
   }
   const sites = index.sites();
   const skipped = index.skipped().map((s) => ({ file: relative(root, s.path).split('\\').join('/'), reason: s.reason }));
-  if (json) {
+  const findings = index.findings();
+  if (sarif) {
+    const log = buildSarif(findings, { root, version: typeof PI_VERSION === 'string' ? PI_VERSION : 'dev', source: readText });
+    io.stdout(`${JSON.stringify(log, null, 2)}\n`);
+    for (const line of skippedText(index.skipped(), root)) io.stderr(`process-inspector sites: ${line}\n`);
+  } else if (json) {
     io.stdout(`${JSON.stringify({ sites: sites.map((s) => siteJson(s, root)), skipped }, null, 2)}\n`);
-    return 0;
+  } else {
+    for (const line of skippedText(index.skipped(), root)) io.stderr(`process-inspector sites: ${line}\n`);
+    io.stdout(formatSites(sites, root));
   }
-  for (const line of skippedText(index.skipped(), root)) io.stderr(`process-inspector sites: ${line}\n`);
-  io.stdout(formatSites(sites, root));
-  return 0;
+  // Information-level findings (a maybe) do not fail a CI run; warnings do.
+  return check && findings.some((f) => f.severity === 'warning') ? EXIT_FINDINGS : 0;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // gone since it was indexed: the fingerprint falls back to the line number
+  }
 }
 
 /** Skipped paths in words, for stderr or a log: a count, then each (at most `max`), relative to `root`. */

@@ -95,7 +95,7 @@ describe('process-inspector sites', function () {
   it('--help prints the usage on stdout', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^Usage: process-inspector sites DIR \[--json\]/);
+    assert.match(r.stdout, /^Usage: process-inspector sites DIR \[--json \| --sarif\] \[--check\]/);
   });
 
   it('works bundled by esbuild, finding the WASM files in wasm/ beside the bundle', async () => {
