@@ -330,7 +330,7 @@ describe('process-inspector sites DIR (built CLI)', function () {
   it('sites --help prints the sites usage', async () => {
     const r = await runCli(['sites', '--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^Usage: process-inspector sites DIR \[--json\]/);
+    assert.match(r.stdout, /^Usage: process-inspector sites DIR \[--json \| --sarif\] \[--check\]/);
   });
 });
 
