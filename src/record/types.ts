@@ -22,7 +22,7 @@
  *  - time:  CLOCK_REALTIME when the record was made, milliseconds since the epoch (may be fractional)
  *  - api:   what the recorder wrapped: Go "syscall.forkExec"; Python "_posixsubprocess.fork_exec",
  *           "os.fork", "os.forkpty", "os.posix_spawn", "os.posix_spawnp"; Node "ChildProcess.spawn";
- *           native "fork", "vfork", "posix_spawn", "posix_spawnp", "popen", "system"
+ *           native "fork", "vfork", "posix_spawn", "posix_spawnp", "forkpty", "popen", "system"
  *  - lang:  "go" | "python" | "node" | "native"
  *  - stack: innermost first, starting at the caller of the wrapped call (the recorder's own
  *           frames left out, the runtime's kept: the reader decides which are the user's).

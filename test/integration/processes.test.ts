@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { ProcessInspectorApi } from '../../src/extension';
 import type { RootView } from '../../src/core/monitor';
 import type { Node } from '../../src/ui/nodes';
-import { startSession, waitFor, type WatchedSession } from './support/debug';
+import { findZombiesAcceptFirst, startSession, waitFor, type WatchedSession } from './support/debug';
 import { EXTENSION_ID, programs } from './support/env';
 import { markedLine } from '../support/markers';
 
@@ -78,10 +78,7 @@ async function checkSession(pi: ProcessInspectorApi, s: WatchedSession, expect: 
 
 /** Runs Find Zombies, accepts the first zombie in the quick pick, and returns what got selected. */
 async function findZombiesAndPickFirst(pi: ProcessInspectorApi): Promise<Node | undefined> {
-  const running = vscode.commands.executeCommand('processInspector.findZombies');
-  await new Promise((r) => setTimeout(r, 800));
-  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  await running;
+  await findZombiesAcceptFirst();
   return pi.controller.view.selection[0];
 }
 

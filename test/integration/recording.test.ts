@@ -13,7 +13,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProcessInspectorApi } from '../../src/extension';
 import type { Node } from '../../src/ui/nodes';
-import { startSession, waitFor, type LaunchConfig, type WatchedSession } from './support/debug';
+import { findZombiesAcceptFirst, startSession, waitFor, type LaunchConfig, type WatchedSession } from './support/debug';
 import { EXTENSION_ID, programs } from './support/env';
 import { markedLine } from '../support/markers';
 
@@ -71,10 +71,7 @@ async function assertLensCounts(pi: ProcessInspectorApi, file: string): Promise<
  */
 async function findZombiesOpens(file: string): Promise<number> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  const running = vscode.commands.executeCommand('processInspector.findZombies');
-  await new Promise((r) => setTimeout(r, 800));
-  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  await running;
+  await findZombiesAcceptFirst();
   const editor = await waitFor(() => vscode.window.activeTextEditor, 10_000, 'Find Zombies to open the spawn site');
   assert.equal(editor!.document.uri.fsPath, file);
   const line = editor!.selection.start.line + 1;

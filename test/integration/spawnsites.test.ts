@@ -19,7 +19,7 @@ import type { ProcessInspectorApi } from '../../src/extension';
 import { readSnapshotFile, snapshotFile } from '../../src/spawnsites/snapshot';
 import type { SpawnSite } from '../../src/spawnsites/types';
 import type { Node } from '../../src/ui/nodes';
-import { startSession, waitFor, type WatchedSession } from './support/debug';
+import { findZombiesAcceptFirst, startSession, waitFor, type WatchedSession } from './support/debug';
 import { demo, EXTENSION_ID } from './support/env';
 import { markedLine } from '../support/markers';
 
@@ -248,10 +248,7 @@ describe('spawn sites in the editor', function () {
     assert.match(lens.command!.title, new RegExp(`^\\$\\(error\\) ${live!.zombies} zombies from here: parent __debug_bin\\d* \\(${parent}\\) never waits \\(recorded\\)$`));
     // Find Zombies: picking a linked zombie opens its spawn site (not the view).
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const running = vscode.commands.executeCommand('processInspector.findZombies');
-    await new Promise((r) => setTimeout(r, 800));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    await running;
+    await findZombiesAcceptFirst();
     const opened = await waitFor(() => vscode.window.activeTextEditor, 10_000, 'Find Zombies to open an editor');
     assert.equal(opened!.document.uri.fsPath, GO_MAIN);
     assert.equal(opened!.selection.start.line, leak - 1);

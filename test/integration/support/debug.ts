@@ -127,3 +127,14 @@ export function processRunning(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Runs Find Zombies and accepts its first pick, as a user pressing Enter would; resolves when the
+ * command has done what the pick does (opened a spawn site, or revealed the zombie in the view).
+ */
+export async function findZombiesAcceptFirst(): Promise<void> {
+  const running = vscode.commands.executeCommand('processInspector.findZombies');
+  await new Promise((r) => setTimeout(r, 800));
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  await running;
+}
