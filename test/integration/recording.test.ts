@@ -158,21 +158,31 @@ describe('recorded spawns in debug sessions', function () {
     await findZombiesOpens(file);
   });
 
-  it('Node under js-debug: each child still running recorded at its own spawn() line', async () => {
+  it('Node under js-debug: each child recorded at its own spawn() line, while it runs and once left behind', async () => {
     const pi = await api();
     const file = path.join(TWO, 'two_sites.js');
-    const s = await startSession({ type: 'node', request: 'launch', program: file, console: 'internalConsole' });
+    // The program ends by itself after a few seconds; its `sleep` children stay (re-parented).
+    const s = await startSession({ type: 'node', request: 'launch', program: file, console: 'internalConsole', env: { TWO_SITES_SLEEP: '6' } });
     sessions.push(s);
     const kids = (await waitFor(() => {
       const r = rows(pi, s, (x) => x.process.comm === 'sleep');
       return r.length >= 4 && r.every((x) => x.site?.confidence === 'recorded') ? r : undefined;
     }, 60_000, 'four recorded sleep children'))!;
-    assertRecordedAtTwoSites(pi, kids, file);
-    for (const k of kids) {
-      try {
-        process.kill(k.process.pid, 'SIGKILL');
-      } catch {
-        // gone
+    try {
+      assertRecordedAtTwoSites(pi, kids, file);
+      // The session ends; what it left behind keeps its recorded lines.
+      const left = (await waitFor(() => {
+        const r = rows(pi, s, (x) => x.process.comm === 'sleep' && x.parentId.endsWith('/orphans'));
+        return r.length >= 4 && r.every((x) => x.site?.confidence === 'recorded') ? r : undefined;
+      }, 30_000, 'the four sleep children under "Left behind", still recorded'))!;
+      assertRecordedAtTwoSites(pi, left, file);
+    } finally {
+      for (const k of kids) {
+        try {
+          process.kill(k.process.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
       }
     }
   });
