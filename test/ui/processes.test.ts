@@ -61,6 +61,24 @@ describe('Processes view (UI)', function () {
       assert.ok(rows.some((r) => /· \d+ zombies? ·/.test(r)), `no parent row with a zombie count:\n${rows.join('\n')}`);
       await wb.screenshot('processes-zombies', pane);
       await wb.screenshot('processes-zombies-window', 'window');
+      // The parent's tooltip: its verdict, the zombie count drawn over the last minutes, its limits.
+      const parentRow = pane.locator('.pane-body .monaco-list-row').filter({ hasText: 'never waits' }).first();
+      const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Zombies, last' }).first();
+      for (let attempt = 1; ; attempt++) {
+        await parentRow.hover();
+        try {
+          await hover.waitFor({ state: 'visible', timeout: 5_000 });
+          break;
+        } catch (e) {
+          await wb.parkMouse();
+          if (attempt === 3) throw e;
+        }
+      }
+      const tip = await hover.innerText();
+      assert.match(tip, /Zombies, last 5 min: [▁▂▃▄▅▆▇█]+/, tip);
+      assert.match(tip, /Limits on its tasks/, tip);
+      await wb.screenshot('parent-forecast-hover', 'window', { keepHover: true });
+      await wb.parkMouse();
     } finally {
       await wb.stopDebugging();
     }

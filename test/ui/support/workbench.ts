@@ -341,8 +341,11 @@ export class Workbench {
   async screenshot(name: string, target: Locator | 'sidebar' | 'window' = 'window', { keepHover = false } = {}): Promise<string> {
     fs.mkdirSync(screenshotsDir, { recursive: true });
     const file = path.join(screenshotsDir, `${name}.png`);
-    if (!keepHover) await this.parkMouse();
-    await this.page.waitForTimeout(300); // let animations (pane expansion, progress bars) settle
+    // A hover is taken at once: the view's next refresh (every 2 s) may close it.
+    if (!keepHover) {
+      await this.parkMouse();
+      await this.page.waitForTimeout(300); // let animations (pane expansion, progress bars) settle
+    }
     if (target === 'window') await this.page.screenshot({ path: file });
     else if (target === 'sidebar') await this.page.locator('#workbench\\.parts\\.sidebar').screenshot({ path: file });
     else await target.screenshot({ path: file });
