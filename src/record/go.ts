@@ -91,6 +91,10 @@ export function prepareGo(ctx: RecorderContext, opts: GoRecorderOptions = {}): P
   } catch (e) {
     return notInjected(`cannot write the Go overlay in ${dir}: ${(e as Error).message}`);
   }
+  // A launch must never fail because of us: the overlaid package is compiled once (then Go's
+  // cache has it, and the user's build reuses it), and an overlay that does not compile is left out.
+  const broken = verifyOverlay(go, ctx.env, overlay, join(dir, 'compiles'));
+  if (broken) return notInjected(`${goName}: the overlaid syscall package does not compile, so it is left out (${broken}); Go spawns are not recorded`);
   return {
     language: 'go',
     ok: true,
@@ -140,6 +144,29 @@ export function goFlagsEnv(existingGOFLAGS: string | undefined, flags: string[])
     return { language: 'go', ok: false, reason: `GOFLAGS cannot carry ${JSON.stringify(spaced)}: it holds white space (move the recorder cache to a path without spaces)` };
   }
   return [existing, ...flags].filter((f) => f !== '').join(' ');
+}
+
+/**
+ * Compiles package syscall with the overlay (`go build -overlay=FILE syscall`, which writes no
+ * binary) unless `marker` says it already did; returns why it does not compile, or undefined.
+ * GOFLAGS is dropped for this build: it may already carry our overlay.
+ */
+function verifyOverlay(go: string, env: RecorderContext['env'], overlay: string, marker: string): string | undefined {
+  if (existsSync(marker)) return undefined;
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'GOFLAGS') childEnv[k] = v;
+  try {
+    execFileSync(go, ['build', `-overlay=${overlay}`, 'syscall'], { env: childEnv, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    return ((err.stderr ?? '').trim().split('\n').slice(0, 3).join('; ') || err.message).slice(0, 400);
+  }
+  try {
+    writeFileSync(marker, `${new Date().toISOString()}\n`);
+  } catch {
+    // not remembered: checked again next time
+  }
+  return undefined;
 }
 
 function readGoEnv(go: string, env: RecorderContext['env']): GoEnv {

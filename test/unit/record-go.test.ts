@@ -452,6 +452,22 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
     for (const r of records) assert.ok(r.stack.some((f) => f.file === want), JSON.stringify(r.stack));
   });
 
+  it('leaves out an overlay that does not compile (a launch never fails because of the recorder), and says why', () => {
+    const assets = path.join(tmp, 'broken-assets');
+    fs.mkdirSync(assets, { recursive: true });
+    fs.writeFileSync(path.join(assets, 'gohook.go.txt'), '\nfunc piRecordSpawn(pid int, err1 Errno) { this is not Go }\n');
+    const saved = process.env.PROCESS_INSPECTOR_RECORD_ASSETS;
+    process.env.PROCESS_INSPECTOR_RECORD_ASSETS = assets;
+    try {
+      const p = prepareGo({ recordFile: path.join(tmp, 'broken.jsonl'), cacheDir: path.join(tmp, 'broken-cache'), env: cleanEnv() });
+      assert.equal(p.ok, false);
+      assert.match((p as { reason: string }).reason, /^Go [0-9.]+: the overlaid syscall package does not compile, so it is left out \(.*exec_unix\.go.*\); Go spawns are not recorded$/);
+    } finally {
+      if (saved === undefined) delete process.env.PROCESS_INSPECTOR_RECORD_ASSETS;
+      else process.env.PROCESS_INSPECTOR_RECORD_ASSETS = saved;
+    }
+  });
+
   it('reuses the cached overlay: the same paths, the files not rewritten; another GOROOT or contents, another directory', () => {
     const ctx = { recordFile: path.join(tmp, 'again.jsonl'), cacheDir, env: cleanEnv() };
     const overlayFile = prep.goFlags![0].replace(/^-overlay=/, '');
