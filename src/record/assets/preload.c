@@ -36,7 +36,7 @@
  *    written: `addr2line -f` gives it from the module and offset (from the symbol table, static
  *    ones too), and dladdr(), which searched the exported symbols for it, was most of a record's
  *    cost (bench/recorders.mjs: ~25 us of ~70 us a record in a fork loop).
- *    The main program's module is /proc/self/exe, resolved in the constructor. This library's own
+ *    The main program's module is /proc/self/exe, resolved at the first record. This library's own
  *    frames are left out. At most 64 frames; a line is built in a 12 KiB stack buffer and frames
  *    that do not fit are dropped (the line stays valid JSON).
  *  - Nothing happens in a child after fork (no record, no allocation). Nothing is printed, errno is
@@ -44,9 +44,10 @@
  *    cannot be opened or written the record is dropped. One open(O_WRONLY|O_APPEND|O_CREAT|
  *    O_CLOEXEC, 0600), ONE write(2) of the whole line, close.
  *  - Threads: no mutable static state after the constructor except the system() signal counter
- *    (under a mutex). Records of spawns made inside signal handlers are not async-signal-safe
- *    (backtrace() may dlopen libgcc_s at the first record; before glibc 2.35 dl_iterate_phdr
- *    takes the loader's lock); the spawn itself is unchanged.
+ *    (under a mutex) and the main program's path (written once, see exe_name()). Records of
+ *    spawns made inside signal handlers are not async-signal-safe (backtrace() may dlopen libgcc_s
+ *    at the first record; before glibc 2.35 dl_iterate_phdr takes the loader's lock); the spawn
+ *    itself is unchanged.
  *  - Not seen: static binaries (LD_PRELOAD does nothing to them), raw clone/clone3 syscalls,
  *    _Fork, programs that do not use glibc's symbols (Go).
  */
@@ -93,7 +94,28 @@ static forkpty_fn real_forkpty;
 /* Written once in the constructor, read-only afterwards. */
 static char record_path[PATH_BYTES];
 static int recording;
+
+/* The main program's path, read at the first record, not in the constructor: every exec'd child
+ * runs that (the variable is inherited), and a readlink of /proc/self/exe there cost each child
+ * ~20 us of CPU (bench/recorders.mjs), spawning or not. Published once without a lock (nothing
+ * here may block: a fork child of a thread caught half-way would wait forever): the first record
+ * to read it claims the slot (state 0 -> 1), copies, publishes (2); a record that finds the slot
+ * claimed but not published (another thread, or a fork child of it) uses its own reading. */
 static char exe_path[PATH_BYTES];
+static int exe_state;
+
+static const char *exe_name(char *local, size_t size) {
+  if (__atomic_load_n(&exe_state, __ATOMIC_ACQUIRE) == 2) return exe_path;
+  ssize_t n = readlink("/proc/self/exe", local, size - 1);
+  if (n <= 0) return "/proc/self/exe";
+  local[n] = 0;
+  int unread = 0;
+  if (__atomic_compare_exchange_n(&exe_state, &unread, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    memcpy(exe_path, local, (size_t)n + 1);
+    __atomic_store_n(&exe_state, 2, __ATOMIC_RELEASE);
+  }
+  return local;
+}
 
 static void *next_symbol(const char *name) {
   return dlsym(RTLD_NEXT, name);
@@ -117,8 +139,6 @@ __attribute__((constructor)) static void pirecord_init(void) {
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
   if (p && *p && strlen(p) < sizeof record_path) {
     memcpy(record_path, p, strlen(p) + 1);
-    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = 0;
     recording = 1;
   }
   errno = saved;
@@ -208,6 +228,7 @@ struct frames {
   uintptr_t bias[MAX_FRAMES + 8];
   int own[MAX_FRAMES + 8];
   uintptr_t self; /* an address inside this library */
+  const char *exe; /* the main program's path */
 };
 
 #ifndef DLFO_EH_SEGMENT_TYPE
@@ -227,7 +248,7 @@ static int find_modules(struct dl_phdr_info *info, size_t size, void *data) {
       for (int i = 0; i < f->n; i++) {
         if (f->module[i] || f->addr[i] < lo || f->addr[i] >= hi) continue;
         const char *name = info->dlpi_name;
-        f->module[i] = name && *name ? name : (exe_path[0] ? exe_path : "/proc/self/exe");
+        f->module[i] = name && *name ? name : f->exe;
         f->bias[i] = info->dlpi_addr;
         f->own[i] = mine;
       }
@@ -248,7 +269,7 @@ static void locate(struct frames *f) {
   for (int i = 0; i < f->n; i++) {
     if (_dl_find_object((void *)f->addr[i], &dlfo) != 0 || !dlfo.dlfo_link_map) continue;
     const char *name = dlfo.dlfo_link_map->l_name;
-    f->module[i] = name && *name ? name : (exe_path[0] ? exe_path : "/proc/self/exe");
+    f->module[i] = name && *name ? name : f->exe;
     f->bias[i] = dlfo.dlfo_link_map->l_addr;
     f->own[i] = have_mine && dlfo.dlfo_link_map == mine.dlfo_link_map;
   }
@@ -270,6 +291,8 @@ static void record(pid_t pid, const char *api) {
     f.own[i] = 0;
   }
   f.self = (uintptr_t)&record;
+  char exe_local[PATH_BYTES];
+  f.exe = exe_name(exe_local, sizeof exe_local);
   locate(&f);
 
   struct timespec ts;
