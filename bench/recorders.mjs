@@ -147,7 +147,7 @@ try {
     if (basePreps) build(basePreps.go.goFlags, warm, bin('baseline'));
     const e = onOff(preps.go);
     runtimes.push({
-      id: 'go', label: `Go (${goVersion.replace(/^go version /, '')})`, what: 'exec.Command("true").Run()', children: true,
+      id: 'go', label: `Go ${goVersion.replace(/^go version go/, '').split(' ')[0]}`, what: 'exec.Command("true").Run()', children: true,
       setups: {
         none: { cmd: bin('plain'), env: base },
         off: { cmd: bin('hooked'), env: e.off },
@@ -283,12 +283,11 @@ try {
     const dOffCpu = med(rt, 'off', 'cpu') - med(rt, 'none', 'cpu');
     const dOffKids = rt.children && med(rt, 'none', 'kids') !== undefined ? med(rt, 'off', 'kids') - med(rt, 'none', 'kids') : undefined;
     let offCell;
-    if (dOff <= spread / 2 || b / a < 1.01) offCell = `met (${ratio(b / a)}; ${dOff >= 0 ? '+' : ''}${us(dOff)} µs against a spread of ${us(spread)} µs between the rounds without)`;
+    const kidsNote = dOffKids === undefined ? '' : `; children's CPU ${dOffKids >= 0 ? '+' : ''}${us(dOffKids)} µs a child (each loads the inherited library)`;
+    if (dOff <= spread / 2 || b / a < 1.01) offCell = `met (${ratio(b / a)}; ${dOff >= 0 ? '+' : ''}${us(dOff)} µs against a spread of ${us(spread)} µs between the rounds without${kidsNote})`;
     else {
       offCell = `**missed** (${ratio(b / a)}: +${us(dOff)} µs, spread ${us(spread)} µs)`;
-      const why = [`parent CPU ${dOffCpu >= 0 ? '+' : ''}${us(dOffCpu)} µs`];
-      if (dOffKids !== undefined) why.push(`children's CPU ${dOffKids >= 0 ? '+' : ''}${us(dOffKids)} µs (each child loads the inherited library)`);
-      offCell += `: ${why.join(', ')}`;
+      offCell += `: parent CPU ${dOffCpu >= 0 ? '+' : ''}${us(dOffCpu)} µs${kidsNote}`;
     }
     targetRows.push([rt.label, `${us(a)} → ${us(c)}`, onCell, offCell]);
   }
