@@ -65,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -91,8 +92,12 @@ static popen_fn real_popen;
 static system_fn real_system;
 static forkpty_fn real_forkpty;
 
-/* Written once in the constructor, read-only afterwards. */
-static char record_path[PATH_BYTES];
+/* Written once in the constructor, read-only afterwards. The two paths live in one block mapped
+ * there only when recording (mmap, not malloc: no heap set up in a child that never uses one): as
+ * static arrays their 8 KiB of .bss cost every child that loads the library (all of them:
+ * LD_PRELOAD is inherited) one more mapping of zero pages, recording or not. */
+static char *record_path; /* PATH_BYTES */
+static char *exe_path;    /* PATH_BYTES, written once (see exe_name()) */
 static int recording;
 
 /* The main program's path, read at the first record, not in the constructor: every exec'd child
@@ -101,7 +106,6 @@ static int recording;
  * here may block: a fork child of a thread caught half-way would wait forever): the first record
  * to read it claims the slot (state 0 -> 1), copies, publishes (2); a record that finds the slot
  * claimed but not published (another thread, or a fork child of it) uses its own reading. */
-static char exe_path[PATH_BYTES];
 static int exe_state;
 
 static const char *exe_name(char *local, size_t size) {
@@ -137,8 +141,12 @@ __attribute__((constructor)) static void pirecord_init(void) {
   REAL(real_system, system_fn, "system");
   REAL(real_forkpty, forkpty_fn, "forkpty");
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
-  if (p && *p && strlen(p) < sizeof record_path) {
+  void *block;
+  if (p && *p && strlen(p) < PATH_BYTES &&
+      (block = mmap(NULL, 2 * PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
+    record_path = block;
     memcpy(record_path, p, strlen(p) + 1);
+    exe_path = record_path + PATH_BYTES;
     recording = 1;
   }
   errno = saved;
