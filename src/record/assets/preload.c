@@ -2,7 +2,7 @@
  * Process Inspector's native spawn recorder: an LD_PRELOAD library for any program dynamically
  * linked against glibc (C, C++, Rust, ...). The record format and the contract are in
  * src/record/types.ts; src/record/native.ts compiles this file with the machine's cc:
- *   cc -shared -fPIC -O2 -g0 -o libpirecord.so preload.c -ldl
+ *   cc -shared -fPIC -O2 -g0 -Wl,-z,noseparate-code -o libpirecord.so preload.c -ldl
  *
  * Wrapped: fork, vfork, posix_spawn, posix_spawnp, popen, system, forkpty. In the PARENT, after a
  * successful spawn, one JSON line is appended to the file named by PROCESS_INSPECTOR_RECORD.
