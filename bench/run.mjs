@@ -1,11 +1,10 @@
 // The benchmarks: `npm run bench` (build, then this), or directly after a build:
-//   node bench/run.mjs [--only process|sites] [--write-docs] [--rounds N] [...]
+//   node bench/run.mjs [--only process|sites|recorders] [--write-docs] [--rounds N] [...]
 // Runs each benchmark as its own child process, in turn:
 //   process  bench/lib/process-table.mjs (the /proc reader against ps, ps-list and a floor)
 //   sites    bench/sites.mjs, when that file exists (the spawn-site index)
-//   recorders-go  bench/recorders-go.mjs (the Go spawn recorder: cost per spawn, build times)
-//   recorders-native  bench/recorders-native.mjs (the LD_PRELOAD recorder: cost per spawn; prints
-//                 its table, writes no docs section yet)
+//   recorders  bench/recorders.mjs (the spawn recorders of Go, Python, Node and C side by side: cost
+//              per spawn recording, loaded but off, and without; the Go overlay's build times)
 //   gitignore bench/gitignore.mjs (a 10,000-line .gitignore: the index against git on one tree)
 // Every other argument is passed on to each benchmark, which takes the ones it knows and ignores
 // the rest (--write-docs: each rewrites its own section of docs/benchmarks.md). Exit status: the
@@ -28,8 +27,7 @@ const command = `node bench/run.mjs ${argv.join(' ')}`.trim();
 const benches = [
   { name: 'process', file: 'bench/lib/process-table.mjs', node: ['--expose-gc'], args: ['--command', command] },
   { name: 'sites', file: 'bench/sites.mjs', node: [], args: [] },
-  { name: 'recorders-go', file: 'bench/recorders-go.mjs', node: [], args: [] },
-  { name: 'recorders-native', file: 'bench/recorders-native.mjs', node: [], args: [] },
+  { name: 'recorders', file: 'bench/recorders.mjs', node: [], args: [] },
   { name: 'gitignore', file: 'bench/gitignore.mjs', node: [], args: [] },
 ];
 if (only !== undefined && !benches.some((b) => b.name === only)) {

@@ -180,6 +180,22 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.deepEqual(fs.readdirSync(path.join(cacheDir, dir)), ['preload.c']);
   });
 
+  it('the library is linked with two PT_LOAD segments; a linker refusing that option still gives a working library', function () {
+    if (!have('readelf')) this.skip();
+    const loads = (so: string) => execFileSync('readelf', ['-lW', so], { encoding: 'utf8' }).split('\n').filter((l) => /^\s*LOAD\s/.test(l)).length;
+    assert.equal(loads(prep.env.LD_PRELOAD.split(' ')[0]), 2, 'code shares a segment (-z noseparate-code): two mmaps fewer in every child');
+    // A cc whose linker rejects -z noseparate-code: the build is made again without it.
+    const picky = path.join(tmp, 'pickycc');
+    fs.writeFileSync(picky, ['#!/bin/sh', 'for a in "$@"; do [ "$a" = -Wl,-z,noseparate-code ] && { echo "ld: unknown -z option" >&2; exit 1; }; done', 'exec cc "$@"', ''].join('\n'), { mode: 0o755 });
+    const { file, env } = recordEnv();
+    const p = prepareNative({ recordFile: file, cacheDir: path.join(tmp, 'cache-picky'), env: {} }, { cc: picky });
+    assert.ok(p.ok, p.ok ? '' : p.reason);
+    assert.ok(loads(p.env.LD_PRELOAD) > 2, 'built without the option');
+    const r = spawnSync(compile('clearenv.c'), { env: { ...env, ...p.env }, encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.equal(readRecords(file).length, 1);
+  });
+
   it('a cache path LD_PRELOAD cannot carry (a space) gives ok:false, saying why', () => {
     const p = prepareNative({ recordFile: '/tmp/r.jsonl', cacheDir: path.join(tmp, 'with space'), env: {} });
     assert.ok(!p.ok);

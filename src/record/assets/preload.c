@@ -2,7 +2,7 @@
  * Process Inspector's native spawn recorder: an LD_PRELOAD library for any program dynamically
  * linked against glibc (C, C++, Rust, ...). The record format and the contract are in
  * src/record/types.ts; src/record/native.ts compiles this file with the machine's cc:
- *   cc -shared -fPIC -O2 -g0 -o libpirecord.so preload.c -ldl
+ *   cc -shared -fPIC -O2 -g0 -Wl,-z,noseparate-code -o libpirecord.so preload.c -ldl
  *
  * Wrapped: fork, vfork, posix_spawn, posix_spawnp, popen, system, forkpty. In the PARENT, after a
  * successful spawn, one JSON line is appended to the file named by PROCESS_INSPECTOR_RECORD.
@@ -29,10 +29,14 @@
  *    glibc's, untouched.
  *  - The stack: backtrace() (libgcc's unwinder: glibc dlopens libgcc_s at the first record, in the
  *    parent; not in the constructor, which every exec'd child runs: that would cost each child
- *    ~0.2 ms, spawning or not), dl_iterate_phdr() for each frame's module and load bias, dladdr()
- *    for an exported symbol name. offset = address - load bias - 1 (a return address points past
- *    its call), which is what `addr2line -e MODULE` takes; for a non-PIE executable the bias is 0.
- *    The main program's module is /proc/self/exe, resolved in the constructor. This library's own
+ *    ~0.2 ms, spawning or not), then each frame's module and load bias from _dl_find_object()
+ *    (glibc 2.35+: lock-free) or else dl_iterate_phdr() (see locate()).
+ *    offset = address - load bias - 1 (a return address points past its call), which is what
+ *    `addr2line -e MODULE` takes; for a non-PIE executable the bias is 0. No function name is
+ *    written: `addr2line -f` gives it from the module and offset (from the symbol table, static
+ *    ones too), and dladdr(), which searched the exported symbols for it, was most of a record's
+ *    cost (bench/recorders.mjs: ~25 us of ~70 us a record in a fork loop).
+ *    The main program's module is /proc/self/exe, resolved at the first record. This library's own
  *    frames are left out. At most 64 frames; a line is built in a 12 KiB stack buffer and frames
  *    that do not fit are dropped (the line stays valid JSON).
  *  - Nothing happens in a child after fork (no record, no allocation). Nothing is printed, errno is
@@ -40,8 +44,10 @@
  *    cannot be opened or written the record is dropped. One open(O_WRONLY|O_APPEND|O_CREAT|
  *    O_CLOEXEC, 0600), ONE write(2) of the whole line, close.
  *  - Threads: no mutable static state after the constructor except the system() signal counter
- *    (under a mutex). Records of spawns made inside signal handlers are not async-signal-safe
- *    (dl_iterate_phdr and dladdr take the loader's lock); the spawn itself is unchanged.
+ *    (under a mutex) and the main program's path (written once, see exe_name()). Records of
+ *    spawns made inside signal handlers are not async-signal-safe (backtrace() may dlopen libgcc_s
+ *    at the first record; before glibc 2.35 dl_iterate_phdr takes the loader's lock); the spawn
+ *    itself is unchanged.
  *  - Not seen: static binaries (LD_PRELOAD does nothing to them), raw clone/clone3 syscalls,
  *    _Fork, programs that do not use glibc's symbols (Go).
  */
@@ -59,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -85,10 +92,34 @@ static popen_fn real_popen;
 static system_fn real_system;
 static forkpty_fn real_forkpty;
 
-/* Written once in the constructor, read-only afterwards. */
-static char record_path[PATH_BYTES];
+/* Written once in the constructor, read-only afterwards. The two paths live in one block mapped
+ * there only when recording (mmap, not malloc: no heap set up in a child that never uses one): as
+ * static arrays their 8 KiB of .bss cost every child that loads the library (all of them:
+ * LD_PRELOAD is inherited) one more mapping of zero pages, recording or not. */
+static char *record_path; /* PATH_BYTES */
+static char *exe_path;    /* PATH_BYTES, written once (see exe_name()) */
 static int recording;
-static char exe_path[PATH_BYTES];
+
+/* The main program's path, read at the first record, not in the constructor: every exec'd child
+ * runs that (the variable is inherited), and a readlink of /proc/self/exe there cost each child
+ * ~20 us of CPU (bench/recorders.mjs), spawning or not. Published once without a lock (nothing
+ * here may block: a fork child of a thread caught half-way would wait forever): the first record
+ * to read it claims the slot (state 0 -> 1), copies, publishes (2); a record that finds the slot
+ * claimed but not published (another thread, or a fork child of it) uses its own reading. */
+static int exe_state;
+
+static const char *exe_name(char *local, size_t size) {
+  if (__atomic_load_n(&exe_state, __ATOMIC_ACQUIRE) == 2) return exe_path;
+  ssize_t n = readlink("/proc/self/exe", local, size - 1);
+  if (n <= 0) return "/proc/self/exe";
+  local[n] = 0;
+  int unread = 0;
+  if (__atomic_compare_exchange_n(&exe_state, &unread, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    memcpy(exe_path, local, (size_t)n + 1);
+    __atomic_store_n(&exe_state, 2, __ATOMIC_RELEASE);
+  }
+  return local;
+}
 
 static void *next_symbol(const char *name) {
   return dlsym(RTLD_NEXT, name);
@@ -110,10 +141,12 @@ __attribute__((constructor)) static void pirecord_init(void) {
   REAL(real_system, system_fn, "system");
   REAL(real_forkpty, forkpty_fn, "forkpty");
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
-  if (p && *p && strlen(p) < sizeof record_path) {
+  void *block;
+  if (p && *p && strlen(p) < PATH_BYTES &&
+      (block = mmap(NULL, 2 * PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
+    record_path = block;
     memcpy(record_path, p, strlen(p) + 1);
-    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = 0;
+    exe_path = record_path + PATH_BYTES;
     recording = 1;
   }
   errno = saved;
@@ -203,8 +236,10 @@ struct frames {
   uintptr_t bias[MAX_FRAMES + 8];
   int own[MAX_FRAMES + 8];
   uintptr_t self; /* an address inside this library */
+  const char *exe; /* the main program's path */
 };
 
+#ifndef DLFO_EH_SEGMENT_TYPE
 static int find_modules(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct frames *f = data;
@@ -221,13 +256,34 @@ static int find_modules(struct dl_phdr_info *info, size_t size, void *data) {
       for (int i = 0; i < f->n; i++) {
         if (f->module[i] || f->addr[i] < lo || f->addr[i] >= hi) continue;
         const char *name = info->dlpi_name;
-        f->module[i] = name && *name ? name : (exe_path[0] ? exe_path : "/proc/self/exe");
+        f->module[i] = name && *name ? name : f->exe;
         f->bias[i] = info->dlpi_addr;
         f->own[i] = mine;
       }
     }
   }
   return 0;
+}
+#endif
+
+/* Each frame's module and load bias, and which frames are this library's own. With glibc 2.35+
+ * _dl_find_object() per frame: lock-free (it is what libgcc's unwinder uses), where
+ * dl_iterate_phdr() takes the loader's lock, a write that after fork() copies a page the child
+ * still shares (bench/recorders.mjs: 8-40 us a record in a fork loop, 1.5 us after posix_spawn). */
+static void locate(struct frames *f) {
+#ifdef DLFO_EH_SEGMENT_TYPE
+  struct dl_find_object mine, dlfo;
+  int have_mine = _dl_find_object((void *)f->self, &mine) == 0;
+  for (int i = 0; i < f->n; i++) {
+    if (_dl_find_object((void *)f->addr[i], &dlfo) != 0 || !dlfo.dlfo_link_map) continue;
+    const char *name = dlfo.dlfo_link_map->l_name;
+    f->module[i] = name && *name ? name : f->exe;
+    f->bias[i] = dlfo.dlfo_link_map->l_addr;
+    f->own[i] = have_mine && dlfo.dlfo_link_map == mine.dlfo_link_map;
+  }
+#else
+  dl_iterate_phdr(find_modules, f);
+#endif
 }
 
 static void record(pid_t pid, const char *api) {
@@ -243,7 +299,9 @@ static void record(pid_t pid, const char *api) {
     f.own[i] = 0;
   }
   f.self = (uintptr_t)&record;
-  dl_iterate_phdr(find_modules, &f);
+  char exe_local[PATH_BYTES];
+  f.exe = exe_name(exe_local, sizeof exe_local);
+  locate(&f);
 
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -279,11 +337,6 @@ static void record(pid_t pid, const char *api) {
       putjson(&o, f.module[i]);
       puts_(&o, ",\"offset\":");
       putnum(&o, (unsigned long long)(f.addr[i] - f.bias[i] - 1));
-      Dl_info di;
-      if (dladdr((void *)f.addr[i], &di) && di.dli_sname && di.dli_saddr && (uintptr_t)di.dli_saddr <= f.addr[i]) {
-        puts_(&o, ",\"function\":");
-        putjson(&o, di.dli_sname);
-      }
     } else {
       /* an address in no loaded module (JIT code, a signal trampoline): its raw value */
       puts_(&o, "\"module\":\"\",\"offset\":");

@@ -100,6 +100,7 @@ def _install(record_path):
     _write = _os.write
     _close = _os.close
     _read = _os.read
+    _getpid = _os.getpid
     flags = _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT | getattr(_os, 'O_CLOEXEC', 0)
     rdflags = _os.O_RDONLY | getattr(_os, 'O_CLOEXEC', 0)
     encoders = []
@@ -126,6 +127,22 @@ def _install(record_path):
         except Exception:
             return None
 
+    # Per code object, its frame's JSON around the line number: (head, tail, relative). Quoting a
+    # file and a function name for every frame of every record was a third of the stack's cost
+    # (bench/recorders.mjs); a program spawns from few places. Bounded: a program that makes code
+    # objects without end (exec of generated source) empties it now and then, never grows it.
+    pieces = {}
+
+    def piece(code):
+        file = code.co_filename
+        name = getattr(code, 'co_qualname', None) or code.co_name
+        p = ('{"file":' + quote(file), (',"function":' + quote(name) if name else '') + '}',
+             bool(file) and file[0] != '/' and file[0] != '<')
+        if len(pieces) >= 4096:
+            pieces.clear()
+        pieces[code] = p
+        return p
+
     def note(api, pid):
         # Called by a wrapper right after its spawn returned pid: frame 0 is this function,
         # 1 the wrapper, 2 the caller of the wrapped function.
@@ -133,25 +150,21 @@ def _install(record_path):
             frames = []
             relative = False
             f = _getframe(2)
+            get = pieces.get
             while f is not None and len(frames) < _MAX_FRAMES:
-                code = f.f_code
-                file = code.co_filename
-                if file and file[0] != '/' and file[0] != '<':
+                p = get(f.f_code) or piece(f.f_code)
+                lineno = f.f_lineno
+                if lineno is None:
+                    frames.append(p[0] + p[1])
+                else:
+                    frames.append('%s,"line":%d%s' % (p[0], lineno, p[1]))
+                if p[2]:
                     relative = True
-                item = '{"file":' + quote(file)
-                if f.f_lineno is not None:
-                    item += ',"line":%d' % f.f_lineno
-                name = getattr(code, 'co_qualname', None) or code.co_name
-                if name:
-                    item += ',"function":' + quote(name)
-                frames.append(item + '}')
                 f = f.f_back
             f = None
             start = start_of(pid)
-            line = '{"v":1,"pid":%d,"ppid":%d' % (pid, _os.getpid())
-            if _tid is not None:
-                line += ',"tid":%d' % _tid()
-            line += ',"start":%s,"time":%r,"api":"%s","lang":"python","stack":[%s]' % (
+            line = '{"v":1,"pid":%d,"ppid":%d%s,"start":%s,"time":%r,"api":"%s","lang":"python","stack":[%s]' % (
+                pid, _getpid(), '' if _tid is None else ',"tid":%d' % _tid(),
                 'null' if start is None else '%d' % start, _now() * 1000.0, api, ','.join(frames))
             if relative:
                 try:
