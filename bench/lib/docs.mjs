@@ -10,7 +10,7 @@ other work run beside the benchmarks), so each benchmark runs its contenders sid
 round-robin, and the ratios between them say more than the absolute times.
 
 Each section is written by its own benchmark: \`npm run bench -- --write-docs\` regenerates the
-whole file, \`npm run bench -- --only process|sites|recorders --write-docs\` one section.
+whole file, \`npm run bench -- --only process|sites|recorders|gitignore --write-docs\` one section.
 `;
 
 /**
