@@ -14,6 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
+import { neverRunsWithZombies, withoutZombies } from './platform';
 import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
 import { scanJavaScript } from './javascript';
@@ -919,7 +920,8 @@ export class SpawnSiteIndex {
         default:
           scan = { sites: [], findings: [] };
       }
-      return { path, ...info, scan };
+      const why = neverRunsWithZombies(path, info.language, text);
+      return { path, ...info, scan: why ? withoutZombies(scan, why) : scan };
     } finally {
       tree.delete();
       this.phases.analyze += performance.now() - t;
@@ -949,7 +951,9 @@ export class SpawnSiteIndex {
     try {
       const dir = dirname(path);
       const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName), source);
-      return { path, ...info, scan: { sites: facts.sites, findings: facts.findings }, go: { packageName: facts.packageName, imports: facts.imports, facts } };
+      const scan = { sites: facts.sites, findings: facts.findings };
+      const why = neverRunsWithZombies(path, 'go', text);
+      return { path, ...info, scan: why ? withoutZombies(scan, why) : scan, go: { packageName: facts.packageName, imports: facts.imports, facts } };
     } finally {
       tree.delete();
       this.phases.analyze += performance.now() - t;
