@@ -79,6 +79,7 @@ export class Controller implements vscode.Disposable {
       this.view,
       this.statusBar,
       this.refreshed,
+      this.provider,
       this.view.onDidChangeVisibility(() => this.schedule()),
       sessions.onDidChange((s) => this.sessionChanged(s)),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('processInspector') && this.schedule(true)),

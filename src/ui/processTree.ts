@@ -45,10 +45,53 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
     return this.index;
   }
 
+  /**
+   * Until when (ms) the rows are held still for a reader. VS Code asks for a process row's tooltip
+   * (resolveTreeItem) when the user hovers it; a refresh draws every row again, which closes an
+   * open tooltip, so updates are held for a moment while someone reads one (a recorded stack's
+   * frames are links to click).
+   */
+  private heldUntil = 0;
+
+  /** While a tooltip is being read, updates are kept and drawn once the reader has moved on. */
+  get held(): boolean {
+    return Date.now() < this.heldUntil;
+  }
+
+  /** A new set of rows; drawn at once unless held for a reader (then at the first update after). */
   update(index: NodeIndex, now: number): void {
     this.index = index;
     this.now = now;
-    this.changed.fire(undefined);
+    if (!this.held) {
+      this.changed.fire(undefined);
+      return;
+    }
+    // Drawn when the hold ends, even if no other update comes (the session may have ended).
+    this.heldTimer ??= setTimeout(() => {
+      this.heldTimer = undefined;
+      this.changed.fire(undefined);
+    }, Math.max(0, this.heldUntil - Date.now()));
+  }
+
+  private heldTimer: NodeJS.Timeout | undefined;
+
+  dispose(): void {
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.changed.dispose();
+  }
+
+  /** Process rows get their tooltip here, when hovered: it says the user is reading the view. */
+  resolveTreeItem(item: vscode.TreeItem, node: Node): vscode.TreeItem {
+    if (node.kind === 'process' && item.tooltip === undefined) {
+      item.tooltip = this.tooltipFor(node);
+      this.heldUntil = Date.now() + HOVER_HOLD_MS;
+    }
+    return item;
+  }
+
+  /** A process row's tooltip, as its hover shows it (for tests: without holding the rows). */
+  tooltipFor(node: Extract<Node, { kind: 'process' }>): vscode.MarkdownString {
+    return tooltip(node.process, node, this.now);
   }
 
   getChildren(element?: Node): Node[] {
@@ -138,11 +181,14 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node> {
     }
     const own = p.uid === undefined ? !isZombie(p) && ownsProcess(p) : p.uid === process.getuid?.();
     item.contextValue = context + (own ? ItemFlag.Own : '') + (node.site ? ItemFlag.Site : '');
-    item.tooltip = tooltip(p, node, this.now);
+    // The tooltip comes from resolveTreeItem, on hover (tooltipOf gives it to the tests).
     item.accessibilityInformation = { label: `${displayName(p)}, process ${p.pid}, ${STATE_WORDS[p.state] ?? p.state}${d ? `, ${d.verdict}` : ''}` };
     return item;
   }
 }
+
+/** How long the rows are held still after a tooltip is asked for (a refresh would close it). */
+const HOVER_HOLD_MS = 10_000;
 
 /** Above this many zombies a parent starts collapsed (its groups are one click away). */
 const GROUP_EXPAND_LIMIT = 50;

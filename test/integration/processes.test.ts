@@ -71,7 +71,7 @@ async function checkSession(pi: ProcessInspectorApi, s: WatchedSession, expect: 
   }
   const parentRow = r.find((x) => x.node.kind === 'process' && x.node.rootKey === v.key && x.node.process.pid === guilty.parent.pid)!;
   assert.equal((parentRow.item.iconPath as vscode.ThemeIcon).id, 'warning');
-  assert.match((parentRow.item.tooltip as vscode.MarkdownString).value, /unreaped/);
+  assert.match(pi.controller.provider.tooltipFor(parentRow.node as Extract<Node, { kind: 'process' }>).value, /unreaped/);
   assert.ok((pi.controller.view.badge?.value ?? 0) >= expect.zombies, 'badge counts zombies');
   return v;
 }
@@ -222,7 +222,7 @@ describe('Processes view: how long until a leak hits its limit', function () {
         const near = pi.controller.nearestLimit();
         // Read after the view was drawn: had fork failed already, pids.events would say so.
         // The tooltip is Markdown: its text with the escapes taken out.
-        return row && near && events() === 0 ? { d, tooltip: (row.item.tooltip as vscode.MarkdownString).value.replace(/\\(.)/g, '$1'), near } : undefined;
+        return row && near && events() === 0 ? { d, tooltip: pi.controller.provider.tooltipFor(row.node as Extract<Node, { kind: 'process' }>).value.replace(/\\(.)/g, '$1'), near } : undefined;
       }, 90_000, 'a forecast against pids.max'))!;
       assert.match(seen.d.verdict, /leaks [\d.]+ children\/s; cgroup \/pi-it-\d+'s pids\.max \(150, \d+ in use\) is reached in (about \d+ s|about \d+ min|under a second)$/, seen.d.verdict);
       assert.match(seen.tooltip, /pids\.max \(150, \d+ in use\) is reached in/);

@@ -78,6 +78,9 @@ describe('Processes view (UI)', function () {
       assert.match(tip, /Zombies, last 5 min: [▁▂▃▄▅▆▇█]+/, tip);
       assert.match(tip, /Limits on its tasks/, tip);
       await wb.screenshot('parent-forecast-hover', 'window', { keepHover: true });
+      // The view refreshes every 2 s; while a tooltip is read its rows hold still, so it stays open.
+      await wb.page.waitForTimeout(5_000);
+      assert.ok(await hover.isVisible(), 'the tooltip is still open after two refreshes');
       await wb.parkMouse();
     } finally {
       await wb.stopDebugging();
