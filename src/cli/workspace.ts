@@ -11,11 +11,11 @@ import type { SpawnSiteNote } from '../core/format';
 import type { Snapshot } from '../core/model';
 import { cacheDirFor, type CommandIO, indexWithCache, progressLine, siteJson, skippedText } from '../spawnsites/command';
 import { SpawnSiteIndex } from '../spawnsites/index';
-import { linkZombie, type LinkableIndex, type SiteLink } from '../spawnsites/link';
+import { linkZombie, type SiteLink } from '../spawnsites/link';
 import { recordFiles } from '../record/dir';
 import { RecordSet } from '../record/log';
 import { resolveNativeFrames } from '../record/native';
-import { bestRecordedSite } from '../record/site';
+import { bestRecordedSite, recordedReason } from '../record/site';
 
 // Checked before anything is read, without loading the spawn-site engine (see workspaceCheck.ts).
 export { checkWorkspace, WorkspaceError } from './workspaceCheck';
@@ -38,16 +38,6 @@ export async function indexWorkspace(root: string, dir = root, opts: { noCache?:
   }
 }
 
-/** The site linked to each of the diagnosis's zombies, by PID (undefined: no site fits well enough). */
-export function linkZombies(snapshot: Snapshot, diagnosis: Diagnosis, index: LinkableIndex): Map<number, SiteLink | undefined> {
-  const links = new Map<number, SiteLink | undefined>();
-  for (const z of diagnosis.zombies) {
-    // A ProcessInfo is a ZombieRef and a ParentRef as it is.
-    links.set(z.pid, linkZombie(z, snapshot.processes.get(z.ppid), index));
-  }
-  return links;
-}
-
 /** A link as the CLI prints it: the file relative to `root` with forward slashes, as `sites --json` has it. */
 export function spawnSiteNote(link: SiteLink, root: string): SpawnSiteNote {
   const s = siteJson(link.site, root);
@@ -63,12 +53,11 @@ export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: Spaw
   const root = index.root!;
   const out = new Map<number, SpawnSiteNote | undefined>();
   const rel = (f: string) => (f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f);
-  const links = linkZombies(snapshot, diagnosis, index);
   for (const z of diagnosis.zombies) {
     const best = records.size ? bestRecordedSite(records.findAll(z), [root], resolveNativeFrames) : undefined;
     if (best) {
       const { record: rec, site } = best;
-      const known = index.sites().find((s) => s.file === site.file && s.range.startLine <= site.line && site.line <= s.range.endLine);
+      const known = index.siteAt(site.file, site.line);
       out.set(z.pid, {
         file: rel(site.file),
         line: site.line,
@@ -76,12 +65,13 @@ export function spawnSites(snapshot: Snapshot, diagnosis: Diagnosis, index: Spaw
         language: known?.language ?? site.lang,
         api: known?.api ?? site.api,
         confidence: 'recorded',
-        reason: `the ${rec.lang} recorder saw ${known?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} start it (pid ${rec.pid}) as the program ran`,
+        reason: recordedReason(rec, site, known?.api),
         stack: site.stack.map((f) => ({ file: rel(f.file), line: f.line, ...(f.function ? { function: f.function } : {}) })),
       });
       continue;
     }
-    const link = links.get(z.pid);
+    // Inferred only for a zombie without a record (a ProcessInfo is a ZombieRef and a ParentRef as it is).
+    const link = linkZombie(z, snapshot.processes.get(z.ppid), index);
     out.set(z.pid, link ? spawnSiteNote(link, root) : undefined);
   }
   return out;

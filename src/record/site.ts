@@ -109,3 +109,8 @@ export function bestRecordedSite(records: readonly SpawnRecord[], roots: readonl
   }
   return undefined;
 }
+
+/** A recorded link's reason, in words: `api` is the index's name for the call when it knows the line. */
+export function recordedReason(record: SpawnRecord, site: RecordedSite, api = site.api): string {
+  return `the ${record.lang} recorder saw ${api}${site.function ? ` in ${site.function}` : ''} start it (pid ${record.pid}) as the program ran`;
+}

@@ -675,6 +675,11 @@ export class SpawnSiteIndex {
     return this.cache.sites;
   }
 
+  /** The site whose call covers `line` of `file` (the first, in sites() order): where a recorded spawn's line meets the index. */
+  siteAt(file: string, line: number): SpawnSite | undefined {
+    return this.sites().find((s) => s.file === file && s.range.startLine <= line && line <= s.range.endLine);
+  }
+
   /** Sites of one file. */
   sitesIn(path: string): SpawnSite[] {
     const abs = resolve(path);

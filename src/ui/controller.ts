@@ -18,7 +18,8 @@ import type { SessionTracker, TrackedSession } from '../debug/sessions';
 import { Commands, ContextKeys, Views } from '../ids';
 import { RecordSet } from '../record/log';
 import { resolveNativeFrames } from '../record/native';
-import { bestRecordedSite } from '../record/site';
+import { bestRecordedSite, recordedReason } from '../record/site';
+import type { SpawnSite } from '../spawnsites/types';
 import { NodeIndex, type Node, type RootInfo, type SpawnSiteRef } from './nodes';
 import { ProcessTreeProvider } from './processTree';
 
@@ -54,8 +55,8 @@ export class Controller implements vscode.Disposable {
   /** Fires after every refresh (tests and the spawn-site CodeLens listen). */
   readonly onDidRefresh = this.refreshed.event;
   siteLinker: SiteLinker = () => undefined;
-  /** The index's range of the spawning call on a line, when it has one (set by SpawnSites): what a recorded site selects. */
-  siteRange: (file: string, line: number) => { line: number; column: number; endLine: number; endColumn: number; api: string } | undefined = () => undefined;
+  /** The index's spawning call on a line, when it has one (set by SpawnSites): what a recorded site selects. */
+  siteAt: (file: string, line: number) => SpawnSite | undefined = () => undefined;
   /** The record files of the sessions shown (src/record): a recorded spawn beats every inference. */
   readonly records = new RecordSet();
   /** identity -> its recorded site (a record never changes once written). */
@@ -190,15 +191,15 @@ export class Controller implements vscode.Disposable {
     const best = bestRecordedSite(recs, roots, resolveNativeFrames);
     if (!best) return undefined;
     const { record: rec, site } = best;
-    const range = this.siteRange(site.file, site.line);
+    const known = this.siteAt(site.file, site.line);
     const ref: SpawnSiteRef = {
       file: site.file,
       line: site.line,
-      column: range?.column ?? site.column,
-      ...(range ? { endLine: range.endLine, endColumn: range.endColumn } : {}),
+      column: known?.range.startColumn ?? site.column,
+      ...(known ? { endLine: known.range.endLine, endColumn: known.range.endColumn } : {}),
       confidence: 'recorded',
-      reason: `the ${rec.lang} recorder saw ${range?.api ?? site.api}${site.function ? ` in ${site.function}` : ''} start it (pid ${rec.pid}) as the program ran`,
-      api: range?.api ?? site.api,
+      reason: recordedReason(rec, site, known?.api),
+      api: known?.api ?? site.api,
       stack: site.stack,
     };
     if (this.recordedCache.size > 50_000) this.recordedCache.clear();

@@ -120,7 +120,7 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
       controller.onDidRefresh(() => this.retally()),
     );
     controller.siteLinker = (z, p, program) => this.link(z, p, program);
-    controller.siteRange = (file, line) => this.siteOnLine(file, line);
+    controller.siteAt = (file, line) => this.siteAt(file, line);
     this.ready = this.rebuild();
   }
 
@@ -254,29 +254,17 @@ export class SpawnSites implements vscode.Disposable, vscode.CodeLensProvider, v
     this.afterIndexChange(changed);
   }
 
-  /** file -> line -> the index's site there (the first, by column), built on demand after each index change. */
-  private byLine: Map<string, Map<number, SpawnSite>> | undefined;
-
-  /** The index's spawning call on `line` of `file` (or the call whose range covers it): what a recorded site selects. */
-  private siteOnLine(file: string, line: number): { line: number; column: number; endLine: number; endColumn: number; api: string } | undefined {
-    if (!this.byLine) {
-      this.byLine = new Map();
-      for (const index of this.indexes.values()) {
-        for (const site of index.sites()) {
-          const m = this.byLine.get(site.file) ?? this.byLine.set(site.file, new Map()).get(site.file)!;
-          for (let l = site.range.startLine; l <= site.range.endLine; l++) if (!m.has(l)) m.set(l, site);
-        }
-      }
+  /** The index's spawning call on `line` of `file` (or the call whose range covers it), across the folders. */
+  private siteAt(file: string, line: number): SpawnSite | undefined {
+    for (const index of this.indexes.values()) {
+      const site = index.siteAt(file, line);
+      if (site) return site;
     }
-    const site = this.byLine.get(file)?.get(line);
-    return site && { line: site.range.startLine, column: site.range.startColumn, endLine: site.range.endLine, endColumn: site.range.endColumn, api: site.api };
+    return undefined;
   }
 
   private afterIndexChange(sitesChanged = true): void {
-    if (sitesChanged) {
-      this.linkCache.clear();
-      this.byLine = undefined;
-    }
+    if (sitesChanged) this.linkCache.clear();
     const byFile = new Map<string, SiteFinding[]>();
     for (const index of this.indexes.values()) {
       for (const f of index.findings()) (byFile.get(f.file) ?? byFile.set(f.file, []).get(f.file)!).push(f);
