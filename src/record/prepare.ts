@@ -30,27 +30,13 @@ export function prepareOne(language: RecorderLanguage, ctx: RecorderContext): Pr
   }
 }
 
-/** Environment variables whose values are lists: ours goes first, the launch's own after. */
-const LIST_VARS: Readonly<Record<string, string>> = { PYTHONPATH: ':', LD_PRELOAD: ' ', NODE_OPTIONS: ' ' };
-
 /**
- * The environment of a launch with every injection applied over `base` (each injection's env is
- * already merged with `base`'s value of the same variable; merging two injections of one list
- * variable keeps both).
+ * The environment of a launch with every injection applied: each recorder sets its own variables
+ * (PYTHONPATH, NODE_OPTIONS, LD_PRELOAD, GOFLAGS), already merged with the launch's value, and all
+ * of them the same PROCESS_INSPECTOR_RECORD, so applying them in turn loses nothing.
  */
-export function mergeEnv(base: Readonly<Record<string, string | undefined>>, injections: readonly Injection[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const inj of injections) {
-    for (const [k, v] of Object.entries(inj.env)) {
-      const sep = LIST_VARS[k];
-      if (sep !== undefined && out[k] !== undefined && out[k] !== v) {
-        const own = base[k];
-        const mine = own && v.endsWith(`${sep}${own}`) ? v.slice(0, -(own.length + sep.length)) : v;
-        out[k] = `${mine}${sep}${out[k]}`;
-      } else out[k] = v;
-    }
-  }
-  return out;
+export function mergeEnv(injections: readonly Injection[]): Record<string, string> {
+  return Object.assign({}, ...injections.map((i) => i.env)) as Record<string, string>;
 }
 
 export interface CommandPreparation {
@@ -92,7 +78,7 @@ export function prepareForCommand(cmd: readonly string[], ctx: RecorderContext):
     if (p.ok) injected.push(p);
     else skipped.push(p);
   }
-  const env = mergeEnv(ctx.env, injected);
+  const env = mergeEnv(injected);
   env[RECORD_ENV] = ctx.recordFile;
   return { env, injected, skipped };
 }
