@@ -197,36 +197,36 @@ export async function runCommand(cmd: string[], opts: RunOptions, io: Io, source
 
   // Left running: what the tree had when CMD ended and is still there, and every recorded child
   // still alive (a daemon that double-forked between two reads was never seen in the tree).
-  const left = new Map<string, ProcessInfo>(finalAlive ?? alive);
+  // Each candidate is read once, now: still the same process (PID and start), and not a zombie.
+  const candidates = new Map<string, { pid: number; startTicks: number }>();
+  for (const p of (finalAlive ?? alive).values()) candidates.set(identity(p), p);
   if (log) {
     log.poll();
     if (!cutShort) {
-      for (const r of log.records) {
-        if (r.start === null) continue;
-        const p = source.readProcess(r.pid);
-        if (p && p.startTicks === r.start && !isZombie(p)) left.set(identity(p), p);
-      }
+      for (const r of log.records) if (r.start !== null) candidates.set(identity({ pid: r.pid, startTicks: r.start }), { pid: r.pid, startTicks: r.start });
     }
   }
-  const leftList = [...left.values()].filter((p) => {
-    const now = source.readProcess(p.pid);
-    return now && now.startTicks === p.startTicks && !isZombie(now);
-  });
+  const leftList: ProcessInfo[] = [];
+  for (const c of candidates.values()) {
+    const now = source.readProcess(c.pid);
+    if (now && now.startTicks === c.startTicks && !isZombie(now)) leftList.push(now);
+  }
   if (leftList.length) source.details(leftList);
 
   const roots = [cwd];
-  const siteOf = (p: ProcessInfo): RecordedSite | undefined => {
-    return log ? bestRecordedSite(log.findAll(p), roots, resolveNativeFrames)?.site : undefined;
+  /** A process's records, looked up once: the one that names a line, else the first (recorded, but no line). */
+  const recordedOf = (p: ProcessInfo): { site?: RecordedSite; record?: SpawnRecord } => {
+    const recs = log ? log.findAll(p) : [];
+    const best = bestRecordedSite(recs, roots, resolveNativeFrames);
+    return { site: best?.site, record: best?.record ?? recs[0] };
   };
+  const siteOf = (p: ProcessInfo): RecordedSite | undefined => recordedOf(p).site;
   const zlist = [...zombies.values()].sort((a, b) => a.firstSeen - b.firstSeen);
   const leaked = zlist.filter((z) => z.atEnd || z.lastSeen - z.firstSeen >= LEAK_AFTER_MS);
   const didLeak = leaked.length > 0 || (!cutShort && leftList.length > 0);
   const exitCode = ended.code ?? (ended.signal ? 128 + (signalNumber(ended.signal) ?? 0) : 1);
 
-  const zombieEntries = zlist.map((z) => {
-    const site = siteOf(z.proc);
-    return { z, site, record: log?.find(z.proc) };
-  });
+  const zombieEntries = zlist.map((z) => ({ z, ...recordedOf(z.proc) }));
   const groups = new Map<string, { site?: RecordedSite; zombies: typeof zombieEntries }>();
   for (const e of zombieEntries) {
     const k = e.site ? `${e.site.file}:${e.site.line}` : e.record ? 'recorded' : '';
