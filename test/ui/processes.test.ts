@@ -63,17 +63,7 @@ describe('Processes view (UI)', function () {
       await wb.screenshot('processes-zombies-window', 'window');
       // The parent's tooltip: its verdict, the zombie count drawn over the last minutes, its limits.
       const parentRow = pane.locator('.pane-body .monaco-list-row').filter({ hasText: 'never waits' }).first();
-      const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Zombies, last' }).first();
-      for (let attempt = 1; ; attempt++) {
-        await parentRow.hover();
-        try {
-          await hover.waitFor({ state: 'visible', timeout: 5_000 });
-          break;
-        } catch (e) {
-          await wb.parkMouse();
-          if (attempt === 3) throw e;
-        }
-      }
+      const hover = await wb.hoverUntil(parentRow, 'Zombies, last');
       const tip = await hover.innerText();
       assert.match(tip, /Zombies, last 5 min: [▁▂▃▄▅▆▇█]+/, tip);
       assert.match(tip, /Limits on its tasks/, tip);
@@ -127,17 +117,7 @@ describe('Processes view (UI)', function () {
       await wb.screenshot('spawn-site-window', 'window');
       // The row's tooltip: the recorded stack, each frame a link to its line.
       const row = pane.locator('.pane-body .monaco-list-row').filter({ hasText: `recorded at go-zombies/main.go:${leak}` }).first();
-      const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Recorded call stack' }).first();
-      for (let attempt = 1; ; attempt++) {
-        await row.hover();
-        try {
-          await hover.waitFor({ state: 'visible', timeout: 5_000 });
-          break;
-        } catch (e) {
-          await wb.parkMouse();
-          if (attempt === 3) throw e;
-        }
-      }
+      const hover = await wb.hoverUntil(row, 'Recorded call stack');
       const text = await hover.innerText();
       assert.match(text, new RegExp(`main\\.go:${leak}`), text);
       assert.match(text, /main\.spawn/);

@@ -161,6 +161,24 @@ export class Workbench {
     }
   }
 
+  /**
+   * Hovers `target` until a hover containing `text` shows (at most 3 tries: the list is drawn
+   * again on refreshes, and a hover that lands on a row being replaced is lost); returns it.
+   */
+  async hoverUntil(target: Locator, text: string): Promise<Locator> {
+    const hover = this.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: text }).first();
+    for (let attempt = 1; ; attempt++) {
+      await target.hover();
+      try {
+        await hover.waitFor({ state: 'visible', timeout: 5_000 });
+        return hover;
+      } catch (e) {
+        await this.parkMouse();
+        if (attempt === 3) throw e;
+      }
+    }
+  }
+
   /** Drags the sash on the side bar's right edge so the side bar is `px` wide. */
   async setSidebarWidth(px: number): Promise<void> {
     const box = await this.page.locator('#workbench\\.parts\\.sidebar').boundingBox();
