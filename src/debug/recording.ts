@@ -9,18 +9,13 @@ import * as vscode from 'vscode';
 import { defaultRecorderCacheDir } from '../record/assets';
 import { newRecordFile } from '../record/dir';
 import { injectIntoLaunch, RECORDED_DEBUG_TYPES } from '../record/launch';
-import { RECORDER_LANGUAGES } from '../record/prepare';
-import type { RecorderLanguage } from '../record/types';
 import { readConfig } from '../config';
 
 export function registerRecording(log: vscode.LogOutputChannel): vscode.Disposable[] {
   const provider: vscode.DebugConfigurationProvider = {
     resolveDebugConfigurationWithSubstitutedVariables(_folder, config) {
       try {
-        const enabled: Partial<Record<RecorderLanguage, boolean>> = {};
-        const rec = readConfig().record;
-        for (const l of RECORDER_LANGUAGES) enabled[l] = rec[l];
-        const r = injectIntoLaunch(config, { enabled, newRecordFile: () => newRecordFile(), cacheDir: defaultRecorderCacheDir(), env: process.env });
+        const r = injectIntoLaunch(config, { enabled: readConfig().record, newRecordFile: () => newRecordFile(), cacheDir: defaultRecorderCacheDir(), env: process.env });
         for (const n of r.notes) log.info(`${config.name ?? config.type} (${config.type}): ${n}`);
         if (r.recordFile) log.info(`${config.name ?? config.type}: records go to ${r.recordFile}`);
       } catch (e) {

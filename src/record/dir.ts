@@ -47,9 +47,8 @@ export function newRecordFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(dir, `${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
 }
 
-/** Every record file of this boot, newest first. */
-export function recordFiles(env: NodeJS.ProcessEnv = process.env): string[] {
-  const dir = recordDir(env);
+/** The record files in `dir` with their mtimes (none when it cannot be listed). */
+function listRecordFiles(dir: string): { file: string; mtime: number }[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -66,23 +65,24 @@ export function recordFiles(env: NodeJS.ProcessEnv = process.env): string[] {
       // gone meanwhile
     }
   }
-  return out.sort((a, b) => b.mtime - a.mtime).map((x) => x.file);
+  return out;
+}
+
+/** Every record file of this boot, newest first. */
+export function recordFiles(env: NodeJS.ProcessEnv = process.env): string[] {
+  return listRecordFiles(recordDir(env))
+    .sort((a, b) => b.mtime - a.mtime)
+    .map((x) => x.file);
 }
 
 function prune(dir: string): void {
   const now = Date.now();
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    if (!n.endsWith('.jsonl')) continue;
+  for (const { file, mtime } of listRecordFiles(dir)) {
+    if (now - mtime <= PRUNE_AFTER_MS) continue;
     try {
-      if (now - statSync(join(dir, n)).mtimeMs > PRUNE_AFTER_MS) rmSync(join(dir, n), { force: true });
+      rmSync(file, { force: true });
     } catch {
-      // another process pruned it
+      // not ours to delete after all: it stays
     }
   }
 }

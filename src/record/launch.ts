@@ -128,8 +128,8 @@ export function injectIntoLaunch(config: Record<string, unknown>, opts: InjectOp
     const why = pythonArgsDefeatRecorder(args);
     if (why) return say(`nothing recorded: ${why}`);
   }
+  const linkage = lang === 'native' && program ? elfLinkage(program) : undefined;
   if (lang === 'native' && program) {
-    const linkage = elfLinkage(program);
     if (linkage === 'static') return say(`nothing recorded: ${program} is statically linked, and the recorder is a preload library (dynamically linked programs only)`);
   }
 
@@ -155,7 +155,7 @@ export function injectIntoLaunch(config: Record<string, unknown>, opts: InjectOp
     else config.buildFlags = [typeof flags === 'string' ? flags : '', ...prep.goFlags].filter(Boolean).join(' ');
   }
   const recording: LaunchRecording = { recordFile, language: lang, notes: [`recording spawns: ${prep.note}`] };
-  if (lang === 'native' && program && elfLinkage(program) === undefined) recording.notes.push(`${program} could not be read to check that it is dynamically linked`);
+  if (lang === 'native' && program && linkage === undefined) recording.notes.push(`${program} could not be read to check that it is dynamically linked`);
   config[LAUNCH_KEY] = { recordFile, notes: recording.notes };
   return recording;
 }

@@ -78,6 +78,12 @@ export interface ProcessKey {
   startTime: number;
 }
 
+/** Matching records, the best first: by exact start before by time, a runtime's before native. */
+function bestFirst(records: SpawnRecord[]): SpawnRecord[] {
+  const rank = (r: SpawnRecord) => (r.start === null ? 2 : 0) + (r.lang === 'native' ? 1 : 0);
+  return records.sort((a, b) => rank(a) - rank(b));
+}
+
 export class RecordLog {
   private offset = 0;
   private partial = '';
@@ -179,8 +185,7 @@ export class RecordLog {
         if (r.start === p.startTicks) exact.push(r);
       } else if (Math.abs(r.time - p.startTime) <= TIME_SLACK_MS) byTime.push(r);
     }
-    const rank = (r: SpawnRecord) => (r.lang === 'native' ? 1 : 0);
-    return [...exact.sort((a, b) => rank(a) - rank(b)), ...byTime.sort((a, b) => rank(a) - rank(b))];
+    return bestFirst([...exact, ...byTime]);
   }
 }
 
@@ -216,7 +221,6 @@ export class RecordSet {
   findAll(p: ProcessKey): SpawnRecord[] {
     const out: SpawnRecord[] = [];
     for (const log of this.logs.values()) out.push(...log.findAll(p));
-    const rank = (r: SpawnRecord) => (r.start === null ? 2 : 0) + (r.lang === 'native' ? 1 : 0);
-    return out.sort((a, b) => rank(a) - rank(b));
+    return bestFirst(out);
   }
 }
