@@ -14,6 +14,7 @@ import { parseStat } from '../../src/platform/procfs';
 import { GO_HOOKED_FILE, goFlagsEnv, prepareGo } from '../../src/record/go';
 import type { Injection, RecordFrame, SpawnRecord } from '../../src/record/types';
 import { MAX_FRAMES, RECORD_ENV } from '../../src/record/types';
+import { readRecords } from '../support/record';
 
 /** The Go fixtures live in test/fixtures/record-go as .go.txt (not .go: the repository's own
  * spawn-site index would take them for sites of ours). */
@@ -47,16 +48,6 @@ function mark(source: string, name: string): number {
   return hits[0];
 }
 
-function readRecords(file: string): SpawnRecord[] {
-  if (!fs.existsSync(file)) return [];
-  const text = fs.readFileSync(file, 'utf8');
-  if (text === '') return [];
-  assert.ok(text.endsWith('\n'), 'the record file ends with a whole line');
-  return text
-    .slice(0, -1)
-    .split('\n')
-    .map((l) => JSON.parse(l) as SpawnRecord);
-}
 
 function statOf(pid: number) {
   try {
