@@ -282,48 +282,7 @@ export function automatonMatcher(tokens: Token[]): (s: string) => boolean {
   };
 }
 
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
-
-/** The regular expression of a wildmatch pattern with WM_PATHNAME (`*` stops at `/`), or undefined when it cannot match. (The former matcher: kept as the tests' reference.) */
-export function wildmatchSource(p: string): string | undefined {
-  let out = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '\\') {
-      i++;
-      if (i >= p.length) return undefined; // a trailing backslash: git's wildmatch fails it
-      out += p[i].replace(REGEX_SPECIAL, '\\$&');
-    } else if (c === '*') {
-      if (p[i + 1] === '*') {
-        let j = i;
-        while (p[j] === '*') j++;
-        const atStart = i === 0 || p[i - 1] === '/';
-        const atEnd = j === p.length || p[j] === '/';
-        if (atStart && atEnd) {
-          if (j === p.length) out += '.*'; // `x/**`: everything inside (and a leading `**` alone: everything)
-          else {
-            out += '(?:.*/)?'; // `**/`: any leading directories, none included
-            j++; // the slash is part of it
-          }
-          i = j - 1;
-          continue;
-        }
-        i = j - 1; // any other run of stars is one star
-      }
-      out += '[^/]*';
-    } else if (c === '?') {
-      out += '[^/]';
-    } else if (c === '[') {
-      const cls = bracket(p, i);
-      if (!cls) return undefined;
-      out += cls.source;
-      i = cls.end;
-    } else {
-      out += c.replace(REGEX_SPECIAL, '\\$&');
-    }
-  }
-  return out;
-}
+export const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
 const POSIX_CLASSES: Record<string, string> = {
   alnum: 'a-zA-Z0-9',
@@ -341,7 +300,7 @@ const POSIX_CLASSES: Record<string, string> = {
 };
 
 /** A `[...]` at `start`: its regex (never matching `/`) and the index of its `]`. */
-function bracket(p: string, start: number): { source: string; end: number } | undefined {
+export function bracket(p: string, start: number): { source: string; end: number } | undefined {
   let i = start + 1;
   let negate = false;
   if (p[i] === '!' || p[i] === '^') {
