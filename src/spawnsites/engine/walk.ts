@@ -1,0 +1,650 @@
+/**
+ * The path-sensitive walk over one function's lowered form (ir.ts). The state (state.ts) holds,
+ * for each handle, what it may hold on the paths reaching a point; conditions on a spawn's result
+ * (`pid == 0`, `err != nil`, `Ok(c)`) keep only the values that agree, so the parent's branch,
+ * the child's and the failure's are judged apart. Each function is walked once, callees first;
+ * what it does to its parameters and what it returns becomes its summary, applied at its calls.
+ */
+import type { SourceRange } from '../types';
+import type { Cond, FunctionIR, Handle, Node, ProgramIR } from './ir';
+import { join, OUTCOME_OF, State, type Step, type Val, withStep } from './state';
+
+export type LeakKind = 'return' | 'end' | 'throw' | 'scope-end' | 'overwrite' | 'discarded' | 'release' | 'jump';
+
+export interface Leak {
+  kind: LeakKind;
+  at: SourceRange;
+  /** The path from the start to the loss. */
+  trace: Step[];
+  /** The function where the child is lost (another than the site's when it was returned to a caller). */
+  fn: string;
+}
+
+export interface Ev {
+  at: SourceRange;
+  how: string;
+  fn: string;
+}
+
+/** Everything the walk learnt about one site. */
+export interface SiteFacts {
+  reached: boolean;
+  leaks: Map<string, Leak>;
+  waits: Ev[];
+  kills: Ev[];
+  escapes: (Ev & { to: string })[];
+  exits: Ev[];
+  /** Cells the child was stored in. */
+  stores: Map<string, Ev>;
+  /** Functions that returned it to their callers. */
+  returnedBy: Set<string>;
+  /** Losses seen to reach the end of a function (a return, its end) with the child still unreaped. */
+  confirmed: Set<string>;
+  /** Losses after which the path ended the process or reaped every child. */
+  reaped: Set<string>;
+  /** A wait that ran in the child (after fork, where the pid is 0): it reaps nothing of the parent's. */
+  childWaits: Ev[];
+  unstructured?: string;
+}
+
+export interface CellFacts {
+  waits: Ev[];
+  kills: Ev[];
+  escapes: Ev[];
+}
+
+export type ParamFate = 'waits' | 'never' | 'escapes' | 'some';
+
+export interface Summary {
+  key: string;
+  display: string;
+  /** Some path returns to the caller (false: every path exits or loops forever). */
+  returns: boolean;
+  /** Every path ends the process. */
+  exits: boolean;
+  params: (ParamFate | null)[];
+  /** A parameter stored in a cell, by index. */
+  paramCells: (string | null)[];
+  /** Kills of a parameter (a borrowed child signalled, not reaped), by index. */
+  paramKills: Ev[][];
+  /** Sites whose pending child some path returns. */
+  returnsSites: number[];
+  /** Every returning path reaped every child (`waitpid(-1)` until none is left). */
+  reapsAll: boolean;
+  exported: boolean;
+}
+
+/** What the rest of the program (other files of a Go package) knows: summaries and cells. */
+export interface External {
+  summary?(key: string): Summary | undefined;
+}
+
+interface Frame {
+  kind: 'scope' | 'protect' | 'loop' | 'try';
+  vars?: Handle[];
+  cleanup?: Node[];
+  label?: string;
+  breaks?: State[];
+  continues?: State[];
+  throws?: State[];
+}
+
+interface ParamFacts {
+  waited: boolean;
+  escaped: boolean;
+  unwaitedAtExit: boolean;
+  cell?: string;
+  kills: Ev[];
+}
+
+export class Walker {
+  readonly facts = new Map<number, SiteFacts>();
+  readonly cells = new Map<string, CellFacts>();
+  readonly summaries = new Map<string, Summary>();
+  readonly callsSeen = new Map<string, number>();
+  private readonly byKey = new Map<string, FunctionIR>();
+  private readonly inProgress = new Set<string>();
+
+  constructor(
+    private readonly program: ProgramIR,
+    private readonly external: External = {},
+  ) {
+    for (const s of program.sites) this.facts.set(s.id, newFacts());
+    for (const f of program.functions) if (!this.byKey.has(f.key)) this.byKey.set(f.key, f);
+  }
+
+  run(): void {
+    for (const f of this.program.functions) this.summaryOf(f.key);
+  }
+
+  cell(name: string): CellFacts {
+    let c = this.cells.get(name);
+    if (!c) this.cells.set(name, (c = { waits: [], kills: [], escapes: [] }));
+    return c;
+  }
+
+  summaryOf(key: string): Summary | undefined {
+    const done = this.summaries.get(key);
+    if (done) return done;
+    const fn = this.byKey.get(key);
+    if (!fn) return this.external.summary?.(key);
+    if (this.inProgress.has(key)) return undefined; // recursion: the call stays unknown
+    this.inProgress.add(key);
+    const s = new FunctionWalk(this, fn).run();
+    this.inProgress.delete(key);
+    this.summaries.set(key, s);
+    return s;
+  }
+
+  siteFacts(site: number): SiteFacts {
+    let f = this.facts.get(site);
+    if (!f) this.facts.set(site, (f = newFacts()));
+    return f;
+  }
+}
+
+function newFacts(): SiteFacts {
+  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), childWaits: [], confirmed: new Set(), reaped: new Set() };
+}
+
+const isCell = (h: Handle) => h.startsWith('@');
+/** The handle that holds, along a path, the children lost on it (never a name a front end makes). */
+const LOST = '$lost';
+
+class FunctionWalk {
+  private frames: Frame[] = [];
+  private readonly defers: Node[][] = [];
+  private readonly deferIndex = new Map<Node, number>();
+  private readonly params: ParamFacts[];
+  private returned = false;
+  private reapsAllOnEveryReturn = true;
+  private readonly returnsSites = new Set<number>();
+  private readonly name: string;
+
+  constructor(
+    private readonly w: Walker,
+    private readonly fn: FunctionIR,
+  ) {
+    this.params = fn.params.map(() => ({ waited: false, escaped: false, unwaitedAtExit: false, kills: [] }));
+    this.name = fn.display ?? fn.key;
+  }
+
+  run(): Summary {
+    const st = new State();
+    this.fn.params.forEach((h, i) => {
+      if (h) st.set(h, [{ st: 'param', id: `p${i}`, param: i, trace: [] }]);
+    });
+    const end = this.seq(this.fn.body, st);
+    if (!end.dead) this.leave(end, this.fn.end, 'end', []);
+    if (this.fn.unstructured) for (const f of this.sitesIn(this.fn.body)) this.w.siteFacts(f).unstructured = this.fn.unstructured;
+    const exits = !this.returned && this.exitedSomewhere;
+    return {
+      key: this.fn.key,
+      display: this.name,
+      returns: this.returned,
+      exits,
+      params: this.params.map((p, i) => {
+        if (this.fn.params[i] === null) return null;
+        if (p.escaped || p.cell) return 'escapes';
+        if (p.waited) return p.unwaitedAtExit ? 'some' : 'waits';
+        return 'never';
+      }),
+      paramCells: this.params.map((p) => p.cell ?? null),
+      paramKills: this.params.map((p) => p.kills),
+      returnsSites: [...this.returnsSites],
+      reapsAll: this.returned && this.reapsAllOnEveryReturn,
+      exported: this.fn.exported,
+    };
+  }
+
+  private exitedSomewhere = false;
+
+  private sitesIn(nodes: Node[]): number[] {
+    const out: number[] = [];
+    const visit = (ns: Node[]) => {
+      for (const n of ns) {
+        if (n.op === 'spawn') out.push(n.site);
+        for (const child of childBodies(n)) visit(child);
+      }
+    };
+    visit(nodes);
+    return out;
+  }
+
+  // --- statements ---
+
+  private seq(nodes: Node[], st: State): State {
+    for (const n of nodes) {
+      if (st.dead) return st;
+      st = this.node(n, st);
+    }
+    return st;
+  }
+
+  private node(n: Node, st: State): State {
+    switch (n.op) {
+      case 'spawn': return this.spawn(n, st);
+      case 'wait': this.wait(st, n.h, { at: n.at, how: n.how, fn: this.name }); return st;
+      case 'kill': this.kill(st, n.h, { at: n.at, how: n.how, fn: this.name }); return st;
+      case 'release': {
+        for (const v of st.get(n.h)) if (v.st === 'pending') this.leak(v, 'release', n.at, st);
+        this.forgetHandle(st, n.h, 'pending');
+        return st;
+      }
+      case 'escape': this.escape(st, n.h, { at: n.at, how: n.why, fn: this.name }, n.to); return st;
+      case 'copy': this.copy(st, n.from, n.to, n.at); return st;
+      case 'drop': this.drop(st, n.h, 'overwrite', n.at); return st;
+      case 'call': return this.call(n, st);
+      case 'reapAll': {
+        for (const v of st.all('pending')) this.w.siteFacts(v.site!).waits.push({ at: n.at, how: n.how, fn: this.name });
+        this.settleLost(st, 'reaped');
+        st.forget(new Set(st.all('pending').map((v) => v.id)), 'pending');
+        st.reapedAll = true;
+        return st;
+      }
+      case 'exit': {
+        this.settleLost(st, 'reaped');
+        for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at: n.at, how: n.how, fn: this.name });
+        this.exitedSomewhere = true;
+        return State.dead();
+      }
+      case 'throw': {
+        const tr = this.innermost('try');
+        if (tr) {
+          tr.frame.throws!.push(this.unwind(st, tr.index, n.at));
+          return State.dead();
+        }
+        this.leave(st, n.at, 'throw', []);
+        return State.dead();
+      }
+      case 'unknown': {
+        for (const v of st.all('pending')) this.w.siteFacts(v.site!).escapes.push({ at: n.at, how: n.why, fn: this.name, to: 'other' });
+        for (const v of st.all('param')) this.params[v.param!].escaped = true;
+        st.forget(new Set([...st.all('pending'), ...st.all('param')].map((v) => v.id)));
+        return st;
+      }
+      case 'if': {
+        const t = this.seq(n.then, this.filter(st, n.cond, true));
+        const e = this.seq(n.else, this.filter(st, n.cond, false));
+        return join([t, e]);
+      }
+      case 'switch': {
+        const outs: State[] = [];
+        const others: Cond[] = [];
+        let hasDefault = false;
+        for (const arm of n.arms) if (arm.cond !== 'default') others.push(arm.cond);
+        const none: Cond = others.length ? { k: 'not', c: others.reduce((a, b) => ({ k: 'or', a, b })) } : { k: 'opaque' };
+        for (const arm of n.arms) {
+          if (arm.cond === 'default') hasDefault = true;
+          outs.push(this.seq(arm.body, this.filter(st, arm.cond === 'default' ? none : arm.cond, true)));
+        }
+        if (!hasDefault && !n.exhaustive) outs.push(this.filter(st, none, true));
+        return join(outs);
+      }
+      case 'loop': return this.loop(n, st);
+      case 'break':
+      case 'continue': {
+        const target = this.loopFrame(n.label);
+        if (!target) return State.dead(); // a break out of a switch the lowering flattened: nothing to carry
+        const out = this.unwind(st, target.index, n.at);
+        (n.op === 'break' ? target.frame.breaks! : target.frame.continues!).push(out);
+        return State.dead();
+      }
+      case 'return': {
+        this.leave(st, n.at, 'return', n.values);
+        return State.dead();
+      }
+      case 'scope': {
+        this.frames.push({ kind: 'scope', vars: n.vars });
+        let out = this.seq(n.body, st);
+        this.frames.pop();
+        if (!out.dead) for (const h of n.vars) this.drop(out, h, 'scope-end', n.end);
+        return out;
+      }
+      case 'protect': {
+        this.frames.push({ kind: 'protect', cleanup: n.cleanup });
+        const out = this.seq(n.body, st);
+        this.frames.pop();
+        return out.dead ? out : this.seq(n.cleanup, out);
+      }
+      case 'defer': {
+        let i = this.deferIndex.get(n);
+        if (i === undefined) {
+          i = this.defers.length;
+          this.defers.push(n.body);
+          this.deferIndex.set(n, i);
+        }
+        st.defers.add(i);
+        return st;
+      }
+      case 'try': {
+        const frame: Frame = { kind: 'try', throws: [] };
+        this.frames.push(frame);
+        const body = this.seq(n.body, st.clone());
+        this.frames.pop();
+        // Any call in the body may raise: the handler sees the entry's state, the body's end and every throw.
+        const entry = join([st, body, ...frame.throws!]);
+        const outs = [n.orelse ? this.seq(n.orelse, body) : body];
+        for (const h of n.handlers) outs.push(this.seq(h, entry.clone()));
+        return join(outs);
+      }
+    }
+  }
+
+  private spawn(n: Extract<Node, { op: 'spawn' }>, st: State): State {
+    const facts = this.w.siteFacts(n.site);
+    facts.reached = true;
+    const start: Step = { at: n.at, words: 'started here' };
+    const vals: Val[] = n.outcomes.map((o) => ({
+      st: o === 'parent' ? 'pending' : o,
+      id: `s${n.site}`,
+      site: n.site,
+      trace: [start],
+    }));
+    if (n.into === null) {
+      for (const v of vals) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
+      return st;
+    }
+    if (isCell(n.into)) {
+      facts.stores.set(n.into, { at: n.at, how: `stored in ${n.into.slice(1)}`, fn: this.name });
+      return st;
+    }
+    this.drop(st, n.into, 'overwrite', n.at);
+    st.set(n.into, vals);
+    return st;
+  }
+
+  private wait(st: State, h: Handle, ev: Ev): void {
+    if (isCell(h)) {
+      this.w.cell(h).waits.push(ev);
+      return;
+    }
+    const ids = new Set<string>();
+    for (const v of st.get(h)) {
+      if (v.st === 'pending') {
+        this.w.siteFacts(v.site!).waits.push(ev);
+        ids.add(v.id);
+      } else if (v.st === 'param') {
+        this.params[v.param!].waited = true;
+        ids.add(v.id);
+      } else if (v.st === 'cell') {
+        this.w.cell(v.cell!).waits.push(ev);
+      } else if (v.st === 'child') {
+        this.w.siteFacts(v.site!).childWaits.push(ev);
+      }
+    }
+    st.forget(ids, undefined);
+    // The child's and the failure's values of a waited handle stay: a wait changes nothing for them.
+  }
+
+  private kill(st: State, h: Handle, ev: Ev): void {
+    if (isCell(h)) {
+      this.w.cell(h).kills.push(ev);
+      return;
+    }
+    for (const v of st.get(h)) {
+      if (v.st === 'pending') this.w.siteFacts(v.site!).kills.push(ev);
+      else if (v.st === 'param') this.params[v.param!].kills.push(ev);
+      else if (v.st === 'cell') this.w.cell(v.cell!).kills.push(ev);
+    }
+  }
+
+  private escape(st: State, h: Handle, ev: Ev, to: string): void {
+    if (isCell(h)) {
+      this.w.cell(h).escapes.push(ev);
+      return;
+    }
+    const ids = new Set<string>();
+    for (const v of st.get(h)) {
+      if (v.st === 'pending') {
+        this.w.siteFacts(v.site!).escapes.push({ ...ev, to });
+        ids.add(v.id);
+      } else if (v.st === 'param') {
+        this.params[v.param!].escaped = true;
+        ids.add(v.id);
+      } else if (v.st === 'cell') {
+        this.w.cell(v.cell!).escapes.push(ev);
+      }
+    }
+    st.forget(ids, undefined);
+  }
+
+  private copy(st: State, from: Handle, to: Handle, at: SourceRange): void {
+    if (from === to) return;
+    const src = isCell(from) ? [{ st: 'cell' as const, id: from, cell: from, trace: [] }] : st.get(from);
+    if (isCell(to)) {
+      const ids = new Set<string>();
+      for (const v of src) {
+        if (v.st === 'pending') {
+          this.w.siteFacts(v.site!).stores.set(to, { at, how: `stored in ${to.slice(1)}`, fn: this.name });
+          ids.add(v.id);
+        } else if (v.st === 'param') {
+          this.params[v.param!].cell = to;
+          ids.add(v.id);
+        } else if (v.st === 'cell') {
+          this.w.cell(v.cell!).escapes.push({ at, how: `copied to ${to.slice(1)}`, fn: this.name });
+        }
+      }
+      st.forget(ids, undefined);
+      return;
+    }
+    const keep = new Set(src.map((v) => v.id));
+    for (const v of st.get(to)) if (v.st === 'pending' && !keep.has(v.id) && !st.heldElsewhere(v.id, to)) this.leak(v, 'overwrite', at, st);
+    st.set(to, src);
+  }
+
+  /** The handle's values are gone from here: a pending child nobody else holds is lost. */
+  private drop(st: State, h: Handle, kind: LeakKind, at: SourceRange): void {
+    if (isCell(h)) return;
+    const gone = st.get(h).filter((v) => v.st === 'pending' && !st.heldElsewhere(v.id, h));
+    st.vals.delete(h);
+    for (const v of gone) this.leak(v, kind, at, st);
+  }
+
+  private forgetHandle(st: State, h: Handle, only: 'pending'): void {
+    st.forget(new Set(st.get(h).filter((v) => v.st === only).map((v) => v.id)), only);
+  }
+
+  /**
+   * The child is lost here: nothing holds it any more. It is a leak unless every path from here
+   * ends the process or reaps every child first (a fork loop in `main` followed by its return): the
+   * loss is kept on the path, in LOST, and judged where the path ends.
+   */
+  private leak(v: Val, kind: LeakKind, at: SourceRange, st?: State): void {
+    const facts = this.w.siteFacts(v.site!);
+    const key = `${kind}:${at.startLine}:${at.startColumn}`;
+    if (!facts.leaks.has(key)) facts.leaks.set(key, { kind, at, trace: v.trace, fn: this.name });
+    if (!st || st.dead) {
+      facts.confirmed.add(key);
+      return;
+    }
+    const lost = st.vals.get(LOST) ?? new Map<string, Val>();
+    const id = `${v.id}~${key}`;
+    lost.set(`pending:${id}`, { ...v, id, lost: key });
+    st.vals.set(LOST, lost);
+  }
+
+  /** The path ends: each child lost on it is a leak (`confirmed`) or was reaped by the end (`reaped`). */
+  private settleLost(st: State, how: 'confirmed' | 'reaped'): void {
+    for (const v of st.get(LOST)) if (v.lost) this.w.siteFacts(v.site!)[how].add(v.lost);
+    st.vals.delete(LOST);
+  }
+
+  private call(n: Extract<Node, { op: 'call' }>, st: State): State {
+    const s = this.w.summaryOf(n.fn);
+    this.w.callsSeen.set(n.fn, (this.w.callsSeen.get(n.fn) ?? 0) + 1);
+    const words = n.words ?? `${n.fn}()`;
+    const ev = (how: string): Ev => ({ at: n.at, how, fn: this.name });
+    n.args.forEach((h, i) => {
+      if (!h) return;
+      const fate = s?.params[i];
+      if (fate === 'waits') this.wait(st, h, ev(`${words}, which waits for it`));
+      else if (fate === 'never') {
+        // Borrowed: the caller still holds it; what the callee did to it is said.
+        for (const k of s!.paramKills[i] ?? []) this.kill(st, h, k);
+      } else if (s?.paramCells[i]) this.copy(st, h, s.paramCells[i]!, n.at);
+      else this.escape(st, h, ev(s ? `handed to ${words}, which waits for it on some paths only` : `handed to ${words}`), 'callee');
+    });
+    if (!s) {
+      if (n.into) this.drop(st, n.into, 'overwrite', n.at);
+      return st;
+    }
+    if (s.reapsAll) this.node({ op: 'reapAll', at: n.at, how: `${words}, which reaps every child` }, st);
+    if (n.into !== undefined) {
+      const got: Val[] = s.returnsSites.map((site) => ({
+        st: 'pending',
+        id: `s${site}`,
+        site,
+        trace: [{ at: n.at, words: `returned by ${words}` }],
+      }));
+      if (n.into === null) for (const v of got) this.leak(v, 'discarded', n.at, st);
+      else if (got.length) {
+        this.drop(st, n.into, 'overwrite', n.at);
+        st.set(n.into, got);
+      } else if (!isCell(n.into)) this.drop(st, n.into, 'overwrite', n.at);
+    }
+    if (s.exits) {
+      return this.node({ op: 'exit', at: n.at, how: `${words}, which always exits` }, st);
+    }
+    if (!s.returns) return State.dead();
+    st.step({ at: n.at, words: `calls ${words}` });
+    return st;
+  }
+
+  private loop(n: Extract<Node, { op: 'loop' }>, entry: State): State {
+    const frame: Frame = { kind: 'loop', label: n.label, breaks: [], continues: [] };
+    let head = entry.clone();
+    let out = State.dead();
+    for (let i = 0; i < 8; i++) {
+      frame.breaks = [];
+      frame.continues = [];
+      this.frames.push(frame);
+      out = this.seq(n.body, head.clone());
+      this.frames.pop();
+      const next = join([entry, out, ...frame.continues]);
+      if (next.key() === head.key()) break;
+      head = next;
+    }
+    return n.infinite ? join(frame.breaks!) : join([head, ...frame.breaks!]);
+  }
+
+  private filter(st: State, c: Cond, truth: boolean): State {
+    if (st.dead) return st;
+    switch (c.k) {
+      case 'opaque': return st.clone();
+      case 'not': return this.filter(st, c.c, !truth);
+      case 'and':
+        return truth
+          ? this.filter(this.filter(st, c.a, true), c.b, true)
+          : join([this.filter(st, c.a, false), this.filter(this.filter(st, c.a, true), c.b, false)]);
+      case 'or':
+        return truth
+          ? join([this.filter(st, c.a, true), this.filter(this.filter(st, c.a, false), c.b, true)])
+          : this.filter(this.filter(st, c.a, false), c.b, false);
+      case 'is': {
+        const vals = st.get(c.h);
+        const outcomeVals = vals.filter((v) => OUTCOME_OF[v.st]);
+        if (!outcomeVals.length) return st.clone();
+        const kept = outcomeVals.filter((v) => c.outcomes.includes(OUTCOME_OF[v.st]!) === truth);
+        if (!kept.length) return State.dead();
+        const out = st.clone();
+        const step: Step | undefined = c.words && c.at ? { at: c.at, words: `\`${c.words}\` is ${truth}` } : undefined;
+        out.set(c.h, [...vals.filter((v) => !OUTCOME_OF[v.st]), ...kept.map((v) => (step && v.st === 'pending' ? withStep(v, step) : v))]);
+        if (kept.every((v) => v.st === 'child')) {
+          // In the child: the parent's children are not this process's; losing them here loses nothing.
+          out.forget(new Set(out.all('pending').map((v) => v.id)), 'pending');
+        } else if (step) {
+          out.step(step);
+        }
+        return out;
+      }
+    }
+  }
+
+  // --- leaving ---
+
+  private innermost(kind: Frame['kind']): { frame: Frame; index: number } | undefined {
+    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i].kind === kind) return { frame: this.frames[i], index: i };
+    return undefined;
+  }
+
+  private loopFrame(label?: string): { frame: Frame; index: number } | undefined {
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const f = this.frames[i];
+      if (f.kind === 'loop' && (!label || f.label === label)) return { frame: f, index: i };
+    }
+    return undefined;
+  }
+
+  /** Leaves every frame above `index`: scopes lose their variables, cleanups run. */
+  private unwind(st: State, index: number, at: SourceRange, kind: LeakKind = 'jump'): State {
+    st = st.clone();
+    for (let i = this.frames.length - 1; i > index && !st.dead; i--) {
+      const f = this.frames[i];
+      if (f.kind === 'scope') for (const h of f.vars!) this.drop(st, h, kind, at);
+      if (f.kind === 'protect') {
+        const saved = this.frames;
+        this.frames = saved.slice(0, i);
+        st = this.seq(f.cleanup!, st);
+        this.frames = saved;
+      }
+    }
+    return st;
+  }
+
+  /** A return, a throw out of the function, or its end. */
+  private leave(st: State, at: SourceRange, kind: 'return' | 'end' | 'throw', values: (Handle | null)[]): void {
+    st = st.clone();
+    // Deferred calls run first (Go evaluates the results, then runs the defers).
+    for (const i of [...st.defers].sort((a, b) => b - a)) {
+      st = this.seq(this.defers[i], st);
+      if (st.dead) return;
+    }
+    if (kind !== 'throw') {
+      const ids = new Set<string>();
+      for (const h of values) {
+        if (!h) continue;
+        for (const v of st.get(h)) {
+          if (v.st === 'pending') {
+            this.returnsSites.add(v.site!);
+            this.w.siteFacts(v.site!).returnedBy.add(this.fn.key);
+            ids.add(v.id);
+          } else if (v.st === 'param') {
+            this.params[v.param!].escaped = true;
+            ids.add(v.id);
+          } else if (v.st === 'cell') {
+            this.w.cell(v.cell!).escapes.push({ at, how: 'returned', fn: this.name });
+          }
+        }
+      }
+      st.forget(ids, undefined);
+    }
+    st = this.unwind(st, -1, at, kind);
+    if (st.dead) return;
+    if (this.fn.isMain && kind !== 'throw') {
+      this.settleLost(st, 'reaped');
+      for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at, how: kind === 'end' ? `${this.name} ends, and with it the program` : `${this.name} returns, and the program ends`, fn: this.name });
+      this.exitedSomewhere = true;
+      return;
+    }
+    this.returned = true;
+    if (!st.reapedAll) this.reapsAllOnEveryReturn = false;
+    this.settleLost(st, 'confirmed');
+    for (const v of st.all('pending')) this.leak(v, kind, at);
+    for (const v of st.all('param')) this.params[v.param!].unwaitedAtExit = true;
+  }
+}
+
+/** The nested bodies of a node (for visiting every node). */
+export function childBodies(n: Node): Node[][] {
+  switch (n.op) {
+    case 'if': return [n.then, n.else];
+    case 'switch': return n.arms.map((a) => a.body);
+    case 'loop':
+    case 'scope':
+    case 'defer': return [n.body];
+    case 'protect': return [n.body, n.cleanup];
+    case 'try': return [n.body, ...n.handlers, ...(n.orelse ? [n.orelse] : [])];
+    default: return [];
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The analysis engine on hand-lowered programs: each case is the IR a front end makes of a real
+ * idiom (named beside it), and the verdict the engine must reach. The front ends' own tests check
+ * the lowering on source files; these check the walk, the summaries and the words.
+ */
+import * as assert from 'node:assert/strict';
+import { analyze } from '../../src/spawnsites/engine/verdict';
+import type { FunctionIR, Node, ProgramIR } from '../../src/spawnsites/engine/ir';
+import type { SourceRange } from '../../src/spawnsites/types';
+
+const L = (line: number): SourceRange => ({ startLine: line, startColumn: 1, endLine: line, endColumn: 2 });
+const fn = (key: string, body: Node[], extra: Partial<FunctionIR> = {}): FunctionIR => ({ key, params: [], body, end: L(99), exported: false, ...extra });
+const prog = (functions: FunctionIR[], sites = 1, cells: ProgramIR['cells'] = []): ProgramIR => ({
+  functions,
+  sites: Array.from({ length: sites }, (_, i) => ({ id: i, at: L(10 + i), words: 'fork()' })),
+  cells,
+});
+const verdict = (p: ProgramIR, site = 0) => analyze(p).verdicts.get(site)!;
+const FORK = ['parent', 'child', 'failed'] as const;
+const spawn = (into: string | null, line = 10, site = 0, outcomes: readonly ('parent' | 'child' | 'failed')[] = FORK): Node => ({ op: 'spawn', site, into, outcomes: [...outcomes], at: L(line) });
+const wait = (h: string, line: number): Node => ({ op: 'wait', h, at: L(line), how: `waitpid(${h})` });
+const isChild = (h: string) => ({ k: 'is' as const, h, outcomes: ['child' as const], words: `${h} == 0`, at: L(11) });
+
+describe('analysis engine', () => {
+  it('pid = fork(); if (pid == 0) { exec; _exit } waitpid(pid): waited, the child branch ends in exec', () => {
+    const v = verdict(prog([fn('f', [spawn('pid'), { op: 'if', cond: isChild('pid'), then: [{ op: 'exit', at: L(12), how: 'execvp() replaces the child' }], else: [] }, wait('pid', 14)])]));
+    assert.equal(v.waited, 'yes');
+    assert.match(v.reason, /waitpid\(pid\) at line 14/);
+  });
+
+  it('the wait inside the child branch (after exec) reaps nothing of the parent: the parent leaks', () => {
+    // if (cond && fork() == 0) { execlp(...); wait(NULL); }
+    const v = verdict(prog([fn('f', [spawn('t'), { op: 'if', cond: isChild('t'), then: [wait('t', 13)], else: [] }])]));
+    assert.equal(v.waited, 'no');
+    assert.equal(v.leak, 'always');
+    assert.match(v.reason, /f ends at line 99/);
+    assert.match(v.reason, /runs in the child/);
+    // The deciding path names the branch taken.
+    assert.ok(v.path.some((s) => /`t == 0` is false/.test(s.words)), JSON.stringify(v.path));
+  });
+
+  it('a failed start is not a leak: if err != nil { return } before the Wait', () => {
+    const p = prog([
+      fn('f', [
+        spawn('cmd', 10, 0, ['parent', 'failed']),
+        { op: 'if', cond: { k: 'is', h: 'cmd', outcomes: ['failed'] }, then: [{ op: 'return', values: [], at: L(12) }], else: [] },
+        wait('cmd', 14),
+      ]),
+    ]);
+    assert.equal(verdict(p).waited, 'yes');
+    // Without the condition the early return loses a started child.
+    const q = prog([fn('f', [spawn('cmd', 10, 0, ['parent', 'failed']), { op: 'if', cond: { k: 'opaque' }, then: [{ op: 'return', values: [], at: L(12) }], else: [] }, wait('cmd', 14)])]);
+    const v = verdict(q);
+    assert.equal(v.waited, 'no');
+    assert.equal(v.leak, 'some-paths');
+    assert.match(v.reason, /returns at line 12/);
+  });
+
+  it('a loop that overwrites a pending handle each turn leaks; one that waits each turn does not', () => {
+    const leaky = prog([fn('f', [{ op: 'loop', body: [{ op: 'scope', vars: ['cmd'], body: [spawn('cmd', 10, 0, ['parent'])], end: L(11) }] }])]);
+    assert.equal(verdict(leaky).waited, 'no');
+    assert.match(verdict(leaky).reason, /out of scope at line 11/);
+    const ok = prog([fn('f', [{ op: 'loop', body: [{ op: 'scope', vars: ['cmd'], body: [spawn('cmd', 10, 0, ['parent']), wait('cmd', 11)], end: L(12) }] }])]);
+    assert.equal(verdict(ok).waited, 'yes');
+  });
+
+  it('an alias keeps the child: p = q; drop q; wait p', () => {
+    const p = prog([fn('f', [spawn('q', 10, 0, ['parent']), { op: 'copy', from: 'q', to: 'p', at: L(11) }, { op: 'drop', h: 'q', at: L(12), why: '' }, wait('p', 13)])]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('defer cmd.Wait() runs at every return', () => {
+    const p = prog([fn('f', [spawn('cmd', 10, 0, ['parent']), { op: 'defer', body: [wait('cmd', 11)], at: L(11) }, { op: 'if', cond: { k: 'opaque' }, then: [{ op: 'return', values: [], at: L(12) }], else: [] }])]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('a helper that always exits ends the path (Python end() calling sys.exit)', () => {
+    const p = prog([
+      fn('end', [{ op: 'exit', at: L(3), how: 'sys.exit()' }]),
+      fn('f', [spawn('pid'), { op: 'if', cond: { k: 'is', h: 'pid', outcomes: ['parent'] }, then: [{ op: 'call', fn: 'end', args: [], at: L(12) }], else: [{ op: 'exit', at: L(13), how: 'os._exit()' }] }]),
+    ]);
+    const v = verdict(p);
+    assert.equal(v.waited, 'yes');
+    assert.match(v.reason, /end\(\), which always exits at line 12/);
+  });
+
+  it('a helper that waits for its parameter reaps the child handed to it; one that only borrows does not', () => {
+    const reap = fn('reap', [wait('p', 3)], { params: ['p'] });
+    const show = fn('show', [{ op: 'kill', h: 'p', at: L(5), how: 'p.kill()' }], { params: ['p'] });
+    const call = (f: string): Node => ({ op: 'call', fn: f, args: ['c'], at: L(11) });
+    assert.equal(verdict(prog([reap, fn('f', [spawn('c', 10, 0, ['parent']), call('reap')])])).waited, 'yes');
+    const v = verdict(prog([show, fn('f', [spawn('c', 10, 0, ['parent']), call('show')])]));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /p\.kill\(\) at line 5 does not reap it/);
+  });
+
+  it('a child returned to a caller that drops it is lost at the caller (as clippy reports it)', () => {
+    const make = fn('make', [spawn('c', 10, 0, ['parent']), { op: 'return', values: ['c'], at: L(11) }]);
+    const drops = fn('main2', [{ op: 'call', fn: 'make', args: [], into: 'x', at: L(20) }], { end: L(21) });
+    const v = verdict(prog([make, drops]));
+    assert.equal(v.waited, 'no');
+    assert.equal(v.losses[0].at.startLine, 21);
+    const waits = fn('main2', [{ op: 'call', fn: 'make', args: [], into: 'x', at: L(20) }, wait('x', 21)]);
+    assert.equal(verdict(prog([make, waits])).waited, 'yes');
+    // An exported function may have callers we do not see: unknown, not yes.
+    assert.equal(verdict(prog([{ ...make, exported: true }, waits])).waited, 'unknown');
+  });
+
+  it('a child kept in a private field nobody waits on leaks; waited elsewhere in the program it is fine', () => {
+    const cells = [{ name: '@S.cmd', exported: false, words: 'field cmd of S' }];
+    const store = fn('start', [spawn('c', 10, 0, ['parent']), { op: 'copy', from: 'c', to: '@S.cmd', at: L(11) }]);
+    const killOnly = fn('stop', [{ op: 'kill', h: '@S.cmd', at: L(30), how: 's.cmd.Process.Kill()' }]);
+    const v = verdict(prog([store, killOnly], 1, cells));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /nothing in this program waits on it; only s\.cmd\.Process\.Kill\(\) at line 30/);
+    const waitsIt = fn('stop', [{ op: 'copy', from: '@S.cmd', to: 'x', at: L(30) }, wait('x', 31)]);
+    assert.equal(verdict(prog([store, waitsIt], 1, cells)).waited, 'yes');
+    assert.equal(verdict(prog([store, killOnly], 1, [{ ...cells[0], exported: true }])).waited, 'unknown');
+  });
+
+  it('returning from main ends the program: init reaps (C main returning after the fork loop)', () => {
+    const p = prog([fn('main', [{ op: 'loop', body: [spawn('pid')] }, { op: 'return', values: [], at: L(20) }], { isMain: true })]);
+    const v = verdict(p);
+    assert.equal(v.waited, 'yes');
+    assert.match(v.reason, /main returns, and the program ends at line 20/);
+  });
+
+  it('switch on the fork result: case 0 exits, default waits', () => {
+    const p = prog([
+      fn('f', [
+        spawn('pid'),
+        {
+          op: 'switch', exhaustive: false, arms: [
+            { cond: { k: 'is', h: 'pid', outcomes: ['failed'] }, body: [{ op: 'return', values: [], at: L(12) }] },
+            { cond: isChild('pid'), body: [{ op: 'exit', at: L(13), how: '_exit()' }] },
+            { cond: 'default', body: [wait('pid', 14)] },
+          ],
+        },
+      ]),
+    ]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('an unknown construct makes the child unknown, never a warning', () => {
+    const p = prog([fn('f', [spawn('c', 10, 0, ['parent']), { op: 'unknown', at: L(11), why: 'a goto' }])]);
+    assert.equal(verdict(p).waited, 'unknown');
+    const q = prog([fn('f', [spawn('c', 10, 0, ['parent'])], { unstructured: 'the function uses goto' })]);
+    assert.match(verdict(q).reason, /goto/);
+  });
+
+  it('a raise inside try goes to the handler, which waits', () => {
+    const p = prog([fn('f', [spawn('p', 10, 0, ['parent']), { op: 'try', body: [{ op: 'throw', at: L(12), how: 'raise' }], handlers: [[wait('p', 14)]], orelse: [wait('p', 15)] }])]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('with Popen() as p: the cleanup waits even on a return from inside', () => {
+    const p = prog([fn('f', [spawn('p', 10, 0, ['parent']), { op: 'protect', body: [{ op: 'return', values: [], at: L(12) }], cleanup: [wait('p', 10)] }])]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('a waitpid(-1) reaper loop reaps every pending child', () => {
+    const p = prog([fn('f', [{ op: 'loop', body: [spawn('pid', 10)] }, { op: 'reapAll', at: L(20), how: 'waitpid(-1) in a loop' }])]);
+    assert.equal(verdict(p).waited, 'yes');
+  });
+
+  it('a dropped result leaks at once (Command::new(..).spawn()?;)', () => {
+    const v = verdict(prog([fn('f', [spawn(null, 10, 0, ['parent', 'failed'])])]));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /dropped at once/);
+  });
+
+  it('the mission bug: a server loop that starts a child each turn and never waits, never returning', () => {
+    const p = prog([fn('serve', [{ op: 'loop', infinite: true, body: [{ op: 'scope', vars: ['cmd'], body: [spawn('cmd', 10, 0, ['parent', 'failed'])], end: L(11) }] }])]);
+    const v = verdict(p);
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /out of scope at line 11/);
+  });
+
+  it('a wait after a fork loop reaps only the last child: the others are lost', () => {
+    const p = prog([fn('f', [{ op: 'loop', body: [spawn('pid', 10, 0, ['parent'])] }, wait('pid', 20)])]);
+    const v = verdict(p);
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /overwritten at line 10/);
+  });
+});
