@@ -296,7 +296,7 @@ class FunctionWalk {
       }
       case 'scope': {
         this.frames.push({ kind: 'scope', vars: n.vars });
-        let out = this.seq(n.body, st);
+        const out = this.seq(n.body, st);
         this.frames.pop();
         if (!out.dead) for (const h of n.vars) this.drop(out, h, 'scope-end', n.end);
         return out;
@@ -514,7 +514,7 @@ class FunctionWalk {
   private loop(n: Extract<Node, { op: 'loop' }>, entry: State): State {
     const frame: Frame = { kind: 'loop', label: n.label, breaks: [], continues: [] };
     let head = entry.clone();
-    let out = State.dead();
+    let out: State;
     for (let i = 0; i < 8; i++) {
       frame.breaks = [];
       frame.continues = [];
