@@ -132,3 +132,22 @@ export function lossWords(l: Leak): string {
     case 'release': return `the handle is released at ${line(l.at)}, after which nothing can wait for it`;
   }
 }
+
+/**
+ * A finding's related locations from a verdict: each step of the deciding path (the branches and
+ * calls taken), then every other place the child is lost. The site itself is left out: the
+ * finding already points there.
+ */
+export function relatedOf(v: Verdict, site: SourceRange): { range: SourceRange; message: string }[] {
+  const out: { range: SourceRange; message: string }[] = [];
+  const seen = new Set<string>();
+  const add = (range: SourceRange, message: string) => {
+    const key = `${range.startLine}:${range.startColumn}:${message}`;
+    if (seen.has(key) || (range.startLine === site.startLine && range.startColumn === site.startColumn)) return;
+    seen.add(key);
+    out.push({ range, message });
+  };
+  for (const s of v.path) add(s.at, s.words);
+  for (const l of v.losses) add(l.at, l.message);
+  return out;
+}
