@@ -1,11 +1,14 @@
 // The benchmarks: `npm run bench` (build, then this), or directly after a build:
-//   node bench/run.mjs [--only process|sites|recorders] [--write-docs] [--rounds N] [...]
+//   node bench/run.mjs [--only process|sites|recorders|gitignore|accuracy] [--write-docs] [--rounds N] [...]
 // Runs each benchmark as its own child process, in turn:
 //   process  bench/lib/process-table.mjs (the /proc reader against ps, ps-list and a floor)
 //   sites    bench/sites.mjs, when that file exists (the spawn-site index)
 //   recorders  bench/recorders.mjs (the spawn recorders of Go, Python, Node and C side by side: cost
 //              per spawn recording, loaded but off, and without; the Go overlay's build times)
 //   gitignore bench/gitignore.mjs (a 10,000-line .gitignore: the index against git on one tree)
+//   accuracy bench/accuracy.mjs (precision and recall of the spawn-site analysis on pinned public
+//            repositories, reported leaks and clippy's zombie_processes tests; needs the
+//            repositories in /work/.mirror and says which are missing; --write-docs: docs/accuracy.md)
 // Every other argument is passed on to each benchmark, which takes the ones it knows and ignores
 // the rest (--write-docs: each rewrites its own section of docs/benchmarks.md). Exit status: the
 // first non-zero one.
@@ -29,6 +32,7 @@ const benches = [
   { name: 'sites', file: 'bench/sites.mjs', node: [], args: [] },
   { name: 'recorders', file: 'bench/recorders.mjs', node: [], args: [] },
   { name: 'gitignore', file: 'bench/gitignore.mjs', node: [], args: [] },
+  { name: 'accuracy', file: 'bench/accuracy.mjs', node: [], args: [] },
 ];
 if (only !== undefined && !benches.some((b) => b.name === only)) {
   process.stderr.write(`bench: unknown --only ${JSON.stringify(only)}; one of ${benches.map((b) => b.name).join(', ')}\n`);

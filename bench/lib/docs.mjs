@@ -1,4 +1,5 @@
-// Replaces one "## " section of docs/benchmarks.md, leaving every other section as it is.
+// Replaces one "## " section of a document (docs/benchmarks.md, docs/accuracy.md), leaving every
+// other section as it is.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -15,10 +16,11 @@ whole file, \`npm run bench -- --only process|sites|recorders|gitignore --write-
 
 /**
  * Puts `body` (which starts with `heading`) in place of the section that starts with `heading`
- * (up to the next "## " heading), or appends it. Creates the file with a short intro if absent.
+ * (up to the next "## " heading), or appends it. Creates the file with `intro` (by default the
+ * intro of docs/benchmarks.md) if absent.
  */
-export function writeSection(file, heading, body) {
-  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : INTRO;
+export function writeSection(file, heading, body, intro = INTRO) {
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : intro;
   const lines = text.split('\n');
   const start = lines.findIndex((l) => l.trimEnd() === heading);
   const section = body.trimEnd().split('\n');
