@@ -380,8 +380,15 @@ export class CScanner {
     let waited: Waited = v.waited;
     let reason = v.reason;
     let leak = v.leak;
-    const prefix = `${api}() at line ${lineOf(call)} starts a child that is never waited for: `;
-    if (waited === 'no' && reason.startsWith(prefix)) reason = `never waited: ${reason.slice(prefix.length)}`;
+    const prefix = new RegExp(`^${api}\\(\\) at line \\d+ starts a child that is never waited for: `);
+    if (waited === 'no') reason = reason.replace(prefix, 'never waited: ');
+    // Kept in a file-level variable and only signalled here: the program's SIGCHLD handler, in
+    // another file, may be what reaps it (openssh's sshconnect.c kills proxy_command_pid, and
+    // ssh.c's handler waits for any child).
+    if (waited === 'no' && v.losses.length && v.losses.every((l) => l.message.startsWith('kept in ') && l.message.includes('; only '))) {
+      waited = 'unknown';
+      reason = `${v.losses[0].message.replace('; only ', '; it is only signalled here (')}), and a SIGCHLD handler in another file may reap it`;
+    }
     if (f.sigchldIgnored !== undefined) {
       waited = 'yes';
       reason = `SIGCHLD is ignored at line ${f.sigchldIgnored}, so the kernel reaps every child`;
