@@ -73,13 +73,9 @@ const EXPECTED: Row[] = [
   ['kinds/windows.c', 7, 'popen', 'yes', 'tool.exe'],
   ['kinds/windows.c', 12, 'popen', 'no', 'tool'],
   ['kinds/windows.c', 19, 'fork', 'yes', null],
-  ['kinds/windows.c', 19, 'execlp', 'yes', 'svc'],
   ['kinds/windows.c', 21, 'fork', 'yes', null],
-  ['kinds/windows.c', 21, 'execlp', 'yes', 'svc'],
-  ['kinds/windows.c', 23, 'fork', 'no', 'svc'],
-  ['kinds/windows.c', 23, 'execlp', 'no', 'svc'],
-  ['kinds/windows.c', 25, 'fork', 'no', 'svc'],
-  ['kinds/windows.c', 25, 'execlp', 'no', 'svc'],
+  ['kinds/windows.c', 23, 'fork', 'no', null],
+  ['kinds/windows.c', 25, 'fork', 'no', null],
   ['leak.c', 13, 'fork', 'no', '/usr/lib/demo/worker'], // #define'd program, no wait
   ['leak.c', 15, 'execl', 'no', '/usr/lib/demo/worker'],
   ['leak.c', 23, 'popen', 'no', 'ls'], // no pclose
