@@ -154,6 +154,7 @@ export class CScanner {
   private readFacts(): FileFacts {
     const facts: FileFacts = { anyChildWaits: [], functions: new Map(), constants: new Map(), globals: new Map(), noreturn: new Set() };
     for (const top of named(this.root)) this.readTop(top, facts);
+    const mentionsSigchld = this.root.text.includes('SIGCHLD');
     for (const def of descendants(this.root, FUNCTION_TYPES)) {
       const name = functionNameOf(def);
       if (!name) continue;
@@ -163,8 +164,9 @@ export class CScanner {
       this.keys.set(def.id, defs.length === 1 ? name : `${name}#${defs.length}`);
     }
     for (const call of this.calls) {
-      const name = calleeName(call);
+      const name = this.nameOf(call);
       if (!name) continue;
+      if (!WAITS.has(name) && !mentionsSigchld) continue;
       const a = args(call);
       if (WAITS.has(name)) {
         if (waitsForAny(name, a)) facts.anyChildWaits.push({ fn: ancestor(call, FUNCTION_TYPES), line: lineOf(call), text: oneLine(call) });
@@ -246,6 +248,16 @@ export class CScanner {
     else facts.otherHandler ??= { name, line };
   }
 
+  private readonly names = new Map<number, string | undefined>();
+
+  /** calleeName, once per call node (the lowering asks again for conditions and branch ends). */
+  private nameOf(call: SyntaxNode): string | undefined {
+    if (this.names.has(call.id)) return this.names.get(call.id);
+    const n = calleeName(call);
+    this.names.set(call.id, n);
+    return n;
+  }
+
   private model(call: SyntaxNode, name: string | undefined): CallModel {
     const site = this.siteIds.get(call.startIndex);
     if (site !== undefined && name) {
@@ -275,7 +287,7 @@ export class CScanner {
     const execCalls: SyntaxNode[] = [];
     const systemCalls: SyntaxNode[] = [];
     for (const call of this.calls) {
-      const name = calleeName(call);
+      const name = this.nameOf(call);
       if (!name || this.facts.functions.has(name)) continue;
       if (name in SPAWNERS) {
         const ir: SiteIR = { id: engineSites.length, at: rangeOf(call), words: `${name}()` };
@@ -339,7 +351,7 @@ export class CScanner {
     const notes: LowerNotes = { execIn: new Map(), childCalls: new Map(), childSeen: new Set(), cells: new Map(), callees: new Set() };
     const functions: FunctionIR[] = [];
     const done = new Set<number>();
-    const env = { model: (c: SyntaxNode, n: string | undefined) => this.model(c, n), calleeName, globals: this.facts.globals };
+    const env = { model: (c: SyntaxNode, n: string | undefined) => this.model(c, n), calleeName: (c: SyntaxNode) => this.nameOf(c), globals: this.facts.globals };
     const lowerDef = (def: SyntaxNode) => {
       if (done.has(def.id)) return;
       done.add(def.id);
@@ -353,12 +365,15 @@ export class CScanner {
       if (def) lowerDef(def);
     }
     // Functions that read or write a cell a site may store into.
-    const cellNames = [...notes.cells.keys()].filter((c) => !c.includes(':')).map((c) => (c.startsWith('@.') ? c.slice(2) : c.slice(1)));
+    // (File-level variables only: a struct field is visible to other files anyway, and a field
+    // name such as `pid` is in half the functions of a file.)
+    const cellNames = [...notes.cells.keys()].filter((c) => !c.includes(':') && !c.startsWith('@.')).map((c) => c.slice(1));
     if (cellNames.length) {
       const re = new RegExp(`\\b(${cellNames.map((n) => n.replace(/[^\w]/g, '')).join('|')})\\b`);
+      const text = this.root.text;
       for (const defs of this.facts.functions.values()) {
         for (const def of defs) {
-          if (!done.has(def.id) && re.test(def.text)) lowerDef(def);
+          if (!done.has(def.id) && re.test(text.slice(def.startIndex, def.endIndex))) lowerDef(def);
         }
       }
     }

@@ -827,6 +827,7 @@ export class FunctionLowering {
    * exec in it names that child. Undefined when the branch may run in the parent.
    */
   private childSiteOf(cn: SyntaxNode | null, truth: boolean): number | undefined {
+    if (!this.spawned.size && !this.aliases.size) return undefined;
     const c = this.peekCond(cn);
     const walk = (c: Cond, t: boolean): number | undefined => {
       if (c.k === 'not') return walk(c.c, !t);
