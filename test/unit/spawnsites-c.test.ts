@@ -38,6 +38,7 @@ const EXPECTED: Row[] = [
   ['kinds/controlflow.c', 52, 'fork', 'unknown', 'worker'],
   ['kinds/controlflow.c', 54, 'execlp', 'unknown', 'worker'],
   ['kinds/controlflow.c', 59, 'execv', 'unknown', '/proc/self/exe'],
+  ['kinds/controlflow.c', 63, 'fork', 'yes', null],
   ['kinds/forkpty.c', 8, 'forkpty', 'no', 'bash'],
   ['kinds/forkpty.c', 10, 'execlp', 'no', 'bash'],
   ['kinds/forkpty.c', 18, 'fdforkpty', 'yes', 'stty'],

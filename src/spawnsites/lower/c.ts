@@ -91,8 +91,10 @@ const FLIP: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=
 
 /** The integer a constant expression stands for (0, -1, NULL...), else undefined. */
 function constant(n: SyntaxNode | null): number | undefined {
+  n = unwrapExpr(n);
   if (!n) return undefined;
-  const t = n.text.replace(/[\s()]/g, '');
+  // `(pid_t)-1` parses as `(pid_t) - 1` (tree-sitter cannot know pid_t is a type): the cast goes.
+  const t = n.text.replace(/\s/g, '').replace(/^\(\w+\**\)(?=-?\d+$)/, '').replace(/[()]/g, '');
   if (t === 'NULL' || t === 'nullptr' || t === '0' || t === 'false' || t === '(void*)0') return 0;
   if (/^-?\d+$/.test(t)) return Number(t);
   return undefined;
