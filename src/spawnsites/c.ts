@@ -1,34 +1,55 @@
 /**
- * C and C++ spawn sites: fork, vfork, posix_spawn[p], popen, system and the exec* family.
+ * C and C++ spawn sites: fork, vfork, forkpty, fdforkpty, posix_spawn[p], popen, system and the
+ * exec* family. This file holds what the C library means (which call starts a child, which waits,
+ * which ends the process, how SIGCHLD is set); lower/c.ts turns each function into the engine's
+ * IR and the engine (engine/verdict.ts) decides, path by path, whether each child is waited for.
  *
- * "Never waited" for a fork: its parent side (the code of the function outside the branch where
- * the fork returned 0) calls no wait*() for it, nothing hands the pid on, and the file neither
- * ignores SIGCHLD (the kernel then reaps) nor installs a SIGCHLD handler that waits. The analysis
- * is per function and not path-sensitive: one wait anywhere on the parent side counts.
+ * File-wide facts come first: SIGCHLD ignored (SIG_IGN, SA_NOCLDWAIT) or handled by a handler that
+ * reaps any child, installed with signal/sigaction or through the project's own wrapper
+ * (`xsignal(SIGCHLD, reaper)`): then the kernel or the handler reaps every child. A branch of
+ * `#ifdef _WIN32` (or any `#if` no unix target compiles) has no zombies.
  *
- * The exec in the child branch names the child: the kernel sets comm from the file it executes,
- * which is what links a zombie's name to this fork.
+ * The exec in a fork's child names the child (the kernel sets comm from the file it executes),
+ * which is what links a zombie's name to its fork; the exec's own site follows its fork's verdict
+ * and is never a finding of its own.
  */
+import { analyze, relatedOf, type Verdict } from './engine/verdict';
+import type { FunctionIR, ProgramIR, SiteIR } from './engine/ir';
+import { type CallModel, declaredName, FunctionLowering, type LowerNotes, type ResultKind } from './lower/c';
 import type { SyntaxNode } from './parser';
-import { ancestor, contains, descendants, firstWord, lineOf, named, rangeOf, unescape, walk } from './syntax';
+import { cNeverBuildsWithZombies } from './platform';
+import { ancestor, descendants, firstWord, lineOf, named, rangeOf, unescape, walk } from './syntax';
 import type { FileScan, ProgramSource, SiteFinding, SiteLanguage, SpawnSite, Waited } from './types';
 
-const FORKS = new Set(['fork', 'vfork']);
-const SPAWNS = new Set(['posix_spawn', 'posix_spawnp']);
+/** Calls that start a child: how their result reads, and where a pid is written. */
+const SPAWNERS: Record<string, { result: ResultKind; pidArg?: number; fork?: boolean }> = {
+  fork: { result: 'pid', fork: true },
+  vfork: { result: 'pid', fork: true },
+  forkpty: { result: 'pid', fork: true },
+  fdforkpty: { result: 'pid', fork: true },
+  posix_spawn: { result: 'errcode', pidArg: 0 },
+  posix_spawnp: { result: 'errcode', pidArg: 0 },
+  popen: { result: 'ptr' },
+};
+const FORKS = new Set(Object.keys(SPAWNERS).filter((k) => SPAWNERS[k].fork));
 /** exec* functions and the index of the argument naming the program. */
 const EXECS: Record<string, number> = {
-  execl: 0, execlp: 0, execle: 0, execv: 0, execvp: 0, execvpe: 0, execve: 0, execvP: 0,
+  execl: 0, execlp: 0, execle: 0, execv: 0, execvp: 0, execvpe: 0, execve: 0, execvP: 0, fexecve: -1,
 };
 /** Every function name whose call is a site: a file without one of them as an identifier has none (the index's pre-filter). */
-export const C_SITE_FUNCTIONS: ReadonlySet<string> = new Set([...FORKS, ...SPAWNS, 'popen', 'system', ...Object.keys(EXECS)]);
+export const C_SITE_FUNCTIONS: ReadonlySet<string> = new Set([...Object.keys(SPAWNERS), 'system', ...Object.keys(EXECS).filter((e) => EXECS[e] >= 0)]);
 const WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
-const EXITS = new Set(['exit', '_exit', '_Exit', 'abort']);
-/** Calls that take a pid or a FILE* and never wait for the child. */
+/** Calls that end the process (the C library's own noreturn functions). */
+const EXITS = new Set(['exit', '_exit', '_Exit', 'abort', 'quick_exit', 'err', 'errx', 'verr', 'verrx', '__builtin_trap']);
+/** Calls that take a pid or a FILE* and keep nothing of it (none waits). */
 const HARMLESS = new Set([
-  'printf', 'fprintf', 'dprintf', 'sprintf', 'snprintf', 'syslog', 'perror', 'kill', 'killpg', 'setpgid', 'getpgid',
+  'printf', 'fprintf', 'dprintf', 'sprintf', 'snprintf', 'syslog', 'perror', 'killpg', 'setpgid', 'getpgid', 'tcsetpgrp', 'warn', 'warnx',
   'fgets', 'fgetc', 'getc', 'fread', 'fwrite', 'fputs', 'fputc', 'putc', 'fscanf', 'getline', 'getdelim', 'fileno',
-  'fflush', 'feof', 'ferror', 'clearerr', 'setvbuf', 'setbuf', 'assert',
+  'fflush', 'feof', 'ferror', 'clearerr', 'setvbuf', 'setbuf', 'assert', 'fclose', 'sleep', 'usleep', 'close', 'strerror',
+  'system', 'signal', 'sigaction', 'sigemptyset', 'sigaddset', 'sigprocmask', 'memset',
 ]);
+/** Calls that mention SIGCHLD without setting its disposition. */
+const SIGNAL_MASKS = new Set(['sigaddset', 'sigdelset', 'sigismember', 'sigprocmask', 'pthread_sigmask', 'kill', 'killpg', 'raise', 'sigwait', 'sigwaitinfo', 'sigtimedwait', 'signalfd', 'sigsuspend']);
 
 const FUNCTION_TYPES = new Set(['function_definition']);
 const CALLS = new Set(['call_expression']);
@@ -36,14 +57,19 @@ const CALLS = new Set(['call_expression']);
 interface FileFacts {
   /** Where SIGCHLD is set to SIG_IGN (or SA_NOCLDWAIT): the kernel reaps every child. */
   sigchldIgnored?: number;
-  /** A SIGCHLD handler defined in this file that calls wait*(). */
+  /** A SIGCHLD handler defined in this file that reaps any child. */
   reapingHandler?: { name: string; line: number };
-  /** A SIGCHLD handler we cannot see. */
+  /** A SIGCHLD handler we cannot see reap. */
   otherHandler?: { name: string; line: number };
   /** wait()/waitpid(-1, ...)-style calls that reap any child, with their function. */
   anyChildWaits: { fn: SyntaxNode | null; line: number; text: string }[];
-  functions: Map<string, SyntaxNode>;
+  /** Function definitions by name (several under #if alternatives). */
+  functions: Map<string, SyntaxNode[]>;
   constants: Map<string, string>;
+  /** File-level variables: name -> visible to other files (not static). */
+  globals: Map<string, boolean>;
+  /** Functions this file declares noreturn. */
+  noreturn: Set<string>;
 }
 
 /** The called function's plain name: `fork`, `::fork`, `std::system` -> `fork`, `system`. */
@@ -63,13 +89,6 @@ function calleeName(call: SyntaxNode): string | undefined {
 function args(call: SyntaxNode): SyntaxNode[] {
   const list = call.childForFieldName('arguments');
   return list ? named(list).filter((n) => n.type !== 'comment') : [];
-}
-
-function unwrap(node: SyntaxNode | null): SyntaxNode | null {
-  while (node && (node.type === 'parenthesized_expression' || node.type === 'condition_clause')) {
-    node = node.type === 'condition_clause' ? node.childForFieldName('value') ?? node.namedChild(0) : node.namedChild(0);
-  }
-  return node;
 }
 
 function cString(node: SyntaxNode | null): string | undefined {
@@ -101,50 +120,60 @@ function functionNameOf(def: SyntaxNode): string | undefined {
   return id.text;
 }
 
-const isMinusOne = (n: SyntaxNode | undefined) => !!n && n.text.replace(/[\s()]/g, '') === '-1';
-const isZero = (n: SyntaxNode | undefined) => !!n && n.text.replace(/[\s()]/g, '') === '0';
+const isStatic = (n: SyntaxNode) => named(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+const oneLine = (n: SyntaxNode) => n.text.replace(/\s+/g, ' ');
+
+/** `waitpid(-1, ...)`, `wait(&st)`, `waitid(P_ALL, ...)`: a wait that reaps whichever child has exited. */
+function waitsForAny(name: string, a: SyntaxNode[]): boolean {
+  if (name === 'wait' || name === 'wait3') return true;
+  const first = a[0]?.text.replace(/[\s()]/g, '') ?? '';
+  if (name === 'waitpid' || name === 'wait4') return first === '-1' || first === '0' || first.startsWith('-') || first === 'WAIT_ANY' || first === 'WAIT_MYPGRP';
+  if (name === 'waitid') return first !== 'P_PID' && first !== 'P_PIDFD';
+  return false;
+}
+
+/** How deep the lowering follows calls of this file from a function with a site. */
+const CALL_DEPTH = 3;
 
 export class CScanner {
   private readonly facts: FileFacts;
+  private readonly calls: SyntaxNode[];
+  /** Spawn-site ids by their call's start index. */
+  private readonly siteIds = new Map<number, number>();
+  private readonly keys = new Map<SyntaxNode['id'], string>();
 
   constructor(
     private readonly root: SyntaxNode,
     private readonly file: string,
     private readonly language: SiteLanguage,
   ) {
+    this.calls = descendants(root, CALLS);
     this.facts = this.readFacts();
   }
 
   private readFacts(): FileFacts {
-    const facts: FileFacts = { anyChildWaits: [], functions: new Map(), constants: new Map() };
-    for (const top of named(this.root)) {
-      if (top.type === 'preproc_def') {
-        // `#define WORKER "/usr/libexec/worker"`: the value is one preprocessor token run.
-        const name = top.childForFieldName('name')?.text;
-        const value = top.childForFieldName('value')?.text.trim();
-        if (name && value && /^"([^"\\]|\\.)*"$/.test(value)) facts.constants.set(name, unescape(value.slice(1, -1)));
-      } else if (top.type === 'declaration') {
-        for (const init of descendants(top, new Set(['init_declarator']))) {
-          const value = cString(init.childForFieldName('value'));
-          let d = init.childForFieldName('declarator');
-          while (d && d.type !== 'identifier') d = d.childForFieldName('declarator') ?? d.namedChild(0);
-          if (d && value !== undefined) facts.constants.set(d.text, value);
-        }
-      }
-    }
+    const facts: FileFacts = { anyChildWaits: [], functions: new Map(), constants: new Map(), globals: new Map(), noreturn: new Set() };
+    for (const top of named(this.root)) this.readTop(top, facts);
+    const mentionsSigchld = this.root.text.includes('SIGCHLD');
     for (const def of descendants(this.root, FUNCTION_TYPES)) {
       const name = functionNameOf(def);
-      if (name) facts.functions.set(name, def);
-    }
-    for (const call of descendants(this.root, CALLS)) {
-      const name = calleeName(call);
       if (!name) continue;
+      const defs = facts.functions.get(name) ?? [];
+      defs.push(def);
+      facts.functions.set(name, defs);
+      this.keys.set(def.id, defs.length === 1 ? name : `${name}#${defs.length}`);
+    }
+    for (const call of this.calls) {
+      const name = this.nameOf(call);
+      if (!name) continue;
+      if (!WAITS.has(name) && !mentionsSigchld) continue;
       const a = args(call);
-      if (name === 'signal' && a[0]?.text === 'SIGCHLD') {
-        const h = a[1]?.text;
-        if (h === 'SIG_IGN') facts.sigchldIgnored ??= lineOf(call);
-        else if (h && h !== 'SIG_DFL') this.noteHandler(facts, h, lineOf(call));
-      } else if (name === 'sigaction' && a[0]?.text === 'SIGCHLD') {
+      if (WAITS.has(name)) {
+        if (waitsForAny(name, a)) facts.anyChildWaits.push({ fn: ancestor(call, FUNCTION_TYPES), line: lineOf(call), text: oneLine(call) });
+        continue;
+      }
+      if (SIGNAL_MASKS.has(name) || !a.some((x) => x.text === 'SIGCHLD')) continue;
+      if (name === 'sigaction') {
         // The handler or flags are set on the struct before the call, in the same function.
         const fn = ancestor(call, FUNCTION_TYPES) ?? this.root;
         let handler: string | undefined;
@@ -158,59 +187,286 @@ export class CScanner {
           }
         });
         if (handler && facts.sigchldIgnored === undefined) this.noteHandler(facts, handler.replace(/^&/, ''), lineOf(call));
-      } else if (WAITS.has(name)) {
-        const first = a[0];
-        const anyChild =
-          name === 'wait' || name === 'wait3' || ((name === 'waitpid' || name === 'wait4') && (isMinusOne(first) || isZero(first))) || (name === 'waitid' && first?.text === 'P_ALL');
-        if (anyChild) facts.anyChildWaits.push({ fn: ancestor(call, FUNCTION_TYPES), line: lineOf(call), text: call.text });
+        continue;
+      }
+      // signal(SIGCHLD, h), or the project's own wrapper around signal/sigaction: xsignal(SIGCHLD, h).
+      const others = a.filter((x) => x.text !== 'SIGCHLD').map((x) => x.text.replace(/^&/, '').replace(/^\(\w+\)\s*/, '').trim());
+      if (others.includes('SIG_IGN')) facts.sigchldIgnored ??= lineOf(call);
+      else {
+        const h = others.find((x) => facts.functions.has(x)) ?? (name === 'signal' ? others.find((x) => /^\w+$/.test(x) && x !== 'SIG_DFL') : undefined);
+        if (h) this.noteHandler(facts, h, lineOf(call));
       }
     }
     return facts;
   }
 
+  private readTop(top: SyntaxNode, facts: FileFacts): void {
+    if (top.type === 'preproc_def') {
+      // `#define WORKER "/usr/libexec/worker"`: the value is one preprocessor token run.
+      const name = top.childForFieldName('name')?.text;
+      const value = top.childForFieldName('value')?.text.trim();
+      if (name && value && /^"([^"\\]|\\.)*"$/.test(value)) facts.constants.set(name, unescape(value.slice(1, -1)));
+    } else if (top.type === 'declaration') {
+      const text = top.text;
+      const noreturn = /noreturn|_Noreturn/.test(text);
+      const extern = named(top).some((c) => c.type === 'storage_class_specifier' && c.text === 'extern');
+      for (const d of named(top)) {
+        if (d.type === 'function_declarator' || (d.type === 'pointer_declarator' && d.text.includes('('))) {
+          if (noreturn) {
+            const id = declaredName(d.childForFieldName('declarator'));
+            if (id) facts.noreturn.add(id.text);
+          }
+          continue;
+        }
+        if (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator') continue;
+        const id = declaredName(d.type === 'init_declarator' ? d.childForFieldName('declarator') : d);
+        if (!id) continue;
+        facts.globals.set(id.text, extern || !isStatic(top));
+        const value = d.type === 'init_declarator' ? cString(d.childForFieldName('value')) : undefined;
+        if (value !== undefined) facts.constants.set(id.text, value);
+      }
+    } else if (/^preproc_(if|ifdef|else|elif|elifdef)$/.test(top.type) || top.type === 'linkage_specification' || top.type === 'declaration_list' || top.type === 'namespace_definition') {
+      for (const c of named(top)) this.readTop(c, facts);
+    }
+  }
+
+  /** Does this function (or one it calls, a few levels down) wait for any child? */
+  private reapsAny(facts: FileFacts, def: SyntaxNode, depth = 0, seen = new Set<number>()): boolean {
+    if (seen.has(def.id)) return false;
+    seen.add(def.id);
+    for (const c of descendants(def, CALLS)) {
+      const name = calleeName(c) ?? '';
+      if (WAITS.has(name) && waitsForAny(name, args(c))) return true;
+      if (depth < CALL_DEPTH) for (const d of facts.functions.get(name) ?? []) if (this.reapsAny(facts, d, depth + 1, seen)) return true;
+    }
+    return false;
+  }
+
   private noteHandler(facts: FileFacts, name: string, line: number): void {
-    const fn = facts.functions.get(name);
-    const reaps = fn && descendants(fn, CALLS).some((c) => WAITS.has(calleeName(c) ?? ''));
-    if (reaps) facts.reapingHandler ??= { name, line };
+    const defs = facts.functions.get(name);
+    if (defs?.some((d) => this.reapsAny(facts, d))) facts.reapingHandler ??= { name, line };
     else facts.otherHandler ??= { name, line };
+  }
+
+  private readonly names = new Map<number, string | undefined>();
+
+  /** calleeName, once per call node (the lowering asks again for conditions and branch ends). */
+  private nameOf(call: SyntaxNode): string | undefined {
+    if (this.names.has(call.id)) return this.names.get(call.id);
+    const n = calleeName(call);
+    this.names.set(call.id, n);
+    return n;
+  }
+
+  private model(call: SyntaxNode, name: string | undefined): CallModel {
+    const site = this.siteIds.get(call.startIndex);
+    if (site !== undefined && name) {
+      const s = SPAWNERS[name];
+      return { k: 'spawn', site, result: s.result, pidArg: s.pidArg };
+    }
+    if (!name) return { k: 'unknown' };
+    const defs = this.facts.functions.get(name);
+    if (defs) return { k: 'local', key: this.keys.get(defs[0].id)! };
+    if (WAITS.has(name)) {
+      const a = args(call);
+      if (waitsForAny(name, a)) return { k: 'waitAny' };
+      return { k: 'wait', arg: name === 'waitid' ? 1 : 0 };
+    }
+    if (name === 'pclose') return { k: 'wait', arg: 0 };
+    if (name === 'kill') return { k: 'kill', arg: 0 };
+    if (EXITS.has(name) || this.facts.noreturn.has(name)) return { k: 'exit' };
+    if (name in EXECS) return { k: 'exec' };
+    if (HARMLESS.has(name)) return { k: 'harmless' };
+    return { k: 'unknown' };
   }
 
   scan(): FileScan {
     const sites: SpawnSite[] = [];
     const findings: SiteFinding[] = [];
-    const forkSites = new Map<number, SpawnSite>();
+    const engineSites: { call: SyntaxNode; name: string; ir: SiteIR }[] = [];
     const execCalls: SyntaxNode[] = [];
-    const calls = descendants(this.root, CALLS);
-    for (const call of calls) {
-      const name = calleeName(call);
-      if (!name) continue;
-      if (FORKS.has(name)) {
-        const site = this.fork(call, name);
-        sites.push(site);
-        forkSites.set(call.startIndex, site);
-      } else if (SPAWNS.has(name)) sites.push(this.posixSpawn(call, name));
-      else if (name === 'popen') sites.push(this.popen(call));
-      else if (name === 'system') {
-        const cmd = this.program(args(call)[0], call);
-        sites.push(this.site(call, 'system', cmd.program ? firstWord(cmd.program) : null, cmd.source, 'yes', 'system() waits for the shell it starts', { shell: true }));
-      } else if (name in EXECS) execCalls.push(call);
+    const systemCalls: SyntaxNode[] = [];
+    for (const call of this.calls) {
+      const name = this.nameOf(call);
+      if (!name || this.facts.functions.has(name)) continue;
+      if (name in SPAWNERS) {
+        const ir: SiteIR = { id: engineSites.length, at: rangeOf(call), words: `${name}()` };
+        this.siteIds.set(call.startIndex, ir.id);
+        engineSites.push({ call, name, ir });
+      } else if (name === 'system') systemCalls.push(call);
+      else if (name in EXECS && EXECS[name] >= 0) execCalls.push(call);
     }
-    // exec* after the forks: an exec in a child branch inherits its fork's verdict.
-    for (const call of execCalls) sites.push(this.exec(call, forkSites));
-    sites.sort((a, b) => a.line - b.line || a.column - b.column);
-    for (const site of sites) {
+    const { program, notes } = this.lowerProgram(engineSites.map((s) => s.call));
+    const analysis = engineSites.length ? analyze(program) : undefined;
+
+    const forkSites = new Map<number, SpawnSite>();
+    for (const s of engineSites) {
+      const site = this.engineSite(s.call, s.name, s.ir.id, analysis!.verdicts.get(s.ir.id)!, notes);
+      sites.push(site);
+      if (FORKS.has(s.name)) forkSites.set(s.ir.id, site);
       if (site.waited !== 'no') continue;
-      const code = site.api === 'popen' ? 'c-popen-without-pclose' : FORKS.has(site.api) ? 'c-fork-without-wait' : 'c-spawn-without-wait';
-      findings.push({
+      const v = analysis!.verdicts.get(s.ir.id)!;
+      const code = s.name === 'popen' ? 'c-popen-without-pclose' : FORKS.has(s.name) ? 'c-fork-without-wait' : 'c-spawn-without-wait';
+      const finding: SiteFinding = {
         code,
         file: this.file,
         range: site.range,
         severity: 'warning',
-        message: `${site.api}() starts a child that is never waited for: when it exits it stays a zombie (<defunct>). ${site.reason}.`,
+        message: `${v.reason}; when it exits it stays a zombie (<defunct>)`,
         site,
-      });
+      };
+      const related = relatedOf(v, site.range);
+      if (related.length) finding.related = related;
+      findings.push(finding);
     }
-    return { sites, findings };
+    for (const call of systemCalls) {
+      const cmd = this.program(args(call)[0], call);
+      sites.push(this.guarded(call, this.site(call, 'system', cmd.program ? firstWord(cmd.program) : null, cmd.source, 'yes', 'system() waits for the shell it starts', { shell: true })));
+    }
+    const execOwner = new Map<number, number>();
+    for (const [start, site] of notes.execIn) execOwner.set(start, site);
+    for (const [site, fns] of notes.childCalls) {
+      for (const fn of fns) {
+        const def = this.defOfKey(fn);
+        if (!def) continue;
+        for (const c of descendants(def, CALLS)) if ((calleeName(c) ?? '') in EXECS && !execOwner.has(c.startIndex)) execOwner.set(c.startIndex, site);
+      }
+    }
+    for (const call of execCalls) sites.push(this.exec(call, forkSites.get(execOwner.get(call.startIndex) ?? -1)));
+    sites.sort((a, b) => a.line - b.line || a.column - b.column);
+    findings.sort((a, b) => a.range.startLine - b.range.startLine || a.range.startColumn - b.range.startColumn);
+    return { sites, findings: findings.filter((f) => f.site.waited === 'no') };
+  }
+
+  private defOfKey(key: string): SyntaxNode | undefined {
+    const name = key.replace(/#\d+$/, '');
+    return this.facts.functions.get(name)?.find((d) => this.keys.get(d.id) === key);
+  }
+
+  /**
+   * Lowers the functions with a site, the functions that touch the variables those sites store
+   * into, and the functions they call (a few levels down); the rest of the file is not needed.
+   */
+  private lowerProgram(siteCalls: SyntaxNode[]): { program: ProgramIR; notes: LowerNotes } {
+    const notes: LowerNotes = { execIn: new Map(), childCalls: new Map(), childSeen: new Set(), cells: new Map(), callees: new Set() };
+    const functions: FunctionIR[] = [];
+    const done = new Set<number>();
+    const env = { model: (c: SyntaxNode, n: string | undefined) => this.model(c, n), calleeName: (c: SyntaxNode) => this.nameOf(c), globals: this.facts.globals };
+    const lowerDef = (def: SyntaxNode) => {
+      if (done.has(def.id)) return;
+      done.add(def.id);
+      const name = functionNameOf(def) ?? '?';
+      const key = this.keys.get(def.id) ?? name;
+      const exported = this.language === 'cpp' || !isStatic(def);
+      functions.push(new FunctionLowering(env, notes, name).lower(def, key, exported));
+    };
+    for (const c of siteCalls) {
+      const def = ancestor(c, FUNCTION_TYPES);
+      if (def) lowerDef(def);
+    }
+    // Functions that read or write a cell a site may store into.
+    // (File-level variables only: a struct field is visible to other files anyway, and a field
+    // name such as `pid` is in half the functions of a file.)
+    const cellNames = [...notes.cells.keys()].filter((c) => !c.includes(':') && !c.startsWith('@.')).map((c) => c.slice(1));
+    if (cellNames.length) {
+      const re = new RegExp(`\\b(${cellNames.map((n) => n.replace(/[^\w]/g, '')).join('|')})\\b`);
+      const text = this.root.text;
+      for (const defs of this.facts.functions.values()) {
+        for (const def of defs) {
+          if (!done.has(def.id) && re.test(text.slice(def.startIndex, def.endIndex))) lowerDef(def);
+        }
+      }
+    }
+    for (let depth = 0; depth < CALL_DEPTH && notes.callees.size; depth++) {
+      const callees = [...notes.callees];
+      notes.callees.clear();
+      for (const key of callees) {
+        const def = this.defOfKey(key);
+        if (def) lowerDef(def);
+      }
+    }
+    const cells = [...notes.cells].map(([name, c]) => ({ name, exported: c.exported, words: c.words }));
+    const sites: SiteIR[] = siteCalls.map((c, id) => ({ id, at: rangeOf(c), words: `${calleeName(c)}()` }));
+    return { program: { functions, sites, cells }, notes };
+  }
+
+  private engineSite(call: SyntaxNode, api: string, id: number, v: Verdict, notes: LowerNotes): SpawnSite {
+    const f = this.facts;
+    let waited: Waited = v.waited;
+    let reason = v.reason;
+    let leak = v.leak;
+    const prefix = new RegExp(`^${api}\\(\\) at line \\d+ starts a child that is never waited for: `);
+    if (waited === 'no') reason = reason.replace(prefix, 'never waited: ');
+    // Kept in a file-level variable and only signalled here: the program's SIGCHLD handler, in
+    // another file, may be what reaps it (openssh's sshconnect.c kills proxy_command_pid, and
+    // ssh.c's handler waits for any child).
+    if (waited === 'no' && v.losses.length && v.losses.every((l) => l.message.startsWith('kept in ') && l.message.includes('; only '))) {
+      waited = 'unknown';
+      reason = `${v.losses[0].message.replace('; only ', '; it is only signalled here (')}), and a SIGCHLD handler in another file may reap it`;
+    }
+    if (f.sigchldIgnored !== undefined) {
+      waited = 'yes';
+      reason = `SIGCHLD is ignored at line ${f.sigchldIgnored}, so the kernel reaps every child`;
+    } else if (f.reapingHandler && api !== 'popen') {
+      waited = 'yes';
+      reason = `the SIGCHLD handler ${f.reapingHandler.name}() (installed at line ${f.reapingHandler.line}) waits for children`;
+    } else if (waited === 'no') {
+      const fn = ancestor(call, FUNCTION_TYPES);
+      const elsewhere = api === 'popen' ? undefined : f.anyChildWaits.find((w) => w.fn?.id !== fn?.id);
+      if (elsewhere) {
+        waited = 'unknown';
+        reason = `${elsewhere.text} at line ${elsewhere.line} waits for any child and may reap it`;
+      } else if (f.otherHandler && api !== 'popen') {
+        waited = 'unknown';
+        reason = `a SIGCHLD handler ${f.otherHandler.name}() is installed at line ${f.otherHandler.line}`;
+      }
+    }
+    if (waited !== 'no') leak = undefined;
+
+    let program: { program: string | null; source?: ProgramSource } = { program: null };
+    let fork: SpawnSite['fork'] | undefined;
+    let forksSelf = false;
+    if (FORKS.has(api)) {
+      const execs = this.execsOf(id, notes);
+      const programs = execs.map((e) => this.program(args(e)[EXECS[calleeName(e)!]], e));
+      const distinct = new Set(programs.map((p) => p.program));
+      if (distinct.size === 1) program = programs[0];
+      fork = {};
+      if (execs.length) fork.execLines = [...new Set(execs.map(lineOf))];
+      forksSelf = notes.childSeen.has(id) && execs.length === 0;
+    } else if (api === 'popen') {
+      const cmd = this.program(args(call)[0], call);
+      program = { program: cmd.program ? firstWord(cmd.program) : null, source: cmd.source };
+      fork = { shell: true };
+    } else {
+      program = this.program(args(call)[1], call);
+    }
+    const site = this.site(call, api, program.program, program.source, waited, reason, fork);
+    if (leak) site.leak = leak;
+    if (forksSelf) site.forksSelf = true;
+    if (!site.programSource && site.forksSelf) site.programSource = 'self';
+    return this.guarded(call, site);
+  }
+
+  /** The exec calls a fork's child runs: in its branch, or in a function of this file the branch calls. */
+  private execsOf(id: number, notes: LowerNotes): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    const starts = new Set<number>();
+    for (const [start, site] of notes.execIn) if (site === id) starts.add(start);
+    for (const key of notes.childCalls.get(id) ?? []) {
+      const def = this.defOfKey(key);
+      if (def) for (const c of descendants(def, CALLS)) if ((calleeName(c) ?? '') in EXECS) starts.add(c.startIndex);
+    }
+    for (const c of this.calls) if (starts.has(c.startIndex) && EXECS[calleeName(c) ?? ''] >= 0) out.push(c);
+    return out;
+  }
+
+  /** A site in a branch no unix target compiles: no zombie can be left there. */
+  private guarded(call: SyntaxNode, site: SpawnSite): SpawnSite {
+    const why = cNeverBuildsWithZombies(call);
+    if (!why) return site;
+    const { leak: _leak, ...rest } = site;
+    return { ...rest, waited: 'yes', reason: `never runs where a child can become a zombie: ${why}` };
   }
 
   private site(call: SyntaxNode, api: string, program: string | null, source: ProgramSource | undefined, waited: Waited, reason: string, fork?: SpawnSite['fork']): SpawnSite {
@@ -237,9 +493,7 @@ export class CScanner {
         let count = 0;
         walk(fn, (n) => {
           if (n.type !== 'init_declarator') return true;
-          let d = n.childForFieldName('declarator');
-          while (d && d.type !== 'identifier') d = d.childForFieldName('declarator') ?? d.namedChild(0);
-          if (d?.text === arg.text) {
+          if (declaredName(n.childForFieldName('declarator'))?.text === arg.text) {
             count++;
             local = cString(n.childForFieldName('value'));
           }
@@ -255,307 +509,15 @@ export class CScanner {
     return { program: null };
   }
 
-  // -------------------------------------------------------------------------------------------
-
-  /** The variable a call's result is stored in: `pid_t p = fork();`, `p = fork()`, `(p = fork())`. */
-  private resultVar(call: SyntaxNode): string | undefined {
-    let p = call.parent;
-    while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
-    if (!p) return undefined;
-    if (p.type === 'init_declarator') {
-      let d = p.childForFieldName('declarator');
-      while (d && d.type !== 'identifier') d = d.childForFieldName('declarator') ?? d.namedChild(0);
-      return d?.text;
-    }
-    if (p.type === 'assignment_expression' && p.childForFieldName('left')?.type === 'identifier') return p.childForFieldName('left')!.text;
-    return undefined;
-  }
-
-  /**
-   * Splits a function around a fork: the child branches (run only when the fork returned 0),
-   * the error branches (-1) and the parent-only branches (> 0). Recognises `if (pid == 0)`,
-   * `if (!pid)`, `if (pid > 0)`, `if (pid < 0)`, `if (pid)`, else-if chains, `switch (pid)`, and
-   * the same forms on the fork call itself (`if (fork() == 0)`).
-   */
-  private branches(fn: SyntaxNode, call: SyntaxNode, pid: string | undefined) {
-    const child: SyntaxNode[] = [];
-    const error: SyntaxNode[] = [];
-    const parent: SyntaxNode[] = [];
-    const isX = (n: SyntaxNode | null): boolean => {
-      n = unwrap(n);
-      if (!n) return false;
-      if (pid && n.type === 'identifier' && n.text === pid) return true;
-      if (n.startIndex === call.startIndex && n.endIndex === call.endIndex) return true;
-      if (n.type === 'assignment_expression') return isX(n.childForFieldName('right'));
-      return false;
-    };
-    type Test = 'zero' | 'nonzero' | 'positive' | 'negative';
-    const classify = (cond: SyntaxNode | null): Test | undefined => {
-      cond = unwrap(cond);
-      if (!cond) return undefined;
-      if (isX(cond)) return 'nonzero';
-      if (cond.type === 'unary_expression' && cond.childForFieldName('operator')?.text === '!' && isX(cond.childForFieldName('argument'))) return 'zero';
-      if (cond.type !== 'binary_expression') return undefined;
-      const op = cond.childForFieldName('operator')?.text;
-      let l = cond.childForFieldName('left');
-      let r = cond.childForFieldName('right');
-      let flipped = false;
-      if (!isX(l) && isX(r)) {
-        [l, r] = [r, l];
-        flipped = true;
-      }
-      if (!isX(l) || !r) return undefined;
-      const zero = isZero(r);
-      const minus = isMinusOne(r);
-      if (op === '==' && zero) return 'zero';
-      if (op === '!=' && zero) return 'nonzero';
-      if (op === '==' && minus) return 'negative';
-      if ((op === '>' && zero && !flipped) || (op === '<' && zero && flipped)) return 'positive';
-      if ((op === '<' && zero && !flipped) || (op === '>' && zero && flipped)) return 'negative';
-      return undefined;
-    };
-    const visitIf = (node: SyntaxNode): void => {
-      const test = classify(node.childForFieldName('condition'));
-      if (!test) return;
-      const cons = node.childForFieldName('consequence');
-      let alt = node.childForFieldName('alternative');
-      if (alt?.type === 'else_clause') alt = alt.namedChild(0);
-      const pushAlt = (into: SyntaxNode[]) => {
-        if (!alt) return;
-        if (alt.type === 'if_statement' && classify(alt.childForFieldName('condition'))) return; // handled on its own
-        into.push(alt);
-      };
-      if (test === 'zero') {
-        if (cons) child.push(cons);
-        pushAlt(parent);
-      } else if (test === 'nonzero' || test === 'positive') {
-        if (cons) parent.push(cons);
-        pushAlt(child);
-      } else {
-        if (cons) error.push(cons);
-      }
-    };
-    walk(fn, (n) => {
-      if (n.startIndex < call.startIndex && !contains(n, call)) return false;
-      if (n.type === 'if_statement') visitIf(n);
-      if (n.type === 'switch_statement' && isX(n.childForFieldName('condition'))) {
-        const body = n.childForFieldName('body');
-        for (const c of body ? named(body) : []) {
-          if (c.type !== 'case_statement') continue;
-          const v = c.childForFieldName('value');
-          (v && isZero(v) ? child : v && isMinusOne(v) ? error : parent).push(c);
-        }
-      }
-      return true;
-    });
-    return { child, error, parent };
-  }
-
-  private fork(call: SyntaxNode, api: string): SpawnSite {
-    const fn = ancestor(call, FUNCTION_TYPES);
-    const pid = this.resultVar(call);
-    const scope = fn ?? this.root;
-    const { child, error, parent } = this.branches(scope, call, pid);
-    const inChild = (n: SyntaxNode) => child.some((c) => contains(c, n)) || error.some((c) => contains(c, n));
-
-    // What the child runs: the exec* in its branch, or (one level down) in a function it calls.
-    const execs: SyntaxNode[] = [];
-    for (const region of child) {
-      for (const c of descendants(region, CALLS)) {
-        const name = calleeName(c) ?? '';
-        if (name in EXECS) execs.push(c);
-        else if (this.facts.functions.has(name) && fn !== this.facts.functions.get(name)) {
-          for (const inner of descendants(this.facts.functions.get(name)!, CALLS)) if ((calleeName(inner) ?? '') in EXECS) execs.push(inner);
-        }
-      }
-    }
-    const programs = execs.map((e) => this.program(args(e)[EXECS[calleeName(e)!]], e));
-    const distinct = new Set(programs.map((p) => p.program));
-    const program = distinct.size === 1 ? programs[0] : { program: null };
-    const fork: SpawnSite['fork'] = {};
-    if (execs.length) fork.execLines = [...new Set(execs.map(lineOf))];
-
-    const verdict = this.parentVerdict(call, scope, pid, inChild, parent, `${api}()`);
-    const site = this.site(call, api, program.program, program.source, verdict.waited, verdict.reason, fork);
-    if (verdict.leak) site.leak = verdict.leak;
-    if (child.length && execs.length === 0) site.forksSelf = true;
-    if (!site.programSource && site.forksSelf) site.programSource = 'self';
-    return site;
-  }
-
-  /**
-   * Does the parent side reap the child? Checked in order: SIGCHLD ignored or reaped by a
-   * handler (file-wide), the parent exits right away, a wait in the parent side, the pid handed
-   * on (unknown), a wait for any child elsewhere in the file (unknown), else never.
-   */
-  private parentVerdict(
-    call: SyntaxNode,
-    fn: SyntaxNode,
-    pid: string | undefined,
-    inChild: (n: SyntaxNode) => boolean,
-    parentOnly: SyntaxNode[],
-    what: string,
-  ): { waited: Waited; reason: string; leak?: 'always' } {
-    const f = this.facts;
-    if (f.sigchldIgnored !== undefined) return { waited: 'yes', reason: `SIGCHLD is ignored at line ${f.sigchldIgnored}, so the kernel reaps every child` };
-    if (f.reapingHandler) return { waited: 'yes', reason: `the SIGCHLD handler ${f.reapingHandler.name}() (installed at line ${f.reapingHandler.line}) waits for children` };
-
-    // The parent exits at once (daemonising): init adopts the child and reaps it.
-    for (const region of parentOnly) {
-      const exit = descendants(region, CALLS).find((c) => EXITS.has(calleeName(c) ?? ''));
-      if (exit) return { waited: 'yes', reason: `the parent exits at line ${lineOf(exit)}; init adopts and reaps the child` };
-    }
-    // A fork inside another fork's child branch that then exits (the double fork).
-    const outer = this.enclosingChildExit(call, fn);
-    if (outer) return { waited: 'yes', reason: `its parent (the child of the fork at line ${outer.fork}) exits at line ${outer.exit}; init reaps it` };
-    // `fork(); ... _exit(0);` with the exit a later statement of a block around the fork: the
-    // parent ends on every path through here, so init adopts the child.
-    const exitAfter = this.exitAfter(call, fn, inChild);
-    if (exitAfter) return { waited: 'yes', reason: `the parent exits at line ${exitAfter} right after; init adopts and reaps the child` };
-
-    let escape: string | undefined;
-    for (const c of descendants(fn, CALLS)) {
-      if (c.startIndex < call.endIndex || inChild(c)) continue;
-      const name = calleeName(c) ?? '';
-      const a = args(c);
-      if (WAITS.has(name)) {
-        const first = a[0];
-        const target = name === 'wait' || name === 'wait3' ? 'any' : first && pid && first.text === pid ? 'pid' : isMinusOne(first) || isZero(first) || name === 'waitid' ? 'any' : 'other';
-        if (target === 'pid' || target === 'any') return { waited: 'yes', reason: `${c.text.replace(/\s+/g, ' ')} at line ${lineOf(c)}${target === 'any' ? ' reaps any child' : ''}` };
-        escape ??= `${c.text.replace(/\s+/g, ' ')} at line ${lineOf(c)} waits for some pid`;
-      }
-      if (pid && a.some((x) => x.type === 'identifier' && x.text === pid) && !HARMLESS.has(name) && !WAITS.has(name)) {
-        const callee = this.facts.functions.get(name);
-        if (callee && descendants(callee, CALLS).some((x) => WAITS.has(calleeName(x) ?? ''))) {
-          return { waited: 'yes', reason: `handed to ${name}(), which waits (line ${lineOf(c)})` };
-        }
-        if (!callee) escape ??= `the pid is passed to ${name}() at line ${lineOf(c)}`;
-      }
-    }
-    if (pid) {
-      walk(fn, (n) => {
-        if (escape || n.startIndex < call.endIndex || inChild(n)) return !escape;
-        if (n.type === 'return_statement' && descendants(n, new Set(['identifier'])).some((i) => i.text === pid)) escape = `the pid is returned at line ${lineOf(n)}`;
-        if (n.type === 'assignment_expression' && n.childForFieldName('right')?.text === pid) escape = `the pid is stored in ${n.childForFieldName('left')?.text} at line ${lineOf(n)}`;
-        return true;
-      });
-      // A pid stored in a global or passed out by pointer from the start: `*out = fork()`.
-    }
-    const p = call.parent;
-    if (p?.type === 'assignment_expression' && p.childForFieldName('left')?.type !== 'identifier') escape ??= `the pid is stored in ${p.childForFieldName('left')?.text} at line ${lineOf(p)}`;
-    if (p?.type === 'return_statement') escape ??= `the pid is returned at line ${lineOf(p)}`;
-    if (escape) return { waited: 'unknown', reason: escape };
-    const elsewhere = f.anyChildWaits.find((w) => w.fn !== fn);
-    if (elsewhere) return { waited: 'unknown', reason: `${elsewhere.text.replace(/\s+/g, ' ')} at line ${elsewhere.line} may reap it` };
-    if (f.otherHandler) return { waited: 'unknown', reason: `a SIGCHLD handler ${f.otherHandler.name}() is installed at line ${f.otherHandler.line}` };
-    return { waited: 'no', reason: `never waited: no wait()/waitpid() on the parent side of ${what} and SIGCHLD is not ignored`, leak: 'always' };
-  }
-
-  /** Line of an exit()/_exit() statement following the fork's statement in an enclosing block (outside the child branch). */
-  private exitAfter(call: SyntaxNode, fn: SyntaxNode, inChild: (n: SyntaxNode) => boolean): number | undefined {
-    for (let stmt: SyntaxNode | null = call; stmt && stmt !== fn; stmt = stmt.parent) {
-      // Past a loop the exit no longer follows each fork: the loop forks again first.
-      if (stmt !== call && /^(for|while|do)_statement$/.test(stmt.type)) break;
-      const block = stmt.parent;
-      if (!block || block.type !== 'compound_statement') continue;
-      for (let next = stmt.nextNamedSibling; next; next = next.nextNamedSibling) {
-        if (next.type !== 'expression_statement' || inChild(next)) continue;
-        const c = next.namedChild(0);
-        if (c?.type === 'call_expression' && EXITS.has(calleeName(c) ?? '')) return lineOf(c);
-      }
-    }
-    return undefined;
-  }
-
-  /** When the call sits in the child branch of an earlier fork whose branch calls exit afterwards. */
-  private enclosingChildExit(call: SyntaxNode, fn: SyntaxNode): { fork: number; exit: number } | undefined {
-    for (const other of descendants(fn, CALLS)) {
-      if (other.startIndex >= call.startIndex || !FORKS.has(calleeName(other) ?? '')) continue;
-      const { child } = this.branches(fn, other, this.resultVar(other));
-      for (const region of child) {
-        if (!contains(region, call)) continue;
-        const exit = descendants(region, CALLS).find((c) => c.startIndex > call.endIndex && EXITS.has(calleeName(c) ?? ''));
-        if (exit) return { fork: lineOf(other), exit: lineOf(exit) };
-      }
-    }
-    return undefined;
-  }
-
-  private posixSpawn(call: SyntaxNode, api: string): SpawnSite {
-    const a = args(call);
-    const first = unwrap(a[0] ?? null);
-    const pid = first?.type === 'pointer_expression' && first.childForFieldName('argument')?.type === 'identifier' ? first.childForFieldName('argument')!.text : undefined;
-    const fn = ancestor(call, FUNCTION_TYPES) ?? this.root;
-    const program = this.program(a[1], call);
-    const verdict = this.parentVerdict(call, fn, pid, () => false, [], `${api}()`);
-    const site = this.site(call, api, program.program, program.source, verdict.waited, verdict.reason);
-    if (verdict.leak) site.leak = verdict.leak;
-    return site;
-  }
-
-  private popen(call: SyntaxNode): SpawnSite {
-    const fn = ancestor(call, FUNCTION_TYPES) ?? this.root;
-    const cmd = this.program(args(call)[0], call);
-    const program = cmd.program ? firstWord(cmd.program) : null;
-    const fp = this.resultVar(call);
-    let waited: Waited = 'no';
-    let reason = `never waited: the FILE* from popen() is never pclose()d, and pclose() is what waits for the shell`;
-    if (this.facts.sigchldIgnored !== undefined) {
-      waited = 'yes';
-      reason = `SIGCHLD is ignored at line ${this.facts.sigchldIgnored}, so the kernel reaps every child`;
-    } else if (!fp) {
-      const p = call.parent;
-      if (p?.type === 'argument_list' && calleeName(p.parent!) === 'pclose') {
-        waited = 'yes';
-        reason = 'pclose() waits for it';
-      } else {
-        waited = 'unknown';
-        reason = 'the FILE* is not kept in a local variable';
-      }
-    } else {
-      for (const c of descendants(fn, CALLS)) {
-        if (c.startIndex < call.endIndex) continue;
-        const name = calleeName(c) ?? '';
-        const passes = args(c).some((x) => x.type === 'identifier' && x.text === fp);
-        if (!passes) continue;
-        if (name === 'pclose') {
-          waited = 'yes';
-          reason = `pclose(${fp}) at line ${lineOf(c)} waits for it`;
-          break;
-        }
-        if (!HARMLESS.has(name)) {
-          waited = 'unknown';
-          reason = `${fp} is passed to ${name}() at line ${lineOf(c)}`;
-        }
-      }
-      if (waited === 'no') {
-        walk(fn, (n) => {
-          if (n.startIndex < call.endIndex) return true;
-          if (n.type === 'return_statement' && n.text.includes(fp) && descendants(n, new Set(['identifier'])).some((i) => i.text === fp)) {
-            waited = 'unknown';
-            reason = `${fp} is returned at line ${lineOf(n)}`;
-          }
-          return waited === 'no';
-        });
-      }
-    }
-    const site = this.site(call, 'popen', program, cmd.source, waited, reason, { shell: true });
-    if (waited === 'no') site.leak = 'always';
-    return site;
-  }
-
-  private exec(call: SyntaxNode, forks: Map<number, SpawnSite>): SpawnSite {
+  private exec(call: SyntaxNode, fork: SpawnSite | undefined): SpawnSite {
     const name = calleeName(call)!;
     const program = this.program(args(call)[EXECS[name]], call);
-    // Is this exec in the child branch of a fork (in the same function, or in a helper the child calls)?
-    for (const fork of forks.values()) {
-      if (fork.fork?.execLines?.includes(lineOf(call)) && fork.file === this.file) {
-        const site = this.site(call, name, program.program, program.source, fork.waited, `runs in the child of ${fork.api}() at line ${fork.line}: ${fork.reason}`, { forkLine: fork.line });
-        if (fork.leak) site.leak = fork.leak;
-        return site;
-      }
+    if (fork) {
+      const site = this.site(call, name, program.program, program.source, fork.waited, `runs in the child of ${fork.api}() at line ${fork.line}: ${fork.reason}`, { forkLine: fork.line });
+      if (fork.leak) site.leak = fork.leak;
+      return site;
     }
-    return this.site(call, name, program.program, program.source, 'unknown', `${name}() replaces the calling process; no child is started here`);
+    return this.guarded(call, this.site(call, name, program.program, program.source, 'unknown', `${name}() replaces the calling process; no child is started here`));
   }
 }
 
@@ -567,4 +529,3 @@ export function scanC(root: SyntaxNode, file: string, language: 'c' | 'cpp'): Fi
 export function cHasMain(root: SyntaxNode): boolean {
   return descendants(root, FUNCTION_TYPES).some((d) => functionNameOf(d) === 'main');
 }
-

@@ -11,6 +11,7 @@
  * Anything not understood counts as "may build there": a guard may only ever silence a warning
  * for code that certainly does not run where zombies exist.
  */
+import type { SyntaxNode } from './parser';
 import type { FileScan } from './types';
 
 /**
@@ -232,5 +233,147 @@ export function withoutZombies(scan: FileScan, why: string): FileScan {
 export function neverRunsWithZombies(path: string, language: string, text: string): string | undefined {
   if (language === 'go') return goNeverBuildsWithZombies(path, text);
   if (language === 'rust') return rustNeverBuildsWithZombies(text);
+  return undefined;
+}
+
+/**
+ * C and C++: the preprocessor branches a site sits in (`#ifdef _WIN32`, `#if defined(_MSC_VER)`,
+ * `#elif`, `#else`), evaluated for every unix target with the macros its compilers predefine.
+ * Three-valued: a macro a target neither defines nor is known to lack (a project's own, a feature
+ * macro) may be either, so only a branch false for every target is code where no zombie can be.
+ */
+const C_WINDOWS = ['_WIN32', '_WIN64', 'WIN32', 'WIN64', '_WINDOWS', '__WINDOWS__', '_MSC_VER', '_MSC_FULL_VER', '__MINGW32__', '__MINGW64__', '_WIN32_WINNT', 'WINVER', '_WIN32_WCE', '__WIN32__', '__TOS_WIN__'];
+const C_UNIX = ['__unix__', '__unix', 'unix'];
+const C_OS: Record<string, string[]> = {
+  linux: ['__linux__', '__linux', 'linux', '__gnu_linux__'],
+  android: ['__ANDROID__'],
+  darwin: ['__APPLE__', '__MACH__'],
+  freebsd: ['__FreeBSD__'],
+  netbsd: ['__NetBSD__'],
+  openbsd: ['__OpenBSD__'],
+  dragonfly: ['__DragonFly__'],
+  solaris: ['__sun', '__sun__', 'sun', '__SVR4', '__svr4__'],
+  aix: ['_AIX'],
+  cygwin: ['__CYGWIN__', '__CYGWIN32__'],
+  hurd: ['__GNU__', '__gnu_hurd__'],
+  haiku: ['__HAIKU__'],
+};
+/** Each unix target: the OS groups it defines, and whether its compilers define `__unix__` (macOS does not). */
+const C_TARGETS: { os: string[]; unix: boolean }[] = [
+  { os: ['linux'], unix: true },
+  { os: ['linux', 'android'], unix: true },
+  { os: ['darwin'], unix: false },
+  { os: ['freebsd'], unix: true },
+  { os: ['netbsd'], unix: true },
+  { os: ['openbsd'], unix: true },
+  { os: ['dragonfly'], unix: true },
+  { os: ['solaris'], unix: true },
+  { os: ['aix'], unix: true },
+  { os: ['cygwin'], unix: true },
+  { os: ['hurd'], unix: true },
+  { os: ['haiku'], unix: false },
+];
+const C_KNOWN = new Set([...C_WINDOWS, ...C_UNIX, ...Object.values(C_OS).flat()]);
+
+/** 1 / 0 for a macro a target is known to define / lack, undefined for any other. */
+function cMacro(name: string, t: { os: string[]; unix: boolean }): number | undefined {
+  if (!C_KNOWN.has(name)) return undefined;
+  if (C_UNIX.includes(name)) return t.unix ? 1 : 0;
+  return t.os.some((o) => C_OS[o].includes(name)) ? 1 : 0;
+}
+
+/** A preprocessor condition's value for a target (undefined: not known). */
+function cEval(n: SyntaxNode | null, t: { os: string[]; unix: boolean }): number | undefined {
+  if (!n) return undefined;
+  switch (n.type) {
+    case 'parenthesized_expression': return cEval(n.namedChild(0), t);
+    case 'preproc_defined': {
+      const id = n.namedChild(0);
+      return id ? cMacro(id.text, t) : undefined;
+    }
+    case 'identifier': return cMacro(n.text, t);
+    case 'number_literal': {
+      const v = Number.parseInt(n.text.replace(/[uUlL]+$/, ''), n.text.startsWith('0x') || n.text.startsWith('0X') ? 16 : 10);
+      return Number.isNaN(v) ? undefined : v;
+    }
+    case 'unary_expression': {
+      const v = cEval(n.childForFieldName('argument'), t);
+      const op = n.childForFieldName('operator')?.text;
+      if (v === undefined) return undefined;
+      return op === '!' ? (v ? 0 : 1) : op === '-' ? -v : undefined;
+    }
+    case 'binary_expression': {
+      const op = n.childForFieldName('operator')?.text;
+      const a = cEval(n.childForFieldName('left'), t);
+      if (op === '&&' && a === 0) return 0;
+      if (op === '||' && a !== undefined && a !== 0) return 1;
+      const b = cEval(n.childForFieldName('right'), t);
+      if (op === '&&') return b === 0 ? 0 : a !== undefined && b !== undefined ? 1 : undefined;
+      if (op === '||') return b !== undefined && b !== 0 ? 1 : a === 0 && b === 0 ? 0 : undefined;
+      if (a === undefined || b === undefined) return undefined;
+      switch (op) {
+        case '==': return +(a === b);
+        case '!=': return +(a !== b);
+        case '<': return +(a < b);
+        case '>': return +(a > b);
+        case '<=': return +(a <= b);
+        case '>=': return +(a >= b);
+        default: return undefined;
+      }
+    }
+    default: return undefined;
+  }
+}
+
+const PREPROC_IF = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef']);
+
+/** The condition of one `#if`/`#ifdef`/`#ifndef`/`#elif` as a function of the target. */
+function cCondOf(n: SyntaxNode): (t: { os: string[]; unix: boolean }) => number | undefined {
+  if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
+    const neg = /^#(ifndef|elifndef)/.test(n.child(0)?.text ?? '');
+    const name = n.childForFieldName('name')?.text ?? '';
+    return (t) => {
+      const v = cMacro(name, t);
+      return v === undefined ? undefined : neg ? 1 - v : v;
+    };
+  }
+  const c = n.childForFieldName('condition');
+  return (t) => cEval(c, t);
+}
+
+/** The directive a branch is written under, for the words: `#ifdef _WIN32` (line 3). */
+function cDirective(n: SyntaxNode): string {
+  const head = n.text.split('\n')[0].trim();
+  return `\`${head}\` (line ${n.startPosition.row + 1})`;
+}
+
+/**
+ * Why a C/C++ node sits in a preprocessor branch no unix target compiles (so no child started
+ * there can become a zombie), or undefined when some unix target may compile it.
+ */
+export function cNeverBuildsWithZombies(node: SyntaxNode): string | undefined {
+  for (let n: SyntaxNode = node, p = node.parent; p; n = p, p = p.parent) {
+    const isIf = PREPROC_IF.has(p.type);
+    if (!isIf && p.type !== 'preproc_else') continue;
+    const alt = p.childForFieldName('alternative');
+    if (isIf && alt && alt.id === n.id) continue; // in the #elif/#else chain, judged from there
+    if (isIf && (p.childForFieldName('condition')?.id === n.id || p.childForFieldName('name')?.id === n.id)) continue;
+    // This branch runs when its own condition holds (none for #else) and no earlier one did.
+    const own = isIf ? cCondOf(p) : undefined;
+    const earlier: ((t: { os: string[]; unix: boolean }) => number | undefined)[] = [];
+    for (let q: SyntaxNode = p, up = p.parent; up && PREPROC_IF.has(up.type) && up.childForFieldName('alternative')?.id === q.id; q = up, up = up.parent) earlier.push(cCondOf(up));
+    const never = C_TARGETS.every((t) => {
+      if (own && own(t) === 0) return true;
+      return earlier.some((e) => {
+        const v = e(t);
+        return v !== undefined && v !== 0;
+      });
+    });
+    if (never) {
+      let head: SyntaxNode = p;
+      while (head.parent && PREPROC_IF.has(head.parent.type) && head.parent.childForFieldName('alternative')?.id === head.id) head = head.parent;
+      return p === head ? `it sits under ${cDirective(p)}, which no unix target compiles` : `it sits in a branch of ${cDirective(head)} that no unix target compiles (${cDirective(p)})`;
+    }
+  }
   return undefined;
 }

@@ -125,6 +125,26 @@ describe('analysis engine', () => {
     assert.match(v.reason, /main returns, and the program ends at line 20/);
   });
 
+  it('a fork loop whose pids all go out of scope, then main returns or a waitpid(-1) loop: the verdict names what reaped them', () => {
+    const body = (tail: Node): Node[] => [{ op: 'loop', body: [{ op: 'scope', vars: ['pid'], body: [spawn('pid')], end: L(12) }] }, tail];
+    const ret = verdict(prog([fn('main', body({ op: 'return', values: [], at: L(20) }), { isMain: true })]));
+    assert.equal(ret.waited, 'yes');
+    assert.match(ret.reason, /main returns, and the program ends at line 20/);
+    const ex = verdict(prog([fn('f', body({ op: 'exit', at: L(21), how: 'exit(0)' }))]));
+    assert.equal(ex.waited, 'yes');
+    assert.match(ex.reason, /exit\(0\) at line 21/);
+    const reap = verdict(prog([fn('f', body({ op: 'reapAll', at: L(22), how: 'wait(NULL)' }))]));
+    assert.equal(reap.waited, 'yes');
+    assert.match(reap.reason, /wait\(NULL\) at line 22/);
+  });
+
+  it('a child returned by an exported function: unknown, saying where it is returned', () => {
+    const make = fn('make', [spawn('c', 10, 0, ['parent']), { op: 'return', values: ['c'], at: L(11) }], { exported: true });
+    const v = verdict(prog([make]));
+    assert.equal(v.waited, 'unknown');
+    assert.match(v.reason, /returned at line 11 to the callers of make/);
+  });
+
   it('switch on the fork result: case 0 exits, default waits', () => {
     const p = prog([
       fn('f', [

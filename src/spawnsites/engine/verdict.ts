@@ -109,7 +109,10 @@ function decide(
   }
   const escapes = f.escapes.map((e) => `${e.how} at ${line(e.at)}`);
   for (const c of cellUnknown) escapes.push(c);
-  if (unseenCallers.length) escapes.push(`returned to the callers of ${unseenCallers.join(', ')}, not all of which are seen`);
+  if (unseenCallers.length) {
+    const r = f.returnedAt[0];
+    escapes.push(`returned${r ? ` at ${line(r.at)}` : ''} to the callers of ${unseenCallers.join(', ')}, not all of which are seen`);
+  }
   if (escapes.length) return { ...base, waited: 'unknown', reason: `the child is handed on: ${escapes.join('; ')}` };
   const goods = [...f.waits.map((e) => `waited for by ${e.how} at ${line(e.at)}`), ...cellWaits.map((e) => `waited for by ${e.how} at ${line(e.at)}`)];
   const exits = f.exits.map((e) => `${e.how} at ${line(e.at)}, and init reaps the child`);

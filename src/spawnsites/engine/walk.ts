@@ -38,6 +38,8 @@ export interface SiteFacts {
   stores: Map<string, Ev>;
   /** Functions that returned it to their callers. */
   returnedBy: Set<string>;
+  /** The returns that handed it to a caller. */
+  returnedAt: Ev[];
   /** Losses seen to reach the end of a function (a return, its end) with the child still unreaped. */
   confirmed: Set<string>;
   /** Losses after which the path ended the process or reaped every child. */
@@ -144,7 +146,7 @@ export class Walker {
 }
 
 function newFacts(): SiteFacts {
-  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), childWaits: [], confirmed: new Set(), reaped: new Set() };
+  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), returnedAt: [], childWaits: [], confirmed: new Set(), reaped: new Set() };
 }
 
 const isCell = (h: Handle) => h.startsWith('@');
@@ -243,7 +245,7 @@ class FunctionWalk {
         return st;
       }
       case 'exit': {
-        this.settleLost(st, 'reaped');
+        this.settleLost(st, 'reaped', { ev: { at: n.at, how: n.how, fn: this.name }, as: 'exits' });
         for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at: n.at, how: n.how, fn: this.name });
         this.exitedSomewhere = true;
         return State.dead();
@@ -465,8 +467,16 @@ class FunctionWalk {
   }
 
   /** The path ends: each child lost on it is a leak (`confirmed`) or was reaped by the end (`reaped`). */
-  private settleLost(st: State, how: 'confirmed' | 'reaped'): void {
-    for (const v of st.get(LOST)) if (v.lost) this.w.siteFacts(v.site!)[how].add(v.lost);
+  private settleLost(st: State, how: 'confirmed' | 'reaped', by?: { ev: Ev; as: 'waits' | 'exits' }): void {
+    const said = new Set<number>();
+    for (const v of st.get(LOST)) {
+      if (!v.lost) continue;
+      const facts = this.w.siteFacts(v.site!);
+      facts[how].add(v.lost);
+      // What reaped the lost child is what the verdict names (a fork loop's pids all lost, then waitpid(-1) or main's return).
+      if (by && !said.has(v.site!) && !facts[by.as].some((e) => e.at.startLine === by.ev.at.startLine && e.at.startColumn === by.ev.at.startColumn)) facts[by.as].push(by.ev);
+      said.add(v.site!);
+    }
     st.vals.delete(LOST);
   }
 
@@ -607,7 +617,9 @@ class FunctionWalk {
         for (const v of st.get(h)) {
           if (v.st === 'pending') {
             this.returnsSites.add(v.site!);
-            this.w.siteFacts(v.site!).returnedBy.add(this.fn.key);
+            const facts = this.w.siteFacts(v.site!);
+            facts.returnedBy.add(this.fn.key);
+            facts.returnedAt.push({ at, how: 'returned', fn: this.name });
             ids.add(v.id);
           } else if (v.st === 'param') {
             this.params[v.param!].escaped = true;
@@ -622,8 +634,9 @@ class FunctionWalk {
     st = this.unwind(st, -1, at, kind);
     if (st.dead) return;
     if (this.fn.isMain && kind !== 'throw') {
-      this.settleLost(st, 'reaped');
-      for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at, how: kind === 'end' ? `${this.name} ends, and with it the program` : `${this.name} returns, and the program ends`, fn: this.name });
+      const ev: Ev = { at, how: kind === 'end' ? `${this.name} ends, and with it the program` : `${this.name} returns, and the program ends`, fn: this.name };
+      this.settleLost(st, 'reaped', { ev, as: 'exits' });
+      for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push(ev);
       this.exitedSomewhere = true;
       return;
     }
