@@ -232,7 +232,7 @@ class FunctionWalk {
         return st;
       }
       case 'escape': this.escape(st, n.h, { at: n.at, how: n.why, fn: this.name }, n.to); return st;
-      case 'copy': this.copy(st, n.from, n.to, n.at); return st;
+      case 'copy': this.copy(st, n.from, n.to, n.at, n.add); return st;
       case 'drop': this.drop(st, n.h, 'overwrite', n.at); return st;
       case 'call': return this.call(n, st);
       case 'reapAll': {
@@ -323,7 +323,7 @@ class FunctionWalk {
         const body = this.seq(n.body, st.clone());
         this.frames.pop();
         // Any call in the body may raise: the handler sees the entry's state, the body's end and every throw.
-        const entry = join([st, body, ...frame.throws!]);
+        const entry = n.precise ? join(frame.throws!) : join([st, body, ...frame.throws!]);
         const outs = [n.orelse ? this.seq(n.orelse, body) : body];
         for (const h of n.handlers) outs.push(this.seq(h, entry.clone()));
         return join(outs);
@@ -409,7 +409,7 @@ class FunctionWalk {
     st.forget(ids, undefined);
   }
 
-  private copy(st: State, from: Handle, to: Handle, at: SourceRange): void {
+  private copy(st: State, from: Handle, to: Handle, at: SourceRange, add = false): void {
     if (from === to) return;
     const src = isCell(from) ? [{ st: 'cell' as const, id: from, cell: from, trace: [] }] : st.get(from);
     if (isCell(to)) {
@@ -426,6 +426,10 @@ class FunctionWalk {
         }
       }
       st.forget(ids, undefined);
+      return;
+    }
+    if (add) {
+      st.set(to, [...st.get(to), ...src]);
       return;
     }
     const keep = new Set(src.map((v) => v.id));
