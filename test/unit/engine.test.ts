@@ -100,6 +100,7 @@ describe('analysis engine', () => {
     const v = verdict(prog([make, drops]));
     assert.equal(v.waited, 'no');
     assert.equal(v.losses[0].at.startLine, 21);
+    assert.match(v.reason, /^fork\(\) at line 10 starts/); // the site's line, not the caller's
     const waits = fn('main2', [{ op: 'call', fn: 'make', args: [], into: 'x', at: L(20) }, wait('x', 21)]);
     assert.equal(verdict(prog([make, waits])).waited, 'yes');
     // An exported function may have callers we do not see: unknown, not yes.
@@ -204,5 +205,26 @@ describe('analysis engine', () => {
     ];
     assert.equal(verdict(prog([fn('f', body(true))])).waited, 'yes');
     assert.equal(verdict(prog([fn('f', body(false))])).waited, 'no'); // the coarse form: the body's end reaches the handler
+  });
+
+  it('a child dropped before the process exits is reaped by init: said as the exit, not "no path seen"', () => {
+    // if os.fork() == 0: subprocess.Popen(cmd); os._exit(0)  (the intermediate child of a double fork)
+    const v = verdict(prog([fn('f', [spawn(null, 10, 0, ['parent']), { op: 'exit', at: L(11), how: 'os._exit()' }])]));
+    assert.equal(v.waited, 'yes');
+    assert.match(v.reason, /os\._exit\(\) at line 11, and init reaps the child/);
+  });
+
+  it('two tests of one unchanged value agree: if debug: p = Popen() ... if debug: p.wait()', () => {
+    const body = (key?: string): Node[] => [
+      { op: 'if', cond: { k: 'opaque', key }, then: [spawn('p', 10, 0, ['parent'])], else: [] },
+      { op: 'if', cond: { k: 'opaque', key }, then: [wait('p', 12)], else: [] },
+    ];
+    assert.equal(verdict(prog([fn('f', body('debug'))])).waited, 'yes');
+    const v = verdict(prog([fn('f', body())]));
+    assert.equal(v.waited, 'no'); // unkeyed, the paths are not paired: spawned, then the other branch
+    assert.equal(v.leak, 'some-paths');
+    // Keys decided on one path only are forgotten where paths meet: a later test is free again.
+    const joined: Node[] = [{ op: 'if', cond: { k: 'opaque' }, then: [{ op: 'if', cond: { k: 'opaque', key: 'debug' }, then: [], else: [] }], else: [] }, ...body('debug')];
+    assert.equal(verdict(prog([fn('f', joined)])).waited, 'yes');
   });
 });

@@ -26,7 +26,12 @@ export type Cond =
   | { k: 'not'; c: Cond }
   | { k: 'and'; a: Cond; b: Cond }
   | { k: 'or'; a: Cond; b: Cond }
-  | { k: 'opaque'; words?: string; at?: SourceRange };
+  /**
+   * Unknown to the walk. With `key`, the same test of values that cannot change in between: the
+   * front end gives two tests one key only when they must agree, and the walk keeps each path's
+   * answer (`if debug: p = Popen()` ... `if debug: p.wait()` pairs the branches).
+   */
+  | { k: 'opaque'; words?: string; at?: SourceRange; key?: string };
 
 export type EscapeKind = 'callee' | 'caller' | 'closure' | 'container' | 'field' | 'channel' | 'goroutine' | 'other';
 

@@ -243,8 +243,9 @@ class FunctionWalk {
         return st;
       }
       case 'exit': {
-        this.settleLost(st, 'reaped');
+        // Children lost on the way here are reaped by init too (the values in LOST count as pending).
         for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at: n.at, how: n.how, fn: this.name });
+        this.settleLost(st, 'reaped');
         this.exitedSomewhere = true;
         return State.dead();
       }
@@ -335,11 +336,13 @@ class FunctionWalk {
     const facts = this.w.siteFacts(n.site);
     facts.reached = true;
     const start: Step = { at: n.at, words: 'started here' };
+    const when = st.known.size ? new Map(st.known) : undefined;
     const vals: Val[] = n.outcomes.map((o) => ({
       st: o === 'parent' ? 'pending' : o,
       id: `s${n.site}`,
       site: n.site,
       trace: [start],
+      ...(when ? { when } : {}),
     }));
     if (n.into === null) {
       for (const v of vals) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
@@ -535,7 +538,20 @@ class FunctionWalk {
   private filter(st: State, c: Cond, truth: boolean): State {
     if (st.dead) return st;
     switch (c.k) {
-      case 'opaque': return st.clone();
+      case 'opaque': {
+        if (!c.key) return st.clone();
+        const was = st.known.get(c.key);
+        if (was !== undefined && was !== truth) return State.dead();
+        const out = st.clone();
+        out.known.set(c.key, truth);
+        // A child started where the test had the other answer is not on this path.
+        for (const h of [...out.vals.keys()]) {
+          const vals = out.get(h);
+          const kept = vals.filter((v) => v.when?.get(c.key!) === undefined || v.when.get(c.key!) === truth);
+          if (kept.length !== vals.length) out.set(h, kept);
+        }
+        return out;
+      }
       case 'not': return this.filter(st, c.c, !truth);
       case 'and':
         return truth
@@ -626,8 +642,8 @@ class FunctionWalk {
     st = this.unwind(st, -1, at, kind);
     if (st.dead) return;
     if (this.fn.isMain && kind !== 'throw') {
-      this.settleLost(st, 'reaped');
       for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at, how: kind === 'end' ? `${this.name} ends, and with it the program` : `${this.name} returns, and the program ends`, fn: this.name });
+      this.settleLost(st, 'reaped');
       this.exitedSomewhere = true;
       return;
     }
