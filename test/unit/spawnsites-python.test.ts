@@ -24,6 +24,8 @@ const EXPECTED: Row[] = [
   ['containers.py', 23, 'subprocess.Popen', 'no', null], // the dict is never read again
   ['containers.py', 30, 'subprocess.Popen', 'yes', null], // waited through values()
   ['containers.py', 36, 'subprocess.Popen', 'unknown', null], // the list is handed to supervisor.watch()
+  ['containers.py', 41, 'subprocess.Popen', 'yes', null], // popped and waited until the list is empty
+  ['containers.py', 47, 'subprocess.Popen', 'yes', null], // each waited by index
   ['correct.py', 8, 'subprocess.Popen', 'yes', 'make'], // with waits
   ['correct.py', 13, 'subprocess.Popen', 'yes', 'ls'], // wait
   ['correct.py', 18, 'subprocess.Popen', 'yes', 'git'], // communicate
@@ -46,11 +48,12 @@ const EXPECTED: Row[] = [
   ['flags.py', 7, 'subprocess.Popen', 'yes', 'tail'], // waited for under the same test
   ['flags.py', 8, 'subprocess.run', 'yes', 'make'],
   ['flags.py', 17, 'subprocess.Popen', 'no', 'tail'], // verbose is rebound before the second test
-  ['handed.py', 8, 'subprocess.Popen', 'yes', 'worker'], // stop() waits for self.proc
-  ['handed.py', 17, 'subprocess.Popen', 'unknown', 'runner'], // self.proc is never waited here, but code outside can reach it
-  ['handed.py', 21, 'subprocess.Popen', 'unknown', null], // handed to a thread
-  ['handed.py', 30, 'subprocess.Popen', 'no', null], // the only caller drops it
-  ['handed.py', 34, 'subprocess.Popen', 'yes', null], // the caller hands it to _reap(), which waits
+  ['handed.py', 9, 'subprocess.Popen', 'yes', 'worker'], // stop() waits for self.proc
+  ['handed.py', 18, 'subprocess.Popen', 'unknown', 'runner'], // self.proc is never waited here, but code outside can reach it
+  ['handed.py', 22, 'subprocess.Popen', 'unknown', null], // handed to a thread
+  ['handed.py', 31, 'subprocess.Popen', 'no', null], // the only caller drops it
+  ['handed.py', 35, 'subprocess.Popen', 'yes', null], // the caller hands it to _reap(), which waits
+  ['handed.py', 49, 'subprocess.Popen', 'unknown', null], // stop() uses p (bound after it was defined)
   ['jobs.py', 7, 'subprocess.Popen', 'unknown', 'sleep'], // kept in a list (a real leak the analysis cannot follow)
   ['leaks.py', 14, 'subprocess.Popen', 'no', '/usr/local/bin/crawler'], // never waited
   ['leaks.py', 21, 'subprocess.Popen', 'no', 'notify-send'], // dropped at once
@@ -115,7 +118,7 @@ describe('spawn sites: Python', function () {
         ['daemon.py', 16, 'python-fork-without-wait'],
         ['exits.py', 23, 'python-popen-without-wait'],
         ['flags.py', 17, 'python-popen-without-wait'],
-        ['handed.py', 30, 'python-popen-without-wait'],
+        ['handed.py', 31, 'python-popen-without-wait'],
         ['leaks.py', 14, 'python-popen-without-wait'],
         ['leaks.py', 21, 'python-popen-without-wait'],
         ['leaks.py', 25, 'python-popen-without-wait'],
@@ -175,6 +178,8 @@ describe('spawn sites: Python', function () {
     assert.match(reason('containers.py', 23), /start_named returns at line 24/);
     assert.match(reason('containers.py', 30), /p\.communicate\(\) at line 32/);
     assert.match(reason('containers.py', 36), /supervisor\.watch\(\) at line 37/);
+    assert.match(reason('containers.py', 41), /procs\.pop\(\)\.wait\(\) at line 43/); // while procs: the list is true while it holds one
+    assert.match(reason('containers.py', 47), /procs\[i\]\.wait\(\) at line 49/); // range(len(procs)) runs once per element
   });
 
   it('multiprocessing.Pool and asyncio subprocesses have their own waits', () => {
@@ -196,11 +201,12 @@ describe('spawn sites: Python', function () {
   });
 
   it('handed on: stored on self and waited by another method, returned to a caller that drops it or reaps it', () => {
-    assert.match(reason('handed.py', 8), /self\.proc\.wait\(\) \(through self\.proc of Worker\) at line 12/);
-    assert.match(reason('handed.py', 17), /kept in self\.proc of Runner/);
-    assert.match(reason('handed.py', 21), /threading\.Thread\(\) at line 22/);
-    assert.match(reason('handed.py', 30), /^subprocess\.Popen\(\) at line 30 .*dropped at once \(line 38\)/);
-    assert.match(reason('handed.py', 34), /_reap\(\), which waits for it at line 39/);
+    assert.match(reason('handed.py', 9), /self\.proc\.wait\(\) \(through self\.proc of Worker\) at line 13/);
+    assert.match(reason('handed.py', 18), /kept in self\.proc of Runner/);
+    assert.match(reason('handed.py', 22), /threading\.Thread\(\) at line 23/);
+    assert.match(reason('handed.py', 31), /^subprocess\.Popen\(\) at line 31 .*dropped at once \(line 39\)/);
+    assert.match(reason('handed.py', 35), /_reap\(\), which waits for it at line 40/);
+    assert.match(reason('handed.py', 49), /kept in p, which a nested function or lambda uses/); // stop() is defined before p is bound
   });
 
   it('one flag tested twice pairs the branches, unless it is rebound in between', () => {
@@ -211,6 +217,6 @@ describe('spawn sites: Python', function () {
   it('a finding\'s related locations are the deciding path: the branch taken and where the child is lost', () => {
     const related = (file: string, line: number) => index.findings().find((f) => path.basename(f.file) === file && f.range.startLine === line)?.related?.map((r) => [r.range.startLine, r.message]);
     assert.deepEqual(related('leaks.py', 30), [[31, '`pid == 0` is false'], [33, 'fork_worker ends at line 33 without waiting for it']]);
-    assert.deepEqual(related('handed.py', 30), [[38, 'returned by _spawn()'], [38, 'the handle is dropped at once (line 38)']]);
+    assert.deepEqual(related('handed.py', 31), [[39, 'returned by _spawn()'], [39, 'the handle is dropped at once (line 39)']]);
   });
 });

@@ -9,6 +9,7 @@ import type { Cond, Handle, Node, Outcome } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
+import { bindings, stableKey } from './python-names';
 
 export type PyKind = 'popen' | 'aio' | 'pipe' | 'process' | 'pool' | 'pid';
 
@@ -124,7 +125,8 @@ export class ExprLower {
     if (u.type === 'identifier' || this.isPidSite(u)) {
       const h = this.expr(u, out, 'value');
       // A name that holds a child (a pid, a Popen) tests its outcome; any other is a plain test.
-      if (h && (u.type !== 'identifier' || this.kinds.has(h))) return { k: 'is', h, outcomes: ['parent'], words: u.text, at };
+      // A local list of children is true while it holds one (`while procs: procs.pop().wait()`).
+      if (h && (u.type !== 'identifier' || this.kinds.has(h) || this.containers.has(h))) return { k: 'is', h, outcomes: ['parent'], words: u.text, at };
       return { k: 'opaque', words: u.text, at, key: this.keyOf(u) };
     }
     if (u.type === 'comparison_operator') {
@@ -145,91 +147,13 @@ export class ExprLower {
     return { k: 'opaque', words: n.text, at, key: this.keyOf(u) };
   }
 
-  /**
-   * A key for a test whose answer cannot change within the function (ir.ts `opaque.key`): no call,
-   * and only names that are parameters never rebound, names bound once outside any loop, UPPER_CASE
-   * constants or modules. Two tests with one key then pair their branches.
-   */
+  /** A key for a test whose answer cannot change within the function (python-names.ts). */
   protected keyOf(n: SyntaxNode): string | undefined {
-    const bound = this.bindings();
-    const ok = (x: SyntaxNode): boolean => {
-      switch (x.type) {
-        case 'identifier': {
-          const b = bound.get(x.text);
-          if (b === undefined) return this.c.params.includes(x.text) || /^[A-Z][A-Z0-9_]*$/.test(x.text) || this.c.f.resolve(x) !== undefined;
-          return b === 1 && !this.c.params.includes(x.text);
-        }
-        case 'attribute': {
-          const obj = x.childForFieldName('object')!;
-          return obj.text !== 'self' && obj.text !== 'cls' && ok(obj);
-        }
-        case 'comparison_operator':
-        case 'not_operator':
-        case 'boolean_operator':
-        case 'parenthesized_expression':
-          return named(x).every(ok);
-        case 'string':
-          return !named(x).some((c) => c.type === 'interpolation');
-        case 'integer':
-        case 'float':
-        case 'true':
-        case 'false':
-        case 'none':
-          return true;
-        default:
-          return false;
-      }
-    };
-    return ok(n) ? n.text.replace(/\s+/g, ' ') : undefined;
+    this.bound ??= bindings(this.c.body);
+    return stableKey(n, this.bound, this.c.params, this.c.f.resolve);
   }
 
   private bound?: Map<string, number>;
-
-  /** How often each name is bound in the function (a binding inside a loop counts as many). */
-  private bindings(): Map<string, number> {
-    if (this.bound) return this.bound;
-    const out = new Map<string, number>();
-    const body = this.c.body;
-    const bump = (name: string, n: number) => out.set(name, (out.get(name) ?? 0) + n);
-    const targets = (t: SyntaxNode | null, n: number) => {
-      if (!t) return;
-      if (t.type === 'identifier') bump(t.text, n);
-      else if (t.type === 'pattern_list' || t.type === 'tuple_pattern' || t.type === 'list_pattern' || t.type === 'as_pattern_target') for (const c of t.descendantsOfType('identifier')) bump(c.text, n);
-    };
-    const visit = (x: SyntaxNode, inLoop: boolean) => {
-      const n = inLoop ? 2 : 1;
-      switch (x.type) {
-        case 'function_definition':
-        case 'class_definition':
-        case 'lambda':
-          if (x.id !== body?.parent?.id) return;
-          break;
-        case 'assignment':
-        case 'augmented_assignment':
-          targets(x.childForFieldName('left'), x.type === 'augmented_assignment' ? 2 : n);
-          break;
-        case 'named_expression':
-          targets(x.childForFieldName('name'), n);
-          break;
-        case 'for_statement':
-        case 'for_in_clause':
-          targets(x.childForFieldName('left'), 2);
-          break;
-        case 'as_pattern_target':
-          targets(x, n);
-          break;
-        case 'global_statement':
-        case 'nonlocal_statement':
-        case 'delete_statement':
-          for (const c of x.descendantsOfType('identifier')) bump(c.text, 2);
-          break;
-      }
-      const loop = inLoop || x.type === 'for_statement' || x.type === 'while_statement';
-      for (const c of named(x)) visit(c, loop);
-    };
-    if (body) visit(body, false);
-    return (this.bound = out);
-  }
 
   protected isPidSite(n: SyntaxNode): boolean {
     return n.type === 'call' && this.c.f.sites.get(n.id)?.kind === 'pid';
@@ -243,6 +167,9 @@ export class ExprLower {
       const fn = u.childForFieldName('function');
       const args = named(u.childForFieldName('arguments') ?? u);
       if (fn?.type === 'identifier' && ITER_WRAPPERS.has(fn.text) && args[0]) return this.iterated(args[0]);
+      // `range(len(procs))`: one turn per element.
+      const inner = args[0] && unparen(args[0]);
+      if (fn?.text === 'range' && args.length === 1 && inner?.type === 'call' && inner.childForFieldName('function')?.text === 'len') return this.iterated(named(inner.childForFieldName('arguments')!)[0]);
       if (fn?.type === 'attribute' && CONTAINER_READ.has(fn.childForFieldName('attribute')?.text ?? '')) return this.iterated(fn.childForFieldName('object')!);
     }
     if (u.type === 'subscript') return this.iterated(u.childForFieldName('value')!);
@@ -457,7 +384,8 @@ export class ExprLower {
     if (v.type === 'call' && this.isProcessCtor(v)) this.kinds.set(name, 'process');
     const h = this.expr(value, out, 'value');
     if (shared) {
-      if (h) out.push({ op: 'escape', h, to: 'other', at, why: `kept in the ${this.c.module ? 'module-level' : 'global'} variable ${name}` });
+      const where = this.globals.has(name) ? `the global variable ${name}` : this.c.module ? `the module-level variable ${name}` : `${name}, which a nested function or lambda uses`;
+      if (h) out.push({ op: 'escape', h, to: 'other', at, why: `kept in ${where}` });
       return;
     }
     if (h && h !== name) {
@@ -468,8 +396,12 @@ export class ExprLower {
 
   /** A global, or a name of a library's module code (or one its functions read): reachable from elsewhere. */
   protected shared(name: string): boolean {
-    return this.globals.has(name) || (this.c.module && (!this.c.f.script || this.c.moduleNames().has(name)));
+    this.closed ??= capturedNames(this.c.body);
+    return this.globals.has(name) || this.closed.has(name) || (this.c.module && (!this.c.f.script || this.c.moduleNames().has(name)));
   }
+
+  /** Names a nested function, lambda or class of this function mentions: it may use them at any time. */
+  private closed?: Set<string>;
 
   protected isProcessCtor(call: SyntaxNode): boolean {
     const name = this.c.f.resolve(call.childForFieldName('function'));
@@ -570,7 +502,9 @@ export class ExprLower {
       const method = fn.childForFieldName('attribute')?.text ?? '';
       const objNode = unparen(fn.childForFieldName('object'))!;
       const chained = objNode.type === 'call' || objNode.type === 'await';
-      const recv = this.cellOf(objNode) ?? (objNode.type === 'identifier' ? objNode.text : chained ? this.expr(objNode, out, 'value') : null);
+      // `procs[i].wait()`: the element of a container stands for the container (optimistic: one wait for all).
+      const base = objNode.type === 'subscript' ? unparen(objNode.childForFieldName('value'))! : objNode;
+      const recv = this.cellOf(base) ?? (base.type === 'identifier' ? base.text : chained ? this.expr(objNode, out, 'value') : null);
       if (recv) {
         const kind = this.kinds.get(recv) ?? 'any';
         const how = `${objNode.type === 'identifier' || objNode.text.length < 24 ? objNode.text : `${objNode.text.split('(')[0]}(…)`}.${method}()`;
@@ -649,6 +583,15 @@ export class ExprLower {
     if (into && mixedReturns(def.node)) out.push({ op: 'escape', h: into, to: 'caller', at: rangeOf(n), why: `${key}() returns the child on some paths and other values on others` });
     return into;
   }
+}
+
+function capturedNames(body: SyntaxNode | null): Set<string> {
+  const out = new Set<string>();
+  if (!body) return out;
+  for (const t of ['function_definition', 'lambda', 'class_definition']) {
+    for (const d of body.descendantsOfType(t)) if (d.id !== body.parent?.id) for (const i of d.descendantsOfType('identifier')) out.add(i.text);
+  }
+  return out;
 }
 
 const mixedCache = new WeakMap<SyntaxNode, boolean>();
