@@ -41,6 +41,10 @@ const EXPECTED: Row[] = [
   ['daemon.py', 7, 'os.fork', 'yes', null], // the parent exits at once
   ['daemon.py', 10, 'os.fork', 'yes', null], // the first child exits too (double fork)
   ['daemon.py', 16, 'os.fork', 'no', null], // here the child exits at once and the parent goes on without waiting
+  ['errors.py', 8, 'subprocess.Popen', 'yes', null], // the handler runs when Popen raised, and p is None there
+  ['errors.py', 20, 'subprocess.Popen', 'yes', null], // waited after the try
+  ['errors.py', 27, 'os.fork', 'yes', null], // `pid == -1` never holds in Python; the parent waits
+  ['errors.py', 38, 'subprocess.Popen', 'no', null], // when check() raises, the handler gives up on the child
   ['exits.py', 18, 'subprocess.Popen', 'yes', null], // end() always exits, and init reaps the child
   ['exits.py', 23, 'subprocess.Popen', 'no', null], // maybe_end() returns when code is 0
   ['exits.py', 28, 'os.fork', 'yes', 'sleep'], // the parent side leaves through end()
@@ -116,6 +120,7 @@ describe('spawn sites: Python', function () {
         ['containers.py', 8, 'python-popen-without-wait'],
         ['containers.py', 23, 'python-popen-without-wait'],
         ['daemon.py', 16, 'python-fork-without-wait'],
+        ['errors.py', 38, 'python-popen-without-wait'],
         ['exits.py', 23, 'python-popen-without-wait'],
         ['flags.py', 17, 'python-popen-without-wait'],
         ['handed.py', 31, 'python-popen-without-wait'],
@@ -207,6 +212,13 @@ describe('spawn sites: Python', function () {
     assert.match(reason('handed.py', 31), /^subprocess\.Popen\(\) at line 31 .*dropped at once \(line 39\)/);
     assert.match(reason('handed.py', 35), /_reap\(\), which waits for it at line 40/);
     assert.match(reason('handed.py', 49), /kept in p, which a nested function or lambda uses/); // stop() is defined before p is bound
+  });
+
+  it('a failed start raises: handlers see the state before the Popen, or after a call of this file that had it', () => {
+    assert.match(reason('errors.py', 8), /p\.wait\(\) at line 14/); // except OSError: p = None
+    assert.match(reason('errors.py', 20), /p\.wait\(\) at line 23/); // except OSError: return None
+    assert.match(reason('errors.py', 27), /os\.waitpid\(pid, 0\) at line 33/); // elif pid == -1: never true
+    assert.match(reason('errors.py', 38), /checked returns at line 41 without waiting for it; it is waited for only on other paths/);
   });
 
   it('one flag tested twice pairs the branches, unless it is rebound in between', () => {

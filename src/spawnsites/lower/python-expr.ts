@@ -141,6 +141,14 @@ export class ExprLower {
           const outcomes: Outcome[] = zero ? ['child'] : op === '<' && x === a ? ['failed'] : ['parent'];
           if (h) return { k: 'is', h, outcomes, words: u.text, at };
         }
+        // `pid == -1`: never true in Python (a failed fork raises), the test of a C habit.
+        if (/^-\d+$/.test(b.text) && (a.type === 'identifier' || this.isPidSite(a)) && (op === '==' || op === '!=')) {
+          const h = this.expr(a, out, 'value');
+          if (h) {
+            const is: Cond = { k: 'is', h, outcomes: ['failed'], words: u.text, at };
+            return op === '==' ? is : { k: 'not', c: is };
+          }
+        }
       }
     }
     this.expr(n, out, 'discard');

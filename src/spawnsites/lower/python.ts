@@ -20,8 +20,6 @@ import { type Ctx, type Def, endOf, ExprLower, isCompound, type PyFacts, unparen
 
 export type { PyFacts, PyKind, PySiteRef } from './python-expr';
 
-const NO_RAISE = new Set(['pass_statement', 'break_statement', 'continue_statement', 'global_statement', 'nonlocal_statement', 'import_statement', 'import_from_statement', 'comment']);
-
 export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } {
   const defs = new Map<string, Def>();
   const classes = new Map<string, Set<string>>();
@@ -169,16 +167,6 @@ function namesInDefs(root: SyntaxNode): Set<string> {
   return out;
 }
 
-/** Every call in the statement is a method that waits for, polls or signals a handle (`out, _ = p.communicate()`). */
-function onlyHandleCalls(s: SyntaxNode): boolean {
-  const calls = s.descendantsOfType('call');
-  return calls.length > 0 && calls.every((c) => {
-    const fn = c.childForFieldName('function');
-    return fn?.type === 'attribute' && HANDLE_METHODS.has(fn.childForFieldName('attribute')?.text ?? '');
-  });
-}
-const HANDLE_METHODS = new Set(['wait', 'communicate', 'join', 'close', 'terminate', 'kill', 'poll', 'send_signal']);
-
 /** A loop of `os.wait()` / `os.waitpid(-1, ...)` waits for every child: one reapAll after it says so (even on the path that runs it zero times). */
 function reapsAll(body: Node[]): Node[] {
   const find = (ns: Node[]): Node | undefined => {
@@ -195,9 +183,9 @@ function reapsAll(body: Node[]): Node[] {
   return r && r.op === 'reapAll' ? [{ op: 'reapAll', at: r.at, how: r.how }] : [];
 }
 
-/** The lowered statement gives a handle to other code (an unknown call, a function of the file). */
-function handsOn(nodes: Node[]): boolean {
-  return nodes.some((n) => n.op === 'escape' || n.op === 'call' || childBodies(n).some(handsOn));
+/** Does the lowered statement hold an event of this kind (at any depth)? */
+function has(nodes: Node[], op: Node['op']): boolean {
+  return nodes.some((n) => n.op === op || childBodies(n).some((b) => has(b, op)));
 }
 
 class FnLower extends ExprLower {
@@ -217,13 +205,14 @@ class FnLower extends ExprLower {
     this.temps = [];
     const body: Node[] = [];
     this.stmtBody(s, body);
-    // Inside `try`, where the statement may raise: before it (a Popen that raises binds nothing),
-    // or after it when it hands a handle to other code (the raise comes from there, which has it).
-    // A wait or kill of a handle is taken not to raise.
-    const raises = this.tries > 0 && !NO_RAISE.has(s.type) && !isCompound(s.type) && !onlyHandleCalls(s);
+    // Inside `try`, the points that may raise into the handlers: a statement that starts a child
+    // (before it: a Popen that raises binds nothing) or calls a function of this file (after it: the
+    // callee had the handle). Other statements are taken not to raise there: a handler written for
+    // a failed start (`except OSError: p = None`) would otherwise lose every child started before.
+    const starts = this.tries > 0 && !isCompound(s.type) && has(body, 'spawn');
+    const after = this.tries > 0 && !isCompound(s.type) && !starts && has(body, 'call');
     const mayRaise: Node = { op: 'if', cond: { k: 'opaque' }, then: [{ op: 'throw', at: rangeOf(s), how: 'may raise' }], else: [] };
-    const after = raises && handsOn(body);
-    if (raises && !after) out.push(mayRaise);
+    if (starts) out.push(mayRaise);
     if (this.temps.length) out.push({ op: 'scope', vars: this.temps, body, end: endOf(s) });
     else out.push(...body);
     if (after) out.push(mayRaise);
