@@ -9,7 +9,7 @@ import type { Cond, Handle, Node, Outcome } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
-import { bindings, stableKey } from './python-names';
+import { bindings, capturedNames, mixedReturns, pidOf, stableKey } from './python-names';
 
 export type PyKind = 'popen' | 'aio' | 'pipe' | 'process' | 'pool' | 'pid';
 
@@ -591,42 +591,6 @@ export class ExprLower {
     if (into && mixedReturns(def.node)) out.push({ op: 'escape', h: into, to: 'caller', at: rangeOf(n), why: `${key}() returns the child on some paths and other values on others` });
     return into;
   }
-}
-
-function capturedNames(body: SyntaxNode | null): Set<string> {
-  const out = new Set<string>();
-  if (!body) return out;
-  for (const t of ['function_definition', 'lambda', 'class_definition']) {
-    for (const d of body.descendantsOfType(t)) if (d.id !== body.parent?.id) for (const i of d.descendantsOfType('identifier')) out.add(i.text);
-  }
-  return out;
-}
-
-const mixedCache = new WeakMap<SyntaxNode, boolean>();
-
-/** Does the function return a bare name or call on some path and a tuple, list or literal on another? */
-function mixedReturns(def: SyntaxNode): boolean {
-  const known = mixedCache.get(def);
-  if (known !== undefined) return known;
-  let bare = false;
-  let other = false;
-  for (const r of def.descendantsOfType('return_statement')) {
-    let p = r.parent;
-    while (p && p.type !== 'function_definition') p = p.parent;
-    if (p?.id !== def.id) continue;
-    const e = unparen(r.namedChild(0));
-    if (!e || e.type === 'none') continue;
-    if (/^(identifier|call|attribute|subscript|await)$/.test(e.type)) bare = true;
-    else other = true;
-  }
-  mixedCache.set(def, bare && other);
-  return bare && other;
-}
-
-/** The pid argument of os.waitpid/os.kill: `p.pid` stands for the Popen `p`. */
-function pidOf(a: SyntaxNode): SyntaxNode {
-  const u = unparen(a)!;
-  return u.type === 'attribute' && u.childForFieldName('attribute')?.text === 'pid' ? unparen(u.childForFieldName('object'))! : u;
 }
 
 export function isCompound(t: string): boolean {

@@ -2,10 +2,16 @@
  * Which tests of a Python function cannot change their answer between two evaluations: the key the
  * engine pairs branches by (ir.ts `opaque.key`). Precision first: only tests with no call, over
  * names that are parameters never rebound, names bound once outside any loop, UPPER_CASE
- * constants or modules; anything else gets no key and stays a free test.
+ * constants or modules; anything else gets no key and stays a free test. Also the other facts
+ * about names the lowering reads from the whole function: captured names, mixed returns.
  */
 import type { SyntaxNode } from '../parser';
 import { named } from '../syntax';
+
+const unparen = (n: SyntaxNode | null): SyntaxNode | null => {
+  while (n?.type === 'parenthesized_expression') n = n.namedChild(0);
+  return n;
+};
 
 export function stableKey(n: SyntaxNode, bound: Map<string, number>, params: string[], resolve: (n: SyntaxNode) => string | undefined): string | undefined {
   const ok = (x: SyntaxNode): boolean => {
@@ -81,4 +87,41 @@ export function bindings(body: SyntaxNode | null): Map<string, number> {
   };
   if (body) visit(body, false);
   return out;
+}
+
+/** Names a nested function, lambda or class of the function mentions. */
+export function capturedNames(body: SyntaxNode | null): Set<string> {
+  const out = new Set<string>();
+  if (!body) return out;
+  for (const t of ['function_definition', 'lambda', 'class_definition']) {
+    for (const d of body.descendantsOfType(t)) if (d.id !== body.parent?.id) for (const i of d.descendantsOfType('identifier')) out.add(i.text);
+  }
+  return out;
+}
+
+const mixedCache = new WeakMap<SyntaxNode, boolean>();
+
+/** Does the function return a bare name or call on some path and a tuple, list or literal on another? */
+export function mixedReturns(def: SyntaxNode): boolean {
+  const known = mixedCache.get(def);
+  if (known !== undefined) return known;
+  let bare = false;
+  let other = false;
+  for (const r of def.descendantsOfType('return_statement')) {
+    let p = r.parent;
+    while (p && p.type !== 'function_definition') p = p.parent;
+    if (p?.id !== def.id) continue;
+    const e = unparen(r.namedChild(0));
+    if (!e || e.type === 'none') continue;
+    if (/^(identifier|call|attribute|subscript|await)$/.test(e.type)) bare = true;
+    else other = true;
+  }
+  mixedCache.set(def, bare && other);
+  return bare && other;
+}
+
+/** The pid argument of os.waitpid/os.kill: `p.pid` stands for the Popen `p`. */
+export function pidOf(a: SyntaxNode): SyntaxNode {
+  const u = unparen(a)!;
+  return u.type === 'attribute' && u.childForFieldName('attribute')?.text === 'pid' ? unparen(u.childForFieldName('object'))! : u;
 }
