@@ -913,7 +913,7 @@ export class SpawnSiteIndex {
           scan = scanC(tree.rootNode, path, info.language);
           break;
         case 'python':
-          scan = scanPython(tree.rootNode, path);
+          scan = scanPython(tree.rootNode, path, text);
           break;
         case 'javascript':
         case 'typescript':

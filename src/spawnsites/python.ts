@@ -1,13 +1,13 @@
 /**
  * Python spawn sites: subprocess.*, os.fork/forkpty, os.posix_spawn[p], os.spawn*, os.system,
- * os.popen, os.exec* and multiprocessing.Process.
+ * os.popen, os.exec*, multiprocessing.Process and Pool, asyncio.create_subprocess_*.
  *
- * "Never waited", per the issue: a Popen with no wait()/communicate()/`with` for it; an os.fork
- * whose parent side never calls os.wait*() and that does not ignore SIGCHLD; a Process started and
- * never joined. Python scoping is per function, so the analysis is too: an event anywhere after
- * the call in the same function counts (it is not path-sensitive). A handle that leaves the
- * function (returned, stored on an object, put in a container, passed to code we do not see,
- * captured by a nested function) is `unknown`.
+ * This file knows Python's APIs: which call starts a child, what a handle of each kind is waited
+ * with, what the program is. The verdict comes from the one analysis every language shares
+ * (engine/): lower/python.ts turns each function into the engine's handle events, `analyze` walks
+ * every path. What stays here are facts of the whole file the engine has no event for: SIGCHLD
+ * ignored (or handled by a reaping handler) anywhere in the file, a wait for any child in another
+ * function, and code that only runs on Windows.
  *
  * CPython detail that matters for the wording: a Popen object that is garbage-collected while its
  * child still runs is queued in subprocess._active and reaped the next time a Popen is created; a
@@ -15,7 +15,10 @@
  * another Process starts (or at exit).
  */
 import type { SyntaxNode } from './parser';
-import { ancestor, contains, descendants, firstWord, lineOf, named, rangeOf, unescape, walk } from './syntax';
+import type { Outcome, ProgramIR } from './engine/ir';
+import { analyze, relatedOf } from './engine/verdict';
+import { lowerPython, type PyKind, type PySiteRef } from './lower/python';
+import { ancestor, descendants, firstWord, lineOf, named, rangeOf, unescape, walk } from './syntax';
 import type { FileScan, FindingCode, ProgramSource, SiteFinding, SpawnSite, Waited } from './types';
 
 const SCOPES = new Set(['function_definition', 'lambda']);
@@ -29,14 +32,13 @@ const EXEC_FUNCS = new Set(['execl', 'execle', 'execlp', 'execlpe', 'execv', 'ex
  * functions, so the module's name or the function's is spelled out in the import or the call.
  */
 export const PYTHON_SITE_NAMES: ReadonlySet<string> = new Set([
-  'subprocess', 'multiprocessing', 'Process', 'system', 'popen', 'fork', 'forkpty', 'posix_spawn', 'posix_spawnp', ...SPAWN_FUNCS, ...EXEC_FUNCS,
+  'subprocess', 'multiprocessing', 'Process', 'system', 'popen', 'fork', 'forkpty', 'posix_spawn', 'posix_spawnp', 'create_subprocess_exec', 'create_subprocess_shell', ...SPAWN_FUNCS, ...EXEC_FUNCS,
 ]);
 const OS_WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
-const EXITS = new Set(['os._exit', 'sys.exit', 'exit', 'os.abort']);
-/** Functions that take a pid or Popen and never wait for it. */
-const HARMLESS = new Set(['print', 'repr', 'str', 'len', 'id', 'os.kill', 'os.killpg', 'logging.info', 'logging.debug', 'logging.warning', 'logging.error', 'isinstance']);
-/** Popen methods that hand nothing over. */
-const POPEN_READS = new Set(['pid', 'stdout', 'stderr', 'stdin', 'returncode', 'args', 'send_signal', 'terminate', 'kill', 'poll']);
+const POOLS = new Set(['multiprocessing.Pool', 'multiprocessing.pool.Pool', 'multiprocessing.context.Pool']);
+const PROCESSES = new Set(['multiprocessing.Process', 'multiprocessing.context.Process']);
+const WINDOWS_COND = /^(?:sys\.platform\s*==\s*['"]win32['"]|['"]win32['"]\s*==\s*sys\.platform|sys\.platform\.startswith\(\s*['"]win(?:32)?['"]\s*\)|os\.name\s*==\s*['"]nt['"]|platform\.system\(\)\s*==\s*['"]Windows['"])$/;
+const POSIX_COND = /^(?:sys\.platform\s*!=\s*['"]win32['"]|os\.name\s*(?:!=\s*['"]nt['"]|==\s*['"]posix['"]))$/;
 
 function pyString(node: SyntaxNode | null | undefined): string | undefined {
   if (!node) return undefined;
@@ -65,17 +67,29 @@ function pyString(node: SyntaxNode | null | undefined): string | undefined {
   return raw ? body : unescape(body);
 }
 
-interface Events {
-  waits: { line: number; how: string }[];
-  escapes: { line: number; why: string }[];
-  kills: SyntaxNode[];
+interface Pending {
+  site: SpawnSite;
+  /** The call the engine's spawn event sits on (for multiprocessing.Process: `.start()`). */
+  call: SyntaxNode;
+  kind: PyKind;
 }
+
+/** Sites whose finding reads "never joined" rather than "never waited". */
+const FINDING_CODE: Record<PyKind, FindingCode> = {
+  popen: 'python-popen-without-wait',
+  aio: 'python-popen-without-wait',
+  pipe: 'python-popen-without-wait',
+  process: 'python-process-without-join',
+  pool: 'python-process-without-join',
+  pid: 'python-fork-without-wait',
+};
 
 export class PythonScanner {
   /** local name -> dotted origin: `sp` -> `subprocess`, `Popen` -> `subprocess.Popen`. */
   private readonly names = new Map<string, string>();
   private readonly constants = new Map<string, SyntaxNode>();
   private readonly functions = new Map<string, SyntaxNode>();
+  private readonly calls: SyntaxNode[];
   private sigchldIgnored?: number;
   private reapingHandler?: { name: string; line: number };
   private anyChildWaits: { scope: SyntaxNode; line: number; text: string }[] = [];
@@ -83,7 +97,9 @@ export class PythonScanner {
   constructor(
     private readonly root: SyntaxNode,
     private readonly file: string,
+    private readonly text?: string,
   ) {
+    this.calls = descendants(root, CALLS);
     this.readImports();
     this.readFacts();
   }
@@ -116,10 +132,11 @@ export class PythonScanner {
     }
   }
 
+
   /** The dotted name a callee resolves to through the imports: `sp.Popen` -> `subprocess.Popen`. */
   private resolve(fn: SyntaxNode | null): string | undefined {
     if (!fn) return undefined;
-    if (fn.type === 'identifier') return this.names.get(fn.text) ?? (fn.text === 'exit' || fn.text === 'print' ? fn.text : undefined);
+    if (fn.type === 'identifier') return this.names.get(fn.text) ?? (fn.text === 'exit' || fn.text === 'quit' || fn.text === 'print' ? fn.text : undefined);
     if (fn.type === 'attribute') {
       const obj = this.resolve(fn.childForFieldName('object'));
       const attr = fn.childForFieldName('attribute')?.text;
@@ -137,26 +154,32 @@ export class PythonScanner {
         if (left?.type === 'identifier' && right) this.constants.set(left.text, right);
       }
     }
-    for (const def of descendants(this.root, new Set(['function_definition']))) {
-      const name = def.childForFieldName('name')?.text;
-      if (name) this.functions.set(name, def);
-    }
-    for (const call of descendants(this.root, CALLS)) {
+    for (const call of this.calls) {
       const name = this.resolve(call.childForFieldName('function'));
-      const args = this.args(call);
-      if (name === 'signal.signal' && this.resolve(args[0]) === 'signal.SIGCHLD') {
+      if (name === 'signal.signal') {
+        const args = this.args(call);
+        if (this.resolve(args[0]) !== 'signal.SIGCHLD') continue;
         const h = args[1];
-        const hName = this.resolve(h);
-        if (hName === 'signal.SIG_IGN') this.sigchldIgnored ??= lineOf(call);
-        else if (h?.type === 'identifier' && this.functions.has(h.text)) {
-          const reaps = descendants(this.functions.get(h.text)!, CALLS).some((c) => OS_WAITS.has((this.resolve(c.childForFieldName('function')) ?? '').replace(/^os\./, '')));
+        if (this.resolve(h) === 'signal.SIG_IGN') this.sigchldIgnored ??= lineOf(call);
+        else if (h?.type === 'identifier') {
+          this.functionsByName();
+          const def = this.functions.get(h.text);
+          const reaps = def && descendants(def, CALLS).some((c) => OS_WAITS.has((this.resolve(c.childForFieldName('function')) ?? '').replace(/^os\./, '')));
           if (reaps) this.reapingHandler ??= { name: h.text, line: lineOf(call) };
         }
       } else if (name && /^os\.wait/.test(name)) {
-        const first = args[0];
-        const any = name === 'os.wait' || name === 'os.wait3' || (first && (first.text === '-1' || first.text === '0'));
+        const first = this.args(call)[0];
+        const any = name === 'os.wait' || name === 'os.wait3' || (first && (first.text === '-1' || first.text === '0' || first.text === 'os.P_ALL'));
         if (any) this.anyChildWaits.push({ scope: this.scopeOf(call), line: lineOf(call), text: call.text });
       }
+    }
+  }
+
+  private functionsByName(): void {
+    if (this.functions.size) return;
+    for (const def of descendants(this.root, new Set(['function_definition']))) {
+      const name = def.childForFieldName('name')?.text;
+      if (name && !this.functions.has(name)) this.functions.set(name, def);
     }
   }
 
@@ -179,44 +202,173 @@ export class PythonScanner {
 
   scan(): FileScan {
     const sites: SpawnSite[] = [];
+    const pending: Pending[] = [];
     const forks: SpawnSite[] = [];
     const execs: SyntaxNode[] = [];
-    for (const call of descendants(this.root, CALLS)) {
+    const handle = (call: SyntaxNode, api: string, kind: PyKind, p: { program: string | null; source?: ProgramSource }) => {
+      const site = this.site(call, api, p.program, p.source, 'unknown', '');
+      sites.push(site);
+      pending.push({ site, call, kind });
+      return site;
+    };
+    for (const call of this.calls) {
       const name = this.resolve(call.childForFieldName('function'));
       if (!name) continue;
       const [mod, fn] = splitLast(name);
-      if (mod === 'subprocess' && fn === 'Popen') sites.push(this.popen(call, 'subprocess.Popen'));
+      if (mod === 'subprocess' && fn === 'Popen') handle(call, 'subprocess.Popen', 'popen', this.commandProgram(call));
       else if (mod === 'subprocess' && WAITING_SUBPROCESS.has(fn)) {
         const p = this.commandProgram(call);
         sites.push(this.site(call, name, p.program, p.source, 'yes', `subprocess.${fn}() waits for the child`));
       } else if (name === 'os.system') {
         const p = this.commandProgram(call, true);
         sites.push(this.site(call, name, p.program, p.source, 'yes', 'os.system() waits for the shell it starts'));
-      } else if (name === 'os.popen') sites.push(this.popen(call, 'os.popen'));
-      else if (name === 'os.fork' || name === 'os.forkpty') {
+      } else if (name === 'os.popen') handle(call, 'os.popen', 'pipe', this.commandProgram(call, true));
+      else if (name === 'asyncio.create_subprocess_exec' || name === 'asyncio.create_subprocess_shell') {
+        const p = this.commandProgram(call, fn.endsWith('shell'));
+        if (call.parent?.type === 'await') handle(call, name, 'aio', p);
+        else sites.push(this.site(call, name, p.program, p.source, 'unknown', `the coroutine ${fn}() is not awaited where it is made, so where its child starts is not followed`));
+      } else if (name === 'os.fork' || name === 'os.forkpty') {
         const site = this.fork(call, name);
-        sites.push(site);
-        forks.push(site);
-      } else if (name === 'os.posix_spawn' || name === 'os.posix_spawnp') {
-        const p = this.program(this.args(call)[0], call);
-        const v = this.pidVerdict(call, this.assignedName(call), [], [], name);
-        sites.push(this.withLeak(this.site(call, name, p.program, p.source, v.waited, v.reason), v));
-      } else if (mod === 'os' && SPAWN_FUNCS.has(fn)) sites.push(this.spawnFamily(call, name));
-      else if (mod === 'os' && EXEC_FUNCS.has(fn)) execs.push(call);
-      else if (name === 'multiprocessing.Process') {
-        const site = this.mpProcess(call);
-        if (site) sites.push(site);
-      }
+        handle(call, name, 'pid', { program: null }).fork = site.fork;
+        Object.assign(sites[sites.length - 1], site, { waited: 'unknown', reason: '' });
+        forks.push(sites[sites.length - 1]);
+      } else if (name === 'os.posix_spawn' || name === 'os.posix_spawnp') handle(call, name, 'pid', this.program(this.args(call)[0], call));
+      else if (mod === 'os' && SPAWN_FUNCS.has(fn)) {
+        const a = this.args(call);
+        const mode = this.resolve(a[0]) ?? a[0]?.text;
+        const p = this.program(a[1], call);
+        if (mode === 'os.P_WAIT') sites.push(this.site(call, name, p.program, p.source, 'yes', 'P_WAIT: waits for the child'));
+        else if (mode === 'os.P_NOWAIT' || mode === 'os.P_NOWAITO') handle(call, name, 'pid', p);
+        else sites.push(this.site(call, name, p.program, p.source, 'unknown', 'the spawn mode is not a constant'));
+      } else if (mod === 'os' && EXEC_FUNCS.has(fn)) execs.push(call);
+      else if (PROCESSES.has(name)) {
+        const start = this.processStart(call);
+        if (start) handle(start, 'multiprocessing.Process.start', 'process', { program: null, source: 'self' });
+      } else if (POOLS.has(name)) handle(call, 'multiprocessing.Pool', 'pool', { program: null, source: 'self' });
     }
+    if (pending.length) this.judge(pending);
     for (const call of execs) sites.push(this.exec(call, forks));
     sites.sort((a, b) => a.line - b.line || a.column - b.column);
     const findings: SiteFinding[] = [];
+    const byPending = new Map(pending.map((p) => [p.site, p]));
     for (const site of sites) {
       if (site.waited !== 'no') continue;
-      const code: FindingCode = site.api.endsWith('Popen') || site.api === 'os.popen' ? 'python-popen-without-wait' : site.api.startsWith('multiprocessing') ? 'python-process-without-join' : 'python-fork-without-wait';
-      findings.push({ code, file: this.file, range: site.range, severity: 'warning', message: `${site.api}: ${site.reason}.`, site });
+      const p = byPending.get(site);
+      const code: FindingCode = p ? FINDING_CODE[p.kind] : 'python-fork-without-wait';
+      const finding: SiteFinding = { code, file: this.file, range: site.range, severity: 'warning', message: `${site.api}: ${site.reason}.`, site };
+      const related = (p as Pending & { related?: SiteFinding['related'] })?.related;
+      if (related?.length) finding.related = related;
+      findings.push(finding);
     }
     return { sites, findings };
+  }
+
+  /** The engine's verdict for every handle site, then the file-wide facts it has no event for. */
+  private judge(pending: Pending[]): void {
+    const refs = new Map<number, PySiteRef>();
+    const program: ProgramIR = { functions: [], sites: [] };
+    pending.forEach((p, id) => {
+      const outcomes: Outcome[] = p.site.api === 'os.fork' || p.site.api === 'os.forkpty' ? ['parent', 'child'] : ['parent'];
+      refs.set(p.call.id, { id, kind: p.kind, words: `${p.site.api}()`, outcomes });
+      program.sites.push({ id, at: rangeOf(p.call), words: `${p.site.api}()` });
+    });
+    const lowered = lowerPython({
+      root: this.root,
+      resolve: (fn) => this.resolve(fn),
+      sites: refs,
+      platform: (c) => this.platform(c),
+      exitWords: (name) => exitWords(name),
+      script: this.isScript(),
+    });
+    program.functions = lowered.functions;
+    program.cells = [...lowered.cellsUsed].map((name) => ({ name, exported: true, words: `self.${name.split('.').pop()} of ${name.slice(1, name.lastIndexOf('.'))}` }));
+    const { verdicts } = analyze(program);
+    pending.forEach((p, id) => {
+      const v = verdicts.get(id)!;
+      const s = p.site;
+      s.waited = v.waited;
+      s.reason = v.reason;
+      if (v.leak) s.leak = v.leak;
+      const override = this.fileWide(p, v.waited);
+      if (override) {
+        s.waited = override.waited;
+        s.reason = override.reason;
+        delete s.leak;
+      } else if (v.waited === 'no') (p as Pending & { related?: SiteFinding['related'] }).related = relatedOf(v, s.range);
+    });
+  }
+
+  /** What the file says that overrides the walk: Windows-only code, SIGCHLD ignored or reaped, a wait for any child elsewhere. */
+  private fileWide(p: Pending, waited: Waited): { waited: Waited; reason: string } | undefined {
+    const win = this.windowsOnly(p.call);
+    if (win) return { waited: 'yes', reason: `never runs where a child can become a zombie: ${win}` };
+    if (waited === 'yes') return undefined;
+    if (this.sigchldIgnored !== undefined) return { waited: 'yes', reason: `SIGCHLD is ignored at line ${this.sigchldIgnored}, so the kernel reaps every child` };
+    if (this.reapingHandler) return { waited: 'yes', reason: `the SIGCHLD handler ${this.reapingHandler.name}() (installed at line ${this.reapingHandler.line}) waits for children` };
+    if (waited !== 'no') return undefined;
+    const scope = this.scopeOf(p.call);
+    const elsewhere = this.anyChildWaits.find((w) => w.scope.id !== scope.id);
+    if (elsewhere) return { waited: 'unknown', reason: `${elsewhere.text} at line ${elsewhere.line} may reap it` };
+    return undefined;
+  }
+
+  /** Run as a script (its module code's end ends the program): a `__main__` guard, a `#!` line, or `__main__.py`. */
+  private isScript(): boolean {
+    if (/(^|\/)__main__\.py$/.test(this.file) || (this.text ?? this.root.text).startsWith('#!')) return true;
+    return named(this.root).some((s) => s.type === 'if_statement' && /__name__/.test(s.childForFieldName('condition')?.text ?? ''));
+  }
+
+  /** `windows` when the condition holds only on Windows, `posix` when only elsewhere. */
+  private platform(cond: SyntaxNode): 'windows' | 'posix' | undefined {
+    let n: SyntaxNode | null = cond;
+    while (n?.type === 'parenthesized_expression') n = n.namedChild(0);
+    if (!n) return undefined;
+    if (n.type === 'not_operator') {
+      const inner = this.platform(n.childForFieldName('argument')!);
+      return inner === 'windows' ? 'posix' : inner === 'posix' ? 'windows' : undefined;
+    }
+    if (n.type === 'boolean_operator') {
+      const a = this.platform(n.childForFieldName('left')!);
+      const b = this.platform(n.childForFieldName('right')!);
+      const and = n.childForFieldName('operator')?.text === 'and';
+      if (and) return a === 'windows' || b === 'windows' ? 'windows' : a === 'posix' || b === 'posix' ? 'posix' : undefined;
+      return a && a === b ? a : undefined;
+    }
+    if (n.type === 'identifier') {
+      const c = this.constants.get(n.text);
+      return c && c.type !== 'identifier' ? this.platform(c) : undefined;
+    }
+    const text = n.text.replace(/\s+/g, ' ');
+    if (WINDOWS_COND.test(text)) return 'windows';
+    if (POSIX_COND.test(text)) return 'posix';
+    return undefined;
+  }
+
+  /** Why this call only runs on Windows (inside a branch of a platform test), or undefined. */
+  private windowsOnly(call: SyntaxNode): string | undefined {
+    for (let child: SyntaxNode = call, p = call.parent; p; child = p, p = p.parent) {
+      if (p.type !== 'if_statement' && p.type !== 'elif_clause') continue;
+      const cond = p.childForFieldName('condition');
+      const plat = cond ? this.platform(cond) : undefined;
+      if (!plat) continue;
+      const inThen = p.childForFieldName('consequence')?.id === child.id;
+      const say = `the branch of \`${cond!.text}\` at line ${lineOf(cond!)} it is in runs only on Windows`;
+      if (plat === 'windows' && inThen) return say;
+      if (plat === 'posix' && !inThen && child.id !== cond!.id) return say.replace('the branch of', 'the other branch of');
+    }
+    // After `if not IS_WINDOWS: return ...` in the same block or an enclosing one.
+    for (let n: SyntaxNode | null = call; n; n = n.parent) {
+      if (n.parent?.type !== 'block' && n.parent?.type !== 'module') continue;
+      for (let prev = n.previousNamedSibling; prev; prev = prev.previousNamedSibling) {
+        if (prev.type !== 'if_statement' || named(prev).some((c) => c.type === 'elif_clause' || c.type === 'else_clause')) continue;
+        const cond = prev.childForFieldName('condition');
+        const last = named(prev.childForFieldName('consequence') ?? prev).filter((c) => c.type !== 'comment').pop();
+        if (cond && this.platform(cond) === 'posix' && (last?.type === 'return_statement' || last?.type === 'raise_statement')) {
+          return `it follows \`if ${cond.text}:\` at line ${lineOf(cond)}, which leaves everywhere but on Windows`;
+        }
+      }
+    }
+    return undefined;
   }
 
   private site(call: SyntaxNode, api: string, program: string | null, source: ProgramSource | undefined, waited: Waited, reason: string): SpawnSite {
@@ -227,11 +379,6 @@ export class PythonScanner {
     const fn = ancestor(call, new Set(['function_definition']));
     const name = fn?.childForFieldName('name')?.text;
     if (name) site.function = name;
-    return site;
-  }
-
-  private withLeak(site: SpawnSite, v: { waited: Waited }): SpawnSite {
-    if (v.waited === 'no') site.leak = 'always';
     return site;
   }
 
@@ -285,7 +432,7 @@ export class PythonScanner {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Popen and os.popen.
+  // fork and exec.
 
   /** The name a call's result is bound to (`p = Popen(...)`, `pid, fd = os.forkpty()`), or undefined. */
   private assignedName(call: SyntaxNode): string | undefined {
@@ -299,127 +446,6 @@ export class PythonScanner {
     }
     return undefined;
   }
-
-  private popen(call: SyntaxNode, api: string): SpawnSite {
-    const p = this.commandProgram(call, api === 'os.popen');
-    const site = (waited: Waited, reason: string) => {
-      const s = this.site(call, api, p.program, p.source, waited, reason);
-      if (waited === 'no') s.leak = 'always';
-      return s;
-    };
-    const parent = call.parent;
-    // `with subprocess.Popen(...) as p:` — __exit__ waits.
-    if (parent?.type === 'with_item' || (parent?.type === 'as_pattern' && parent.parent?.type === 'with_item')) return site('yes', `the with block waits for it when it ends (line ${lineOf(call)})`);
-    // `Popen(...).wait()` / `.communicate()`
-    if (parent?.type === 'attribute' && parent.parent?.type === 'call') {
-      const m = parent.childForFieldName('attribute')?.text;
-      if (m === 'wait' || m === 'communicate' || (api === 'os.popen' && m === 'close')) return site('yes', `${m}() is called on it at line ${lineOf(call)}`);
-      if (api === 'os.popen') return site('unknown', `the pipe object is dropped after ${m}(); closing it (explicitly or when collected) waits for the shell`);
-    }
-    if (this.sigchldIgnored !== undefined) return site('yes', `SIGCHLD is ignored at line ${this.sigchldIgnored}, so the kernel reaps every child`);
-    if (parent?.type === 'expression_statement') {
-      return site('no', api === 'os.popen' ? 'never waited: the pipe is dropped unclosed' : 'never waited: the Popen object is dropped at once, so nothing waits for the child (CPython reaps it only if it has already exited or when a later Popen is created)');
-    }
-    const name = this.assignedName(call);
-    if (!name) {
-      if (parent?.type === 'assignment') return site('unknown', `stored in ${parent.childForFieldName('left')?.text}`);
-      if (parent?.type === 'return_statement') return site('unknown', `returned to the caller at line ${lineOf(parent)}, which may wait for it`);
-      if (parent?.type === 'argument_list' && parent.parent?.type === 'call') {
-        return site('unknown', `passed to ${parent.parent.childForFieldName('function')?.text ?? 'a call'}() at line ${lineOf(parent)}, which may keep or wait for it`);
-      }
-      return site('unknown', `the ${api === 'os.popen' ? 'pipe' : 'Popen'} object is handed on (${parent?.type ?? 'expression'})`);
-    }
-    const ev = this.events(call, name, api === 'os.popen' ? new Set(['close']) : new Set(['wait', 'communicate']));
-    if (ev.waits.length) return site('yes', `${ev.waits[0].how} at line ${ev.waits[0].line}`);
-    if (ev.escapes.length) return site('unknown', `${name} escapes: ${ev.escapes[0].why} (line ${ev.escapes[0].line})`);
-    if (api === 'os.popen') return site('no', `never waited: ${name}.close() is never called`);
-    let reason = `never waited: no ${name}.wait(), ${name}.communicate() or with block; while ${name} is referenced the child stays a zombie after it exits`;
-    if (ev.kills.length) reason += `; ${ev.kills[0].text} at line ${lineOf(ev.kills[0])} does not reap it`;
-    return site('no', reason);
-  }
-
-  /**
-   * What happens to the object bound to `name` after `call`, in the same function and before the
-   * name is rebound: waits (one of `waitMethods`, `with name:`, poll() in a loop), escapes, kills.
-   */
-  private events(call: SyntaxNode, name: string, waitMethods: Set<string>): Events {
-    const scope = this.scopeOf(call);
-    const ev: Events = { waits: [], escapes: [], kills: [] };
-    const assign = call.parent!;
-    let rebound = Infinity;
-    walk(scope, (n) => {
-      if (n.startIndex > assign.endIndex && n.type === 'assignment' && n.childForFieldName('left')?.text === name && n.startIndex < rebound) rebound = n.startIndex;
-      return true;
-    });
-    walk(scope, (n) => {
-      if (n.startIndex <= assign.endIndex) return contains(n, assign) || n.endIndex > assign.endIndex;
-      if (n.startIndex >= rebound) return false;
-      if (n !== scope && SCOPES.has(n.type)) {
-        // A nested function or lambda that mentions the name holds on to the object.
-        if (descendants(n, new Set(['identifier'])).some((i) => i.text === name)) ev.escapes.push({ line: lineOf(n), why: `captured by a nested function at line ${lineOf(n)}` });
-        return false;
-      }
-      if (n.type === 'global_statement' && n.text.includes(name)) ev.escapes.push({ line: lineOf(n), why: `${name} is global` });
-      if (n.type !== 'identifier' || n.text !== name) return true;
-      const p = n.parent;
-      if (!p) return true;
-      if (p.type === 'attribute' && p.childForFieldName('object')?.equals(n)) {
-        const attr = p.childForFieldName('attribute')?.text ?? '';
-        const isCall = p.parent?.type === 'call' && p.parent.childForFieldName('function')?.equals(p);
-        if (isCall && waitMethods.has(attr)) ev.waits.push({ line: lineOf(p), how: `${name}.${attr}()` });
-        else if (isCall && attr === 'poll' && ancestor(p, new Set(['while_statement']))) ev.waits.push({ line: lineOf(p), how: `${name}.poll() in a loop` });
-        else if (isCall && (attr === 'kill' || attr === 'terminate' || attr === 'send_signal')) ev.kills.push(p.parent!);
-        else if (!POPEN_READS.has(attr) && isCall && attr === 'join') ev.waits.push({ line: lineOf(p), how: `${name}.join()` });
-        return true;
-      }
-      if (p.type === 'with_item' || (p.type === 'as_pattern' && p.parent?.type === 'with_item')) {
-        ev.waits.push({ line: lineOf(p), how: `with ${name}:` });
-        return true;
-      }
-      if (p.type === 'comparison_operator' || p.type === 'not_operator' || p.type === 'boolean_operator') return true;
-      if (p.type === 'assignment' && p.childForFieldName('left')?.equals(n)) return true;
-      if (p.type === 'return_statement' || p.type === 'yield') ev.escapes.push({ line: lineOf(p), why: 'returned' });
-      else if (p.type === 'argument_list') {
-        const callNode = p.parent!;
-        const callee = this.resolve(callNode.childForFieldName('function')) ?? callNode.childForFieldName('function')?.text ?? '';
-        if (HARMLESS.has(callee)) return true;
-        const local = this.functions.get(callee);
-        const index = this.args(callNode).findIndex((a) => a.equals(n));
-        const verdict = local ? this.paramVerdict(local, index, waitMethods) : 'unknown';
-        if (verdict === 'waits') ev.waits.push({ line: lineOf(p), how: `handed to ${callee}(), which waits for it` });
-        else if (verdict === 'unknown') ev.escapes.push({ line: lineOf(p), why: `passed to ${callee}()` });
-      } else ev.escapes.push({ line: lineOf(n), why: `stored or passed on (${p.type})` });
-      return true;
-    });
-    return ev;
-  }
-
-  /** Does a function of this file wait on its parameter `index`? One level deep, like the caller's own analysis. */
-  private paramVerdict(fn: SyntaxNode, index: number, waitMethods: Set<string>): 'waits' | 'never' | 'unknown' {
-    const params = fn.childForFieldName('parameters');
-    const names = params ? named(params).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChild(0)?.text)) : [];
-    if (names[0] === 'self' || names[0] === 'cls') names.shift();
-    const param = names[index];
-    if (!param) return 'unknown';
-    let waits = false;
-    let escapes = false;
-    walk(fn, (n) => {
-      if (n.type !== 'identifier' || n.text !== param || n.parent?.type === 'parameters') return true;
-      const p = n.parent!;
-      if (p.type === 'attribute') {
-        const attr = p.childForFieldName('attribute')?.text ?? '';
-        if (waitMethods.has(attr) || attr === 'join') waits = true;
-        return true;
-      }
-      if (p.type === 'with_item' || p.type === 'as_pattern') waits = true;
-      else if (p.type !== 'comparison_operator' && !(p.type === 'argument_list' && HARMLESS.has(this.resolve(p.parent!.childForFieldName('function')) ?? ''))) escapes = true;
-      return true;
-    });
-    return waits ? 'waits' : escapes ? 'unknown' : 'never';
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // fork and pids.
 
   /** The branches of `if pid == 0:` / `if not pid:` / `if pid:` / `if pid > 0:` after a fork. */
   private branches(call: SyntaxNode, pid: string | undefined) {
@@ -468,8 +494,7 @@ export class PythonScanner {
   }
 
   private fork(call: SyntaxNode, api: string): SpawnSite {
-    const pid = this.assignedName(call);
-    const { child, parentOnly } = this.branches(call, pid);
+    const { child } = this.branches(call, this.assignedName(call));
     const execs: SyntaxNode[] = [];
     for (const region of child) {
       for (const c of descendants(region, CALLS)) {
@@ -479,8 +504,7 @@ export class PythonScanner {
     }
     const programs = execs.map((e) => this.program(this.args(e)[0], e));
     const program = new Set(programs.map((p) => p.program)).size === 1 ? programs[0] : { program: null };
-    const v = this.pidVerdict(call, pid, child, parentOnly, api);
-    const site = this.withLeak(this.site(call, api, program.program, program.source, v.waited, v.reason), v);
+    const site = this.site(call, api, program.program, program.source, 'unknown', '');
     if (execs.length) site.fork = { execLines: [...new Set(execs.map(lineOf))] };
     else {
       site.forksSelf = true;
@@ -489,77 +513,14 @@ export class PythonScanner {
     return site;
   }
 
-  /** Whether the parent reaps a pid-returning spawn: same order of checks as for C. */
-  private pidVerdict(call: SyntaxNode, pid: string | undefined, child: SyntaxNode[], parentOnly: SyntaxNode[], api: string): { waited: Waited; reason: string } {
-    if (this.sigchldIgnored !== undefined) return { waited: 'yes', reason: `SIGCHLD is ignored at line ${this.sigchldIgnored}, so the kernel reaps every child` };
-    if (this.reapingHandler) return { waited: 'yes', reason: `the SIGCHLD handler ${this.reapingHandler.name}() (installed at line ${this.reapingHandler.line}) waits for children` };
-    for (const region of parentOnly) {
-      const exit = descendants(region, CALLS).find((c) => EXITS.has(this.resolve(c.childForFieldName('function')) ?? c.childForFieldName('function')?.text ?? ''));
-      if (exit) return { waited: 'yes', reason: `the parent exits at line ${lineOf(exit)}; init adopts and reaps the child` };
-    }
-    const scope = this.scopeOf(call);
-    const inChild = (n: SyntaxNode) => child.some((c) => contains(c, n));
-    let escape: string | undefined;
-    for (const c of descendants(scope, CALLS)) {
-      if (c.startIndex < call.endIndex || inChild(c)) continue;
-      const name = this.resolve(c.childForFieldName('function')) ?? c.childForFieldName('function')?.text ?? '';
-      const a = this.args(c);
-      if (name.startsWith('os.') && OS_WAITS.has(name.slice(3))) {
-        const first = a[0];
-        if (name === 'os.wait' || name === 'os.wait3' || !first || first.text === '-1' || first.text === '0' || (pid && first.text === pid)) {
-          return { waited: 'yes', reason: `${c.text} at line ${lineOf(c)}` };
-        }
-      }
-      if (pid && a.some((x) => x.type === 'identifier' && x.text === pid) && !HARMLESS.has(name)) {
-        const local = this.functions.get(name);
-        if (local && descendants(local, CALLS).some((x) => /^os\.wait/.test(this.resolve(x.childForFieldName('function')) ?? ''))) {
-          return { waited: 'yes', reason: `handed to ${name}(), which waits (line ${lineOf(c)})` };
-        }
-        if (!local) escape ??= `the pid is passed to ${name}() at line ${lineOf(c)}`;
-      }
-    }
-    if (pid) {
-      walk(scope, (n) => {
-        if (escape) return false;
-        if (n.startIndex < call.endIndex || inChild(n)) return true;
-        if ((n.type === 'return_statement' || n.type === 'yield') && descendants(n, new Set(['identifier'])).some((i) => i.text === pid)) escape = `the pid is returned at line ${lineOf(n)}`;
-        if (n.type === 'assignment' && n.childForFieldName('right')?.text === pid && n.childForFieldName('left')?.type !== 'identifier') escape = `the pid is stored in ${n.childForFieldName('left')?.text} at line ${lineOf(n)}`;
-        return true;
-      });
-    } else if (call.parent?.type === 'assignment' || call.parent?.type === 'return_statement') {
-      escape = `the pid is stored or returned at line ${lineOf(call)}`;
-    }
-    if (escape) return { waited: 'unknown', reason: escape };
-    const elsewhere = this.anyChildWaits.find((w) => w.scope !== scope);
-    if (elsewhere) return { waited: 'unknown', reason: `${elsewhere.text} at line ${elsewhere.line} may reap it` };
-    return { waited: 'no', reason: `never waited: no os.wait*() on the parent side of ${api}() and SIGCHLD is not ignored` };
-  }
-
-  private spawnFamily(call: SyntaxNode, api: string): SpawnSite {
-    const a = this.args(call);
-    const mode = this.resolve(a[0]) ?? a[0]?.text;
-    const p = this.program(a[1], call);
-    if (mode === 'os.P_WAIT') return this.site(call, api, p.program, p.source, 'yes', 'P_WAIT: waits for the child');
-    if (mode === 'os.P_NOWAIT' || mode === 'os.P_NOWAITO') {
-      const v = this.pidVerdict(call, this.assignedName(call), [], [], api);
-      return this.withLeak(this.site(call, api, p.program, p.source, v.waited, `${mode.slice(3)}: ${v.reason}`), v);
-    }
-    return this.site(call, api, p.program, p.source, 'unknown', 'the spawn mode is not a constant');
-  }
-
-  private mpProcess(call: SyntaxNode): SpawnSite | undefined {
-    // The child starts at .start(); that call is the site, chained or through a variable.
+  /** The `.start()` of a multiprocessing.Process: chained, or the first on the name it is bound to. */
+  private processStart(call: SyntaxNode): SyntaxNode | undefined {
     const parent = call.parent;
-    if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.text === 'start' && parent.parent?.type === 'call') {
-      const s = this.site(parent.parent, 'multiprocessing.Process.start', null, 'self', 'no', 'never joined: the Process object is dropped at once; multiprocessing reaps a finished child only when another Process starts');
-      s.leak = 'always';
-      return s;
-    }
+    if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.text === 'start' && parent.parent?.type === 'call') return parent.parent;
     const name = this.assignedName(call);
     if (!name) return undefined;
-    const scope = this.scopeOf(call);
     let start: SyntaxNode | undefined;
-    walk(scope, (n) => {
+    walk(this.scopeOf(call), (n) => {
       if (start) return false;
       if (n.type === 'call' && n.startIndex > call.endIndex) {
         const fn = n.childForFieldName('function');
@@ -567,17 +528,7 @@ export class PythonScanner {
       }
       return true;
     });
-    if (!start) return undefined;
-    const ev = this.events(call, name, new Set(['join']));
-    const waited: Waited = ev.waits.length ? 'yes' : ev.escapes.length ? 'unknown' : 'no';
-    const reason = ev.waits.length
-      ? `${ev.waits[0].how} at line ${ev.waits[0].line}`
-      : ev.escapes.length
-        ? `${name} escapes: ${ev.escapes[0].why} (line ${ev.escapes[0].line})`
-        : `never joined: no ${name}.join(); multiprocessing reaps a finished child only when another Process starts or the program exits`;
-    const s = this.site(start, 'multiprocessing.Process.start', null, 'self', waited, reason);
-    if (waited === 'no') s.leak = 'always';
-    return s;
+    return start;
   }
 
   private exec(call: SyntaxNode, forks: SpawnSite[]): SpawnSite {
@@ -594,13 +545,21 @@ export class PythonScanner {
   }
 }
 
+/** How a call that ends the process reads in a verdict, or undefined. */
+function exitWords(name: string): string | undefined {
+  if (name === 'sys.exit' || name === 'exit' || name === 'quit') return `${name}()`;
+  if (name === 'os._exit' || name === 'os.abort') return `${name}()`;
+  if (name.startsWith('os.') && EXEC_FUNCS.has(name.slice(3))) return `${name}(), which replaces the process`;
+  return undefined;
+}
+
 function splitLast(name: string): [string, string] {
   const i = name.lastIndexOf('.');
   return i < 0 ? ['', name] : [name.slice(0, i), name.slice(i + 1)];
 }
 
-export function scanPython(root: SyntaxNode, file: string): FileScan {
-  return new PythonScanner(root, file).scan();
+export function scanPython(root: SyntaxNode, file: string, text?: string): FileScan {
+  return new PythonScanner(root, file, text).scan();
 }
 
 /** Module names a Python file imports (for tying a script to the modules it runs). */

@@ -100,6 +100,7 @@ describe('analysis engine', () => {
     const v = verdict(prog([make, drops]));
     assert.equal(v.waited, 'no');
     assert.equal(v.losses[0].at.startLine, 21);
+    assert.match(v.reason, /^fork\(\) at line 10 starts/); // the site's line, not the caller's
     const waits = fn('main2', [{ op: 'call', fn: 'make', args: [], into: 'x', at: L(20) }, wait('x', 21)]);
     assert.equal(verdict(prog([make, waits])).waited, 'yes');
     // An exported function may have callers we do not see: unknown, not yes.
@@ -201,5 +202,49 @@ describe('analysis engine', () => {
     const v = verdict(p);
     assert.equal(v.waited, 'no');
     assert.match(v.reason, /overwritten at line 10/);
+  });
+
+  it('a container keeps every child added to it: procs.append(p) twice, never read again, leaks both', () => {
+    const add = (from: string, line: number): Node => ({ op: 'copy', from, to: 'procs', at: L(line), add: true });
+    const body = [spawn('a', 10, 0, ['parent']), add('a', 11), { op: 'drop', h: 'a', at: L(11), why: '' } as Node, spawn('b', 12, 1, ['parent']), add('b', 13), { op: 'drop', h: 'b', at: L(13), why: '' } as Node];
+    const p = prog([fn('f', body)], 2);
+    for (const site of [0, 1]) assert.match(verdict(p, site).reason, /f ends at line 99/);
+    // Without `add` the second store would overwrite the first: a loss at line 13 instead.
+    const replaced = prog([fn('f', body.map((n) => (n.op === 'copy' ? { ...n, add: undefined } : n)))], 2);
+    assert.match(verdict(replaced, 0).reason, /overwritten at line 13/);
+    // Read back and waited: for p in procs: p.wait()
+    const waits = prog([fn('f', [...body, { op: 'copy', from: 'procs', to: 'p', at: L(14) }, wait('p', 15)])], 2);
+    for (const site of [0, 1]) assert.equal(verdict(waits, site).waited, 'yes');
+  });
+
+  it('a precise try: the handler sees only the states where the body may raise', () => {
+    // try: p = Popen() except OSError: return; p.wait()  (the spawn raising leaves p unset)
+    const body = (precise: boolean): Node[] => [
+      { op: 'try', precise, body: [{ op: 'if', cond: { k: 'opaque' }, then: [{ op: 'throw', at: L(10), how: 'may raise' }], else: [] }, spawn('p', 10, 0, ['parent'])], handlers: [[{ op: 'return', values: [], at: L(12) }]] },
+      wait('p', 13),
+    ];
+    assert.equal(verdict(prog([fn('f', body(true))])).waited, 'yes');
+    assert.equal(verdict(prog([fn('f', body(false))])).waited, 'no'); // the coarse form: the body's end reaches the handler
+  });
+
+  it('a child dropped before the process exits is reaped by init: said as the exit, not "no path seen"', () => {
+    // if os.fork() == 0: subprocess.Popen(cmd); os._exit(0)  (the intermediate child of a double fork)
+    const v = verdict(prog([fn('f', [spawn(null, 10, 0, ['parent']), { op: 'exit', at: L(11), how: 'os._exit()' }])]));
+    assert.equal(v.waited, 'yes');
+    assert.match(v.reason, /os\._exit\(\) at line 11, and init reaps the child/);
+  });
+
+  it('two tests of one unchanged value agree: if debug: p = Popen() ... if debug: p.wait()', () => {
+    const body = (key?: string): Node[] => [
+      { op: 'if', cond: { k: 'opaque', key }, then: [spawn('p', 10, 0, ['parent'])], else: [] },
+      { op: 'if', cond: { k: 'opaque', key }, then: [wait('p', 12)], else: [] },
+    ];
+    assert.equal(verdict(prog([fn('f', body('debug'))])).waited, 'yes');
+    const v = verdict(prog([fn('f', body())]));
+    assert.equal(v.waited, 'no'); // unkeyed, the paths are not paired: spawned, then the other branch
+    assert.equal(v.leak, 'some-paths');
+    // Keys decided on one path only are forgotten where paths meet: a later test is free again.
+    const joined: Node[] = [{ op: 'if', cond: { k: 'opaque' }, then: [{ op: 'if', cond: { k: 'opaque', key: 'debug' }, then: [], else: [] }], else: [] }, ...body('debug')];
+    assert.equal(verdict(prog([fn('f', joined)])).waited, 'yes');
   });
 });

@@ -26,7 +26,12 @@ export type Cond =
   | { k: 'not'; c: Cond }
   | { k: 'and'; a: Cond; b: Cond }
   | { k: 'or'; a: Cond; b: Cond }
-  | { k: 'opaque'; words?: string; at?: SourceRange };
+  /**
+   * Unknown to the walk. With `key`, the same test of values that cannot change in between: the
+   * front end gives two tests one key only when they must agree, and the walk keeps each path's
+   * answer (`if debug: p = Popen()` ... `if debug: p.wait()` pairs the branches).
+   */
+  | { k: 'opaque'; words?: string; at?: SourceRange; key?: string };
 
 export type EscapeKind = 'callee' | 'caller' | 'closure' | 'container' | 'field' | 'channel' | 'goroutine' | 'other';
 
@@ -42,8 +47,11 @@ export type Node =
   | { op: 'release'; h: Handle; at: SourceRange; how: string }
   /** The handle goes where this analysis cannot follow: its verdict becomes unknown (unless resolved). */
   | { op: 'escape'; h: Handle; to: EscapeKind; at: SourceRange; why: string }
-  /** `to = from` (aliasing). Into a cell, it is a store the cell's facts judge. */
-  | { op: 'copy'; from: Handle; to: Handle; at: SourceRange }
+  /**
+   * `to = from` (aliasing). Into a cell, it is a store the cell's facts judge. With `add`, `to` is a
+   * container that keeps what it held and holds `from`'s values too (`procs.append(p)`).
+   */
+  | { op: 'copy'; from: Handle; to: Handle; at: SourceRange; add?: boolean }
   /** The handle's value is lost here (overwritten by a non-handle, or an explicit drop). */
   | { op: 'drop'; h: Handle; at: SourceRange; why: string }
   /** A call of a function of this program (file or package): its summary decides what happens to the arguments. */
@@ -72,8 +80,11 @@ export type Node =
   | { op: 'protect'; body: Node[]; cleanup: Node[] }
   /** Go's defer: `body` runs at every return of the function, when this point was reached. */
   | { op: 'defer'; body: Node[]; at: SourceRange }
-  /** try/except: a `throw` in the body (or any call, approximated by the body's entry and exit states) goes to the handlers. */
-  | { op: 'try'; body: Node[]; handlers: Node[][]; orelse?: Node[] };
+  /**
+   * try/except: a `throw` in the body (or any call, approximated by the body's entry and exit states) goes to the handlers.
+   * With `precise`, the lowering put a `throw` at every point of the body that may raise, so the handlers see only those states.
+   */
+  | { op: 'try'; body: Node[]; handlers: Node[][]; orelse?: Node[]; precise?: boolean };
 
 export interface FunctionIR {
   /** The key calls use (`run`, `.Start` for Go methods, `Server::new`...). */

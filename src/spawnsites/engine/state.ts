@@ -23,6 +23,8 @@ export interface Val {
   cell?: string;
   /** For a lost child: the key of the loss (the site's leak it is). */
   lost?: string;
+  /** Keyed conditions (ir.ts) known on every path to its start: a later test of one of them that disagrees is not on its path. */
+  when?: ReadonlyMap<string, boolean>;
   trace: Step[];
 }
 
@@ -44,6 +46,8 @@ export class State {
     /** Every child was reaped at once (`waitpid(-1)` loop) on every path here. */
     public reapedAll = false,
     public dead = false,
+    /** Keyed opaque conditions (ir.ts) decided on every path here, with their answer. */
+    readonly known = new Map<string, boolean>(),
   ) {}
 
   static dead(): State {
@@ -53,7 +57,7 @@ export class State {
   clone(): State {
     const vals = new Map<Handle, Map<string, Val>>();
     for (const [h, m] of this.vals) vals.set(h, new Map(m));
-    return new State(vals, new Set(this.defers), this.reapedAll, this.dead);
+    return new State(vals, new Set(this.defers), this.reapedAll, this.dead, new Map(this.known));
   }
 
   get(h: Handle): Val[] {
@@ -99,7 +103,8 @@ export class State {
     if (this.dead) return 'dead';
     const parts: string[] = [];
     for (const [h, m] of this.vals) parts.push(`${h}=${[...m.keys()].sort().join(',')}`);
-    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}`;
+    const known = [...this.known].map(([k, v]) => `${k}=${v}`).sort().join(',');
+    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}|${known}`;
   }
 }
 
@@ -109,6 +114,7 @@ export function join(states: State[]): State {
   if (live.length === 1) return live[0].clone();
   const out = new State();
   out.reapedAll = live.every((s) => s.reapedAll);
+  for (const [k, v] of live[0].known) if (live.every((s) => s.known.get(k) === v)) out.known.set(k, v);
   for (const s of live) {
     for (const [h, m] of s.vals) {
       let cur = out.vals.get(h);

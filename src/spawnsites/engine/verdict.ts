@@ -7,7 +7,7 @@
  * the walk could not follow makes it `unknown`, never `no`.
  */
 import type { SourceRange, Waited } from '../types';
-import type { CellIR, ProgramIR } from './ir';
+import type { CellIR, ProgramIR, SiteIR } from './ir';
 import type { Step } from './state';
 import { type CellFacts, type Ev, type External, type Leak, type SiteFacts, type Summary, Walker } from './walk';
 
@@ -47,13 +47,13 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
       const other = opts.cell?.(name);
       return other ? { waits: [...local.waits, ...other.waits], kills: [...local.kills, ...other.kills], escapes: [...local.escapes, ...other.escapes] } : local;
     };
-    verdicts.set(site.id, decide(site.words, facts, cellFacts, cellInfo, w, opts));
+    verdicts.set(site.id, decide(site, facts, cellFacts, cellInfo, w, opts));
   }
   return { verdicts, summaries: w.summaries, cells: w.cells };
 }
 
 function decide(
-  words: string,
+  site: SiteIR,
   f: SiteFacts,
   cellFacts: (name: string) => CellFacts,
   cellInfo: Map<string, CellIR>,
@@ -101,7 +101,8 @@ function decide(
     return {
       waited: 'no',
       leak: good ? 'some-paths' : 'always',
-      reason: `${words} at ${line(first ? first.trace[0]?.at ?? first.at : cellLeaks[0].ev.at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
+      // The site's own line: a child returned to a caller has a trace that starts at the call.
+      reason: `${site.words} at ${line(site.at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
       path: first ? [...first.trace, { at: first.at, words: lossWords(first) }] : [{ at: cellLeaks[0].ev.at, words: losses[0].message }],
       losses,
       facts: f,
@@ -118,7 +119,7 @@ function decide(
   const exits = f.exits.map((e) => `${e.how} at ${line(e.at)}, and init reaps the child`);
   if (goods.length || exits.length) {
     const firstEv = f.waits[0] ?? cellWaits[0] ?? f.exits[0];
-    return { ...base, waited: 'yes', reason: [...goods, ...exits].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
+    return { ...base, waited: 'yes', reason: [...new Set([...goods, ...exits])].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
   }
   return { ...base, waited: 'unknown', reason: 'no path was seen to wait for or lose the child' };
 }

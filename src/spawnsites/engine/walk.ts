@@ -234,7 +234,7 @@ class FunctionWalk {
         return st;
       }
       case 'escape': this.escape(st, n.h, { at: n.at, how: n.why, fn: this.name }, n.to); return st;
-      case 'copy': this.copy(st, n.from, n.to, n.at); return st;
+      case 'copy': this.copy(st, n.from, n.to, n.at, n.add); return st;
       case 'drop': this.drop(st, n.h, 'overwrite', n.at); return st;
       case 'call': return this.call(n, st);
       case 'reapAll': {
@@ -325,7 +325,7 @@ class FunctionWalk {
         const body = this.seq(n.body, st.clone());
         this.frames.pop();
         // Any call in the body may raise: the handler sees the entry's state, the body's end and every throw.
-        const entry = join([st, body, ...frame.throws!]);
+        const entry = n.precise ? join(frame.throws!) : join([st, body, ...frame.throws!]);
         const outs = [n.orelse ? this.seq(n.orelse, body) : body];
         for (const h of n.handlers) outs.push(this.seq(h, entry.clone()));
         return join(outs);
@@ -337,11 +337,13 @@ class FunctionWalk {
     const facts = this.w.siteFacts(n.site);
     facts.reached = true;
     const start: Step = { at: n.at, words: 'started here' };
+    const when = st.known.size ? new Map(st.known) : undefined;
     const vals: Val[] = n.outcomes.map((o) => ({
       st: o === 'parent' ? 'pending' : o,
       id: `s${n.site}`,
       site: n.site,
       trace: [start],
+      ...(when ? { when } : {}),
     }));
     if (n.into === null) {
       for (const v of vals) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
@@ -411,7 +413,7 @@ class FunctionWalk {
     st.forget(ids, undefined);
   }
 
-  private copy(st: State, from: Handle, to: Handle, at: SourceRange): void {
+  private copy(st: State, from: Handle, to: Handle, at: SourceRange, add = false): void {
     if (from === to) return;
     const src = isCell(from) ? [{ st: 'cell' as const, id: from, cell: from, trace: [] }] : st.get(from);
     if (isCell(to)) {
@@ -428,6 +430,10 @@ class FunctionWalk {
         }
       }
       st.forget(ids, undefined);
+      return;
+    }
+    if (add) {
+      st.set(to, [...st.get(to), ...src]);
       return;
     }
     const keep = new Set(src.map((v) => v.id));
@@ -541,7 +547,20 @@ class FunctionWalk {
   private filter(st: State, c: Cond, truth: boolean): State {
     if (st.dead) return st;
     switch (c.k) {
-      case 'opaque': return st.clone();
+      case 'opaque': {
+        if (!c.key) return st.clone();
+        const was = st.known.get(c.key);
+        if (was !== undefined && was !== truth) return State.dead();
+        const out = st.clone();
+        out.known.set(c.key, truth);
+        // A child started where the test had the other answer is not on this path.
+        for (const h of [...out.vals.keys()]) {
+          const vals = out.get(h);
+          const kept = vals.filter((v) => v.when?.get(c.key!) === undefined || v.when.get(c.key!) === truth);
+          if (kept.length !== vals.length) out.set(h, kept);
+        }
+        return out;
+      }
       case 'not': return this.filter(st, c.c, !truth);
       case 'and':
         return truth
