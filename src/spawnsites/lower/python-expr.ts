@@ -11,7 +11,7 @@ import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
 import { bindings, capturedNames, mixedReturns, pidOf, stableKey } from './python-names';
 
-export type PyKind = 'popen' | 'aio' | 'pipe' | 'process' | 'pool' | 'pid';
+export type PyKind = 'popen' | 'pipe' | 'process' | 'pid';
 
 export interface PySiteRef {
   id: number;
@@ -38,10 +38,8 @@ export interface PyFacts {
 /** Wait-like methods by kind (`terminate` joins a Pool's workers but only signals a Popen). */
 const WAITS: Record<PyKind | 'any', ReadonlySet<string>> = {
   popen: new Set(['wait', 'communicate']),
-  aio: new Set(['wait', 'communicate']),
   pipe: new Set(['close']),
   process: new Set(['join']),
-  pool: new Set(['close', 'join', 'terminate']),
   pid: new Set(),
   any: new Set(['wait', 'communicate', 'join', 'close']),
 };

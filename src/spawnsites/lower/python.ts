@@ -367,7 +367,7 @@ class FnLower extends ExprLower {
       const site = v.type === 'call' ? this.c.f.sites.get(v.id) : undefined;
       const h = this.expr(v, pre, 'value');
       const kind = site?.kind ?? (h ? this.kinds.get(h) : undefined);
-      if (h && kind !== 'process' && kind !== 'pid' && kind !== 'aio') layers.push({ h, at: rangeOf(item), words: `the end of the with block (${value.text.split('(')[0]}.__exit__ waits)` });
+      if (h && kind !== 'process' && kind !== 'pid') layers.push({ h, at: rangeOf(item), words: `the end of the with block (${value.text.split('(')[0]}.__exit__ waits)` });
       if (alias?.type === 'identifier') pre.push(h ? { op: 'copy', from: h, to: alias.text, at: rangeOf(alias) } : { op: 'drop', h: alias.text, at: rangeOf(alias), why: 'rebound' });
     }
     for (const l of layers.reverse()) body = [{ op: 'protect', body, cleanup: [{ op: 'wait', h: l.h, at: l.at, how: l.words }] }];
