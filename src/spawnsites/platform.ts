@@ -175,7 +175,7 @@ export function goNeverBuildsWithZombies(path: string, text: string): string | u
 }
 
 /** A Rust `cfg` predicate, for every unix target: true, false, or undefined (free or not understood). */
-function rustCfg(p: string): boolean | undefined {
+export function rustCfg(p: string): boolean | undefined {
   p = p.trim();
   const call = /^(all|any|not)\s*\(([\s\S]*)\)$/.exec(p);
   if (call) {

@@ -44,8 +44,12 @@ export type Node =
   | { op: 'escape'; h: Handle; to: EscapeKind; at: SourceRange; why: string }
   /** `to = from` (aliasing). Into a cell, it is a store the cell's facts judge. */
   | { op: 'copy'; from: Handle; to: Handle; at: SourceRange }
-  /** The handle's value is lost here (overwritten by a non-handle, or an explicit drop). */
-  | { op: 'drop'; h: Handle; at: SourceRange; why: string }
+  /**
+   * The handle's value is lost here (overwritten by a non-handle, or an explicit drop). `kind`
+   * says how, for the verdict's words: `overwrite` (the default), `discarded` (a temporary dropped
+   * at the end of its statement, `drop(x)`), `scope-end`.
+   */
+  | { op: 'drop'; h: Handle; at: SourceRange; why: string; kind?: 'overwrite' | 'discarded' | 'scope-end' }
   /** A call of a function of this program (file or package): its summary decides what happens to the arguments. */
   | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string }
   /** Reaps every child of the process (`waitpid(-1, ...)` in a loop, SIGCHLD ignored from here on). */
