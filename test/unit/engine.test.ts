@@ -117,6 +117,8 @@ describe('analysis engine', () => {
     const v = verdict(prog([store, killOnly], 1, cells));
     assert.equal(v.waited, 'no');
     assert.match(v.reason, /nothing in this program waits on it; only s\.cmd\.Process\.Kill\(\) at line 30/);
+    // The reason names the site's line, not the store's.
+    assert.match(v.reason, /^fork\(\) at line 10 starts/);
     const waitsIt = fn('stop', [{ op: 'copy', from: '@S.cmd', to: 'x', at: L(30) }, wait('x', 31)]);
     assert.equal(verdict(prog([store, waitsIt], 1, cells)).waited, 'yes');
     assert.equal(verdict(prog([store, killOnly], 1, [{ ...cells[0], exported: true }])).waited, 'unknown');

@@ -47,13 +47,14 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
       const other = opts.cell?.(name);
       return other ? { waits: [...local.waits, ...other.waits], kills: [...local.kills, ...other.kills], escapes: [...local.escapes, ...other.escapes] } : local;
     };
-    verdicts.set(site.id, decide(site.words, facts, cellFacts, cellInfo, w, opts));
+    verdicts.set(site.id, decide(site.words, site.at, facts, cellFacts, cellInfo, w, opts));
   }
   return { verdicts, summaries: w.summaries, cells: w.cells };
 }
 
 function decide(
   words: string,
+  siteAt: SourceRange,
   f: SiteFacts,
   cellFacts: (name: string) => CellFacts,
   cellInfo: Map<string, CellIR>,
@@ -101,7 +102,7 @@ function decide(
     return {
       waited: 'no',
       leak: good ? 'some-paths' : 'always',
-      reason: `${words} at ${line(first ? first.trace[0]?.at ?? first.at : cellLeaks[0].ev.at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
+      reason: `${words} at ${line(first ? first.trace[0]?.at ?? first.at : siteAt)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
       path: first ? [...first.trace, { at: first.at, words: lossWords(first) }] : [{ at: cellLeaks[0].ev.at, words: losses[0].message }],
       losses,
       facts: f,
@@ -115,7 +116,7 @@ function decide(
   const exits = f.exits.map((e) => `${e.how} at ${line(e.at)}, and init reaps the child`);
   if (goods.length || exits.length) {
     const firstEv = f.waits[0] ?? cellWaits[0] ?? f.exits[0];
-    return { ...base, waited: 'yes', reason: [...goods, ...exits].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
+    return { ...base, waited: 'yes', reason: [...new Set([...goods, ...exits])].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
   }
   return { ...base, waited: 'unknown', reason: 'no path was seen to wait for or lose the child' };
 }

@@ -297,8 +297,14 @@ export class RustFnLowering {
         const v = this.exprOf(n.namedChild(0), out);
         return n.text.startsWith('*') ? v : this.settle(v, out) && null;
       }
-      case 'try_expression':
-        return this.tryOp(this.exprOf(n.namedChild(0), out), n, out);
+      case 'try_expression': {
+        const inner = n.namedChild(0);
+        const v = this.exprOf(inner, out);
+        // `child.kill()?`: killing a child not yet reaped does not fail (std returns Ok once it has
+        // exited), so its `?` is no way out before the wait that follows.
+        if (inner?.type === 'call_expression' && /\.\s*kill$/.test(inner.childForFieldName('function')?.text ?? '')) return v;
+        return this.tryOp(v, n, out);
+      }
       case 'call_expression':
         return this.call(n, out);
       case 'macro_invocation':
@@ -380,7 +386,7 @@ export class RustFnLowering {
       return v;
     }
     // try_wait()?: an error means there is nothing left to wait for.
-    const then: Node[] = isTw(v) ? [this.waitNode(v.tw, v.at, `${v.at.text.replace(/\s+/g, ' ')} fails: nothing is left to wait for`)] : [];
+    const then: Node[] = isTw(v) ? [this.waitNode(v.tw, v.at, `${v.at.text.replace(/\s+/g, ' ')} failing (nothing is left to wait for)`)] : [];
     then.push(this.ret([], n));
     out.push({ op: 'if', cond: { k: 'opaque' }, then, else: [] });
     return isTw(v) ? v : v;
