@@ -108,6 +108,8 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/returns.rs', 11, 'Command::spawn', 'yes', 'gzip', null],
     ['src/kinds/returns.rs', 16, 'Command::spawn', 'yes', 'test', null],
     ['src/kinds/returns.rs', 22, 'Command::spawn', 'no', 'rsync', 'some-paths'],
+    ['src/kinds/sys/unix.rs', 4, 'Command::spawn', 'no', 'nohup', 'always'],
+    ['src/kinds/sys/win.rs', 4, 'Command::spawn', 'yes', 'cmd', null], // sys.rs: #[cfg(windows)] mod win;
     ['src/main.rs', 7, 'Command::spawn', 'no', 'sleep', 'always'],
     ['src/main.rs', 11, 'Command::spawn', 'no', 'true', 'always'],
     ['src/main.rs', 15, 'Command::spawn', 'no', 'helper-tool', 'always'],
@@ -146,6 +148,7 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/loops.rs', 78, 78],
       ['src/kinds/platform.rs', 20, 20], // not 26: #[allow(clippy::zombie_processes)]
       ['src/kinds/returns.rs', 22, 22],
+      ['src/kinds/sys/unix.rs', 4, 4],
       ['src/main.rs', 7, 7],
       ['src/main.rs', 11, 11],
       ['src/main.rs', 15, 15],
@@ -179,6 +182,7 @@ describe('spawn sites: Rust', function () {
     assert.match(at('platform.rs', 6), /#\[cfg\(windows\)\] at line 4 builds it only where there are no zombies/);
     assert.match(at('platform.rs', 13), /#\[cfg\(not\(unix\)\)\] at line 9/);
     assert.match(at('platform.rs', 26), /not reported: #\[allow\(clippy::zombie_processes\)\] at line 24/);
+    assert.match(at('sys/win.rs', 4), /its parent module sys\.rs declares it under #\[cfg\(windows\)\]/);
     // Exits: held at the exit, init reaps it; an exit on one path only does not count.
     assert.match(at('clippy_shapes.rs', 64), /std::process::abort\(\) at line 68, and init reaps the child/);
     assert.match(at('clippy_shapes.rs', 72), /out of scope at line 76/);

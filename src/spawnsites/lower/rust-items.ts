@@ -61,10 +61,13 @@ export class RustItems {
     }
     const pub = named(node).some((c) => c.type === 'visibility_modifier');
     const ret = node.childForFieldName('return_type')?.text ?? '';
-    const fn: RustFn = { node, name, key: implType ? `${implType}::${name}` : name, exported: pub || traitImpl || this.outOfLineMods, returnsChild: CHILD_TYPE.test(ret) };
+    // Two items of one name (`#[cfg(windows)] fn f` and `#[cfg(unix)] fn f`): calls go to the first, each is walked.
+    let key = implType ? `${implType}::${name}` : name;
+    for (let i = 2; this.byKey.has(key); i++) key = `${implType ? `${implType}::${name}` : name}#${i}`;
+    const fn: RustFn = { node, name, key, exported: pub || traitImpl || this.outOfLineMods, returnsChild: CHILD_TYPE.test(ret) };
     if (implType !== undefined) fn.implType = implType;
     this.fns.push(fn);
-    if (!this.byKey.has(fn.key)) this.byKey.set(fn.key, fn);
+    this.byKey.set(fn.key, fn);
     if (implType && node.childForFieldName('parameters')?.namedChildren.some((c) => c.type === 'self_parameter')) {
       const list = this.methods.get(name) ?? [];
       list.push(fn);

@@ -50,6 +50,23 @@ const CHILD_TYPE = /\bChild\b/;
 /** Calls that run the closure they are given (a thread, a scope): a Child it waits for is waited for. */
 const THREAD_SPAWN = /(^|::)(thread::spawn|thread::scope|spawn_blocking|spawn)$/;
 
+/** Source text for words: one line, and the end of it when it is long (`…spawn()?.wait()`). */
+export function short(text: string): string {
+  const t = text.replace(/\s+/g, ' ').replace(/([(.]) /g, '$1');
+  return t.length > 60 ? `…${t.slice(-50)}` : t;
+}
+
+/** How a call on a receiver reads: `child.wait()`, `self.child.kill()`, `spawn()?.wait()` for a chain. */
+function callWords(recv: SyntaxNode | null, m: string): string {
+  if (!recv) return `${m}()`;
+  const t = recv.text.replace(/\s+/g, '');
+  if (/^[\w.]+$/.test(t)) return `${t}.${m}()`;
+  const q = recv.type === 'try_expression' ? '?' : '';
+  const call = recv.type === 'try_expression' ? recv.namedChild(0) : recv;
+  const f = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
+  return f?.type === 'field_expression' ? `${f.childForFieldName('field')?.text}()${q}.${m}()` : `${short(recv.text)}.${m}()`;
+}
+
 const diverge = (): Node => ({ op: 'loop', infinite: true, body: [] }); // a path that never goes on (a panic): judged nowhere
 
 interface LoopCtx {
@@ -157,12 +174,12 @@ export class RustFnLowering {
   private settle(v: Val, out: Node[]): Handle | null {
     if (!isTw(v)) return v;
     if (this.loopDepth > 0) out.push(this.waitNode(v.tw, v.at, 'try_wait() polled in a loop'));
-    else out.push({ op: 'escape', h: v.tw, to: 'other', at: rangeOf(v.at), why: `${v.at.text.replace(/\s+/g, ' ')} reaps it only if it has already exited` });
+    else out.push({ op: 'escape', h: v.tw, to: 'other', at: rangeOf(v.at), why: `${short(v.at.text)} reaps it only if it has already exited` });
     return null;
   }
 
   private waitNode(h: Handle, at: SyntaxNode, how?: string): Node {
-    return { op: 'wait', h, at: rangeOf(at), how: how ?? at.text.replace(/\s+/g, ' ') };
+    return { op: 'wait', h, at: rangeOf(at), how: how ?? short(at.text) };
   }
 
   private ret(values: (Handle | null)[], at: SyntaxNode): Node {
@@ -274,7 +291,7 @@ export class RustFnLowering {
     if (v) {
       const m = patternCond(pat, v);
       if (m.bind && m.bind !== pat) return this.bindPattern(m.bind, v, out);
-      out.push({ op: 'escape', h: v, to: 'other', at: rangeOf(pat), why: `bound by the pattern ${pat.text}` });
+      out.push({ op: 'escape', h: v, to: 'other', at: rangeOf(pat), why: `bound by the pattern ${short(pat.text)}` });
     }
     for (const id of descendants(pat, new Set(['identifier']))) if (id.parent?.type !== 'tuple_struct_pattern' || id.parent.childForFieldName('type')?.id !== id.id) this.bind(id.text);
   }
@@ -382,11 +399,11 @@ export class RustFnLowering {
   private tryOp(v: Val, n: SyntaxNode, out: Node[]): Val {
     if (typeof v === 'string' && !v.startsWith('@')) {
       // `spawn()?`: the early return is taken only when the spawn failed; the Child flows on.
-      out.push({ op: 'if', cond: { k: 'is', h: v, outcomes: ['failed'], words: `${n.text.replace(/\s+/g, ' ')}`, at: rangeOf(n) }, then: [this.ret([], n)], else: [] });
+      out.push({ op: 'if', cond: { k: 'is', h: v, outcomes: ['failed'], words: `${short(n.text)}`, at: rangeOf(n) }, then: [this.ret([], n)], else: [] });
       return v;
     }
     // try_wait()?: an error means there is nothing left to wait for.
-    const then: Node[] = isTw(v) ? [this.waitNode(v.tw, v.at, `${v.at.text.replace(/\s+/g, ' ')} failing (nothing is left to wait for)`)] : [];
+    const then: Node[] = isTw(v) ? [this.waitNode(v.tw, v.at, `${short(v.at.text)} failing (nothing is left to wait for)`)] : [];
     then.push(this.ret([], n));
     out.push({ op: 'if', cond: { k: 'opaque' }, then, else: [] });
     return isTw(v) ? v : v;
@@ -454,24 +471,24 @@ export class RustFnLowering {
     }
     if (rv?.startsWith('@')) {
       const vals = this.args(argsNode, out).map((v) => this.settle(v, out));
-      if (WAITS.has(m) || m === 'try_wait') out.push(this.waitNode(rv, n));
-      else if (m === 'kill') out.push({ op: 'kill', h: rv, at: rangeOf(n), how: n.text.replace(/\s+/g, ' ') });
+      if (WAITS.has(m) || m === 'try_wait') out.push(this.waitNode(rv, n, callWords(recvNode, m)));
+      else if (m === 'kill') out.push({ op: 'kill', h: rv, at: rangeOf(n), how: callWords(recvNode, m) });
       else if (CELL_STORES.has(m)) for (const v of vals) if (v) out.push({ op: 'copy', from: v, to: rv, at: rangeOf(n) });
       if (WAITS.has(m) || m === 'try_wait' || m === 'kill' || HARMLESS.has(m) || (CELL_STORES.has(m) && m !== 'replace')) return null;
       if (PANICS_ON_FAILURE.has(m) || PASS.has(m)) return rv;
-      out.push({ op: 'escape', h: rv, to: 'other', at: rangeOf(n), why: `${n.text.replace(/\s+/g, ' ')}` });
+      out.push({ op: 'escape', h: rv, to: 'other', at: rangeOf(n), why: `${short(n.text)}` });
       return null;
     }
     if (rv) {
       const h = rv;
       const vals = this.args(argsNode, out).map((v) => this.settle(v, out));
       if (WAITS.has(m)) {
-        out.push(this.waitNode(h, n));
+        out.push(this.waitNode(h, n, callWords(recvNode, m)));
         return null;
       }
       if (m === 'try_wait') return { tw: h, at: n };
       if (m === 'kill') {
-        out.push({ op: 'kill', h, at: rangeOf(n), how: n.text.replace(/\s+/g, ' ') });
+        out.push({ op: 'kill', h, at: rangeOf(n), how: callWords(recvNode, m) });
         return null;
       }
       if (HARMLESS.has(m)) return null;
@@ -515,7 +532,7 @@ export class RustFnLowering {
     const target = this.settle(this.expr(left, out), out);
     if (target?.startsWith('@')) {
       if (v) out.push({ op: 'copy', from: v, to: target, at: rangeOf(n) });
-    } else if (v) out.push({ op: 'escape', h: v, to: 'field', at: rangeOf(n), why: `stored in ${left.text}` });
+    } else if (v) out.push({ op: 'escape', h: v, to: 'field', at: rangeOf(n), why: `stored in ${short(left.text)}` });
     return null;
   }
 
@@ -768,9 +785,9 @@ function patternCond(p: SyntaxNode, h: Handle): { cond: Cond | 'default'; bind?:
     const inner = named(p).filter((c) => c.id !== p.childForFieldName('type')?.id);
     if (t === 'Ok' || t === 'Some') {
       const sub = inner.length === 1 ? inner[0] : undefined;
-      return { cond: { k: 'is', h, outcomes: ['parent'], words: p.text, at: rangeOf(p) }, bind: sub && sub.text !== '_' ? sub : undefined };
+      return { cond: { k: 'is', h, outcomes: ['parent'], words: short(p.text), at: rangeOf(p) }, bind: sub && sub.text !== '_' ? sub : undefined };
     }
-    if (t === 'Err') return { cond: { k: 'is', h, outcomes: ['failed'], words: p.text, at: rangeOf(p) } };
+    if (t === 'Err') return { cond: { k: 'is', h, outcomes: ['failed'], words: short(p.text), at: rangeOf(p) } };
     return { cond: { k: 'opaque' } };
   }
   if (p.text === 'None' || /::None$/.test(p.text)) return { cond: { k: 'is', h, outcomes: ['failed'] } };
