@@ -1,12 +1,16 @@
 /**
  * Rust spawn sites: std::process::Command's spawn() (and status()/output(), which wait).
  *
- * "Never waited" follows clippy's zombie_processes lint: std's Child does not wait when dropped,
- * so a spawned child must be wait()ed (or wait_with_output()/try_wait()) on every path of the
- * function, unless the Child is handed on (passed to a function, returned, stored, borrowed
- * mutably, moved into a closure that waits). Flagged like clippy: no wait at all; a wait only on
- * some branches; an early `return` or `?` between the spawn and the wait. An unconditional
- * std::process::exit/abort after the spawn ends the program, and init reaps the child.
+ * This file keeps the API knowledge: which calls are sites (a Command from Command::new, a builder
+ * variable or a parameter typed Command, through `use` aliases), the program's name, which calls
+ * end the process, and the guards (`#[cfg(...)]` on an enclosing item that no unix target meets;
+ * `#[allow/expect(clippy::zombie_processes)]`, which keeps the verdict and drops the warning).
+ * The verdicts come from the engine (engine/verdict.ts) over the IR that lower/rust.ts makes of
+ * the functions that matter (lower/rust-items.ts picks them). They follow clippy's
+ * zombie_processes: std's Child does not wait when dropped, so it must be waited for on every path
+ * unless handed on; a child still held at an unconditional exit is reaped by init, but one dropped
+ * before a later exit is a leak where it is dropped; a Child returned to a caller that drops it is
+ * reported at that call.
  */
 import type { ProgramIR, FunctionIR } from './engine/ir';
 import { analyze as analyzeProgram, relatedOf, type Verdict } from './engine/verdict';

@@ -14,65 +14,17 @@
  * leaves the closure); any other closure that mentions a Child takes it where we cannot follow.
  */
 import type { SyntaxNode } from '../parser';
-import type { Cond, FunctionIR, Handle, Node } from '../engine/ir';
+import type { FunctionIR, Handle, Node } from '../engine/ir';
 import type { SourceRange } from '../types';
 import { descendants, named, rangeOf } from '../syntax';
+import { RustControl } from './rust-control';
 import type { RustFn, RustItems } from './rust-items';
 import { typeName } from './rust-items';
+import * as T from './rust-tables';
+import { type LoopCtx, type RustApi, type Val, callWords, diverge, endOf, exitsHere, isTw, patternCond, short, simpleName, STATEMENTS } from './rust-tables';
 
-/** What the file's API knowledge says about a call (rust.ts). */
-export interface RustApi {
-  /** The engine site id of a `Command::spawn` call, if this call is one. */
-  siteOf(call: SyntaxNode): number | undefined;
-  /** The callee ends the process (`std::process::exit`, `abort`). */
-  isExit(callee: string): boolean;
-}
+export type { RustApi } from './rust-tables';
 
-/** A try_wait() result not yet read: reaps the child on its `Some`/`Err` outcomes. */
-interface TryWait {
-  tw: Handle;
-  at: SyntaxNode;
-}
-type Val = Handle | null | TryWait;
-const isTw = (v: Val): v is TryWait => typeof v === 'object' && v !== null;
-
-const WAITS = new Set(['wait', 'wait_with_output']);
-/** Result/Option adaptors the Child flows through (a panic or an early return only on failure). */
-const PANICS_ON_FAILURE = new Set(['unwrap', 'expect', 'unwrap_unchecked', 'unwrap_or_else']);
-const PASS = new Set(['map_err', 'context', 'with_context', 'wrap_err', 'wrap_err_with', 'ok', 'into', 'as_mut', 'as_deref_mut', 'by_ref', 'inspect', 'inspect_err', 'take', 'lock', 'write', 'borrow_mut', 'get_mut', 'iter_mut', 'values_mut', 'first_mut', 'last_mut', 'pop', 'remove', 'drain', 'into_iter', 'replace', 'await', 'flatten', 'attach_printable', 'change_context', 'suggestion']);
-const WRAPPERS = /^(Some|Ok|Box::new|Arc::new|Rc::new|Mutex::new|RwLock::new|RefCell::new|Cell::new|std::sync::Mutex::new|std::sync::Arc::new)$/;
-const CELL_STORES = new Set(['push', 'insert', 'push_back', 'push_front', 'replace', 'get_or_insert', 'set', 'extend']);
-const HARMLESS = new Set(['id', 'len', 'is_empty', 'is_some', 'is_none', 'is_ok', 'is_err', 'iter', 'as_ref', 'contains_key', 'get', 'clone']);
-const BORROWING_MACROS = new Set(['println', 'print', 'eprintln', 'eprint', 'format', 'write', 'writeln', 'dbg', 'assert', 'assert_eq', 'assert_ne', 'debug_assert', 'debug', 'info', 'warn', 'error', 'trace', 'log', 'format_args']);
-const PANIC_MACROS = new Set(['panic', 'unreachable']);
-const STUB_MACROS = new Set(['todo', 'unimplemented']);
-const CHILD_TYPE = /\bChild\b/;
-/** Calls that run the closure they are given (a thread, a scope): a Child it waits for is waited for. */
-const THREAD_SPAWN = /(^|::)(thread::spawn|thread::scope|spawn_blocking|spawn)$/;
-
-/** Source text for words: one line, and the end of it when it is long (`…spawn()?.wait()`). */
-export function short(text: string): string {
-  const t = text.replace(/\s+/g, ' ').replace(/([(.]) /g, '$1');
-  return t.length > 60 ? `…${t.slice(-50)}` : t;
-}
-
-/** How a call on a receiver reads: `child.wait()`, `self.child.kill()`, `spawn()?.wait()` for a chain. */
-function callWords(recv: SyntaxNode | null, m: string): string {
-  if (!recv) return `${m}()`;
-  const t = recv.text.replace(/\s+/g, '');
-  if (/^[\w.]+$/.test(t)) return `${t}.${m}()`;
-  const q = recv.type === 'try_expression' ? '?' : '';
-  const call = recv.type === 'try_expression' ? recv.namedChild(0) : recv;
-  const f = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
-  return f?.type === 'field_expression' ? `${f.childForFieldName('field')?.text}()${q}.${m}()` : `${short(recv.text)}.${m}()`;
-}
-
-const diverge = (): Node => ({ op: 'loop', infinite: true, body: [] }); // a path that never goes on (a panic): judged nowhere
-
-interface LoopCtx {
-  label: string;
-  result: Handle;
-}
 
 export class RustFnLowering {
   private readonly env: Map<string, Handle>[] = [new Map()];
@@ -80,12 +32,13 @@ export class RustFnLowering {
   private readonly used = new Map<string, number>();
   private temps: { h: Handle; at: SourceRange }[] = [];
   private tempN = 0;
-  private loops: LoopCtx[] = [];
-  private loopDepth = 0;
+  loops: LoopCtx[] = [];
+  loopDepth = 0;
   /** Inside a closure lowered in place: a `return`/`?` leaves the closure, not the function. */
   private closureExit?: string;
   /** Functions made of code after an unconditional exit (lowered on their own, as clippy does). */
   readonly extra: FunctionIR[] = [];
+  private readonly control = new RustControl(this);
 
   constructor(
     private readonly items: RustItems,
@@ -108,7 +61,7 @@ export class RustFnLowering {
       const name = pat ? simpleName(pat) : undefined;
       const type = p.type === 'parameter' ? p.childForFieldName('type')?.text ?? '' : '';
       const h = name ? this.bind(name, false) : null;
-      params.push(h && CHILD_TYPE.test(type) && !/^&\s*(?!mut)/.test(type.trim()) ? h : null);
+      params.push(h && T.CHILD_TYPE.test(type) && !/^&\s*(?!mut)/.test(type.trim()) ? h : null);
     }
     const body = node.childForFieldName('body');
     const out: Node[] = [];
@@ -142,7 +95,7 @@ export class RustFnLowering {
     return undefined;
   }
 
-  private temp(at: SyntaxNode): Handle {
+  temp(at: SyntaxNode): Handle {
     const h = `$${++this.tempN}`;
     this.temps.push({ h, at: rangeOf(at) });
     return h;
@@ -159,7 +112,7 @@ export class RustFnLowering {
   }
 
   /** A block with its own names: leaving it drops what they hold. */
-  private scoped(node: SyntaxNode, out: Node[], f: (body: Node[]) => void): void {
+  scoped(node: SyntaxNode, out: Node[], f: (body: Node[]) => void): void {
     this.env.push(new Map());
     this.scopeVars.push([]);
     const body: Node[] = [];
@@ -171,14 +124,14 @@ export class RustFnLowering {
   }
 
   /** A try_wait() result read in a way this lowering does not decode. */
-  private settle(v: Val, out: Node[]): Handle | null {
+  settle(v: Val, out: Node[]): Handle | null {
     if (!isTw(v)) return v;
     if (this.loopDepth > 0) out.push(this.waitNode(v.tw, v.at, 'try_wait() polled in a loop'));
     else out.push({ op: 'escape', h: v.tw, to: 'other', at: rangeOf(v.at), why: `${short(v.at.text)} reaps it only if it has already exited` });
     return null;
   }
 
-  private waitNode(h: Handle, at: SyntaxNode, how?: string): Node {
+  waitNode(h: Handle, at: SyntaxNode, how?: string): Node {
     return { op: 'wait', h, at: rangeOf(at), how: how ?? short(at.text) };
   }
 
@@ -280,7 +233,7 @@ export class RustFnLowering {
   }
 
   /** Binds a pattern's names; a handle bound by a pattern we do not follow is handed on. */
-  private bindPattern(pat: SyntaxNode, v: Handle | null, out: Node[]): void {
+  bindPattern(pat: SyntaxNode, v: Handle | null, out: Node[]): void {
     const name = simpleName(pat);
     if (name) {
       const h = this.bind(name);
@@ -332,13 +285,13 @@ export class RustFnLowering {
       case 'unsafe_block':
         return this.block(n.type === 'block' ? n : n.namedChild(0) ?? n, out);
       case 'if_expression':
-        return this.ifExpr(n, out);
+        return this.control.ifExpr(n, out);
       case 'match_expression':
-        return this.matchExpr(n, out);
+        return this.control.matchExpr(n, out);
       case 'loop_expression':
       case 'while_expression':
       case 'for_expression':
-        return this.loopExpr(n, out);
+        return this.control.loopExpr(n, out);
       case 'return_expression': {
         const inner = n.namedChild(0);
         const v = inner ? this.settle(this.expr(inner, out), out) : null;
@@ -392,7 +345,7 @@ export class RustFnLowering {
     }
   }
 
-  private exprOf(n: SyntaxNode | null, out: Node[]): Val {
+  exprOf(n: SyntaxNode | null, out: Node[]): Val {
     return n ? this.expr(n, out) : null;
   }
 
@@ -434,7 +387,7 @@ export class RustFnLowering {
     }
     if (fnNode.type === 'field_expression') return this.method(n, fnNode, argsNode, out);
     const name = (fnNode.type === 'generic_function' ? fnNode.childForFieldName('function') ?? fnNode : fnNode).text.replace(/\s/g, '');
-    const isThread = THREAD_SPAWN.test(name);
+    const isThread = T.THREAD_SPAWN.test(name);
     const vals = this.args(argsNode, out, isThread).map((v) => this.settle(v, out));
     if (this.api.isExit(name)) {
       out.push({ op: 'exit', at: rangeOf(n), how: `${name}()` });
@@ -444,7 +397,7 @@ export class RustFnLowering {
       if (vals[0]) out.push({ op: 'drop', h: vals[0], at: rangeOf(n), why: `${name}()`, kind: 'discarded' });
       return null;
     }
-    if (WRAPPERS.test(name) && vals.length === 1) return vals[0];
+    if (T.WRAPPERS.test(name) && vals.length === 1) return vals[0];
     const callee = this.items.resolve(fnNode, this.fn.implType);
     if (callee) return this.callLocal(callee, vals, n, out);
     for (const v of vals) if (v) out.push({ op: 'escape', h: v, to: 'callee', at: rangeOf(n), why: `handed to ${name}()` });
@@ -464,25 +417,25 @@ export class RustFnLowering {
     const runs = m === 'spawn' || m === 'spawn_scoped';
     if (isTw(rv)) {
       this.args(argsNode, out);
-      if (PANICS_ON_FAILURE.has(m) || PASS.has(m)) return rv;
+      if (T.PANICS_ON_FAILURE.has(m) || T.PASS.has(m)) return rv;
       if (m === 'is_some' || m === 'is_none') return rv; // decoded by a condition; elsewhere settled
       this.settle(rv, out);
       return null;
     }
     if (rv?.startsWith('@')) {
       const vals = this.args(argsNode, out).map((v) => this.settle(v, out));
-      if (WAITS.has(m) || m === 'try_wait') out.push(this.waitNode(rv, n, callWords(recvNode, m)));
+      if (T.WAITS.has(m) || m === 'try_wait') out.push(this.waitNode(rv, n, callWords(recvNode, m)));
       else if (m === 'kill') out.push({ op: 'kill', h: rv, at: rangeOf(n), how: callWords(recvNode, m) });
-      else if (CELL_STORES.has(m)) for (const v of vals) if (v) out.push({ op: 'copy', from: v, to: rv, at: rangeOf(n) });
-      if (WAITS.has(m) || m === 'try_wait' || m === 'kill' || HARMLESS.has(m) || (CELL_STORES.has(m) && m !== 'replace')) return null;
-      if (PANICS_ON_FAILURE.has(m) || PASS.has(m)) return rv;
+      else if (T.CELL_STORES.has(m)) for (const v of vals) if (v) out.push({ op: 'copy', from: v, to: rv, at: rangeOf(n) });
+      if (T.WAITS.has(m) || m === 'try_wait' || m === 'kill' || T.HARMLESS.has(m) || (T.CELL_STORES.has(m) && m !== 'replace')) return null;
+      if (T.PANICS_ON_FAILURE.has(m) || T.PASS.has(m)) return rv;
       out.push({ op: 'escape', h: rv, to: 'other', at: rangeOf(n), why: `${short(n.text)}` });
       return null;
     }
     if (rv) {
       const h = rv;
       const vals = this.args(argsNode, out).map((v) => this.settle(v, out));
-      if (WAITS.has(m)) {
+      if (T.WAITS.has(m)) {
         out.push(this.waitNode(h, n, callWords(recvNode, m)));
         return null;
       }
@@ -491,12 +444,12 @@ export class RustFnLowering {
         out.push({ op: 'kill', h, at: rangeOf(n), how: callWords(recvNode, m) });
         return null;
       }
-      if (HARMLESS.has(m)) return null;
-      if (PANICS_ON_FAILURE.has(m)) {
+      if (T.HARMLESS.has(m)) return null;
+      if (T.PANICS_ON_FAILURE.has(m)) {
         out.push({ op: 'if', cond: { k: 'is', h, outcomes: ['failed'] }, then: [diverge()], else: [] });
         return h;
       }
-      if (PASS.has(m)) return h;
+      if (T.PASS.has(m)) return h;
       const callee = this.items.resolve(fnNode, this.fn.implType);
       if (callee) return this.callLocal(callee, [h, ...vals], n, out);
       out.push({ op: 'escape', h, to: 'callee', at: rangeOf(n), why: `handed to .${m}()` });
@@ -600,11 +553,11 @@ export class RustFnLowering {
 
   private macro(n: SyntaxNode, out: Node[]): Val {
     const name = (n.childForFieldName('macro')?.text ?? '').replace(/^.*::/, '');
-    if (PANIC_MACROS.has(name)) {
+    if (T.PANIC_MACROS.has(name)) {
       out.push(diverge());
       return null;
     }
-    if (STUB_MACROS.has(name)) {
+    if (T.STUB_MACROS.has(name)) {
       // A body not written yet: what it will do with a Child is unknown (clippy: it may wait).
       out.push({ op: 'unknown', at: rangeOf(n), why: `${name}!() stands for code not written yet` });
       return null;
@@ -617,204 +570,9 @@ export class RustFnLowering {
       out.push({ op: 'if', cond: { k: 'opaque' }, then: [this.ret([], n)], else: [] });
       return null;
     }
-    if (BORROWING_MACROS.has(name)) return null;
+    if (T.BORROWING_MACROS.has(name)) return null;
     this.captures(n, out, `${name}!()`);
     return null;
   }
 
-  // --- conditions and branches ---
-
-  /** A condition: its Cond, and what runs first on each side (a try_wait() read as Some reaps). */
-  private condition(c: SyntaxNode, out: Node[]): { cond: Cond; then: Node[]; else: Node[]; binds: [SyntaxNode, Handle][] } {
-    const none = { cond: { k: 'opaque' } as Cond, then: [] as Node[], else: [] as Node[], binds: [] as [SyntaxNode, Handle][] };
-    if (c.type === 'let_condition') {
-      const pat = c.childForFieldName('pattern')!;
-      const v = this.exprOf(c.childForFieldName('value'), out);
-      if (isTw(v)) {
-        const t = twPattern(pat);
-        if (t === 'reaped') return { ...none, then: [this.waitNode(v.tw, v.at)] };
-        if (t === 'running') return { ...none, else: [this.waitNode(v.tw, v.at)] };
-        this.settle(v, out);
-        return none;
-      }
-      if (v) {
-        const m = patternCond(pat, v);
-        return { ...none, cond: m.cond === 'default' || v.startsWith('@') ? { k: 'opaque' } : m.cond, binds: m.bind ? [[m.bind, v]] : [] };
-      }
-      return { ...none, binds: patternNames(pat).map((p) => [p, '']) };
-    }
-    const op = c.type === 'binary_expression' ? c.childForFieldName('operator')?.type : undefined;
-    if (c.type === 'let_chain' || op === '&&' || op === '||') {
-      const and = op !== '||';
-      const parts = named(c).map((p) => this.condition(p, out));
-      for (const p of parts) for (const side of [p.then, p.else]) if (side.some((x) => x.op === 'wait')) p.cond = { k: 'opaque' };
-      const cond = parts.map((p) => p.cond).reduce((a, b) => (and ? { k: 'and', a, b } : { k: 'or', a, b }));
-      return { cond, then: [], else: [], binds: and ? parts.flatMap((p) => p.binds) : [] };
-    }
-    if (c.type === 'unary_expression' && c.text.startsWith('!')) {
-      const inner = this.condition(c.namedChild(0)!, out);
-      return { cond: { k: 'not', c: inner.cond }, then: inner.else, else: inner.then, binds: [] };
-    }
-    if (c.type === 'parenthesized_expression') return this.condition(c.namedChild(0)!, out);
-    if (c.type === 'call_expression' && c.childForFieldName('function')?.type === 'field_expression') {
-      const f = c.childForFieldName('function')!;
-      const m = f.childForFieldName('field')?.text ?? '';
-      if (/^is_(some|none|ok|err)$/.test(m)) {
-        const v = this.exprOf(f.childForFieldName('value'), out);
-        const yes = m === 'is_some' || m === 'is_ok';
-        if (isTw(v) && (m === 'is_some' || m === 'is_none')) return { ...none, [yes ? 'then' : 'else']: [this.waitNode(v.tw, v.at)] };
-        if (typeof v === 'string' && !v.startsWith('@')) return { ...none, cond: { k: 'is', h: v, outcomes: [yes ? 'parent' : 'failed'] } };
-        this.settle(v, out);
-        return none;
-      }
-    }
-    this.settle(this.expr(c, out), out);
-    return none;
-  }
-
-  private branch(node: SyntaxNode, pre: Node[], binds: [SyntaxNode, Handle][], result: Handle | null): Node[] {
-    const body: Node[] = [...pre];
-    this.scoped(node, body, (inner) => {
-      for (const [pat, v] of binds) this.bindPattern(pat, v || null, inner);
-      const r = node.type === 'block' ? this.block(node, inner) : this.settle(this.expr(node, inner), inner);
-      if (r && result) inner.push({ op: 'copy', from: r, to: result, at: rangeOf(node) });
-    });
-    return body;
-  }
-
-  private ifExpr(n: SyntaxNode, out: Node[]): Val {
-    const c = this.condition(n.childForFieldName('condition')!, out);
-    const result = this.temp(n);
-    const then = this.branch(n.childForFieldName('consequence')!, c.then, c.binds, result);
-    let alt = n.childForFieldName('alternative');
-    if (alt?.type === 'else_clause') alt = alt.namedChild(0);
-    const els = alt ? this.branch(alt, c.else, [], result) : [...c.else];
-    out.push({ op: 'if', cond: c.cond, then, else: els, at: rangeOf(n) });
-    return result;
-  }
-
-  private matchExpr(n: SyntaxNode, out: Node[]): Val {
-    const v = this.exprOf(n.childForFieldName('value'), out);
-    const result = this.temp(n);
-    const arms: { cond: Cond | 'default'; body: Node[] }[] = [];
-    const block = n.childForFieldName('body');
-    for (const arm of block ? named(block) : []) {
-      if (arm.type !== 'match_arm') continue;
-      const mp = arm.childForFieldName('pattern');
-      const pat = mp?.type === 'match_pattern' ? mp.namedChild(0) : mp;
-      const guard = mp?.childForFieldName('condition');
-      const value = arm.childForFieldName('value');
-      if (!pat || !value) continue;
-      const pre: Node[] = [];
-      let cond: Cond | 'default' = { k: 'opaque' };
-      let binds: [SyntaxNode, Handle][] = [];
-      if (isTw(v)) {
-        const t = twPattern(pat);
-        if (t === 'reaped') pre.push(this.waitNode(v.tw, v.at));
-        else if (t === 'other') this.settle(v, pre);
-      } else if (typeof v === 'string') {
-        const m = patternCond(pat, v);
-        cond = v.startsWith('@') && m.cond !== 'default' ? { k: 'opaque' } : m.cond;
-        if (m.bind) binds = [[m.bind, v]];
-      } else binds = patternNames(pat).map((p) => [p, '']);
-      if (guard) {
-        this.settle(this.expr(guard, pre), pre);
-        cond = cond === 'default' ? { k: 'opaque' } : { k: 'and', a: cond, b: { k: 'opaque' } };
-      }
-      arms.push({ cond, body: this.branch(value, pre, binds, result) });
-    }
-    if (!isTw(v) && typeof v !== 'string') this.settle(v, out);
-    out.push({ op: 'switch', arms, exhaustive: true, at: rangeOf(n) });
-    return result;
-  }
-
-  private loopExpr(n: SyntaxNode, out: Node[]): Val {
-    const labelNode = n.namedChildren.find((c) => c.type === 'loop_label');
-    const label = labelNode?.text ?? `$loop${n.id}`;
-    const result = this.temp(n);
-    const body: Node[] = [];
-    const bodyNode = n.childForFieldName('body')!;
-    this.loopDepth++;
-    if (n.type === 'for_expression') {
-      const v = this.settle(this.exprOf(n.childForFieldName('value'), out), out);
-      this.loops.push({ label, result });
-      this.scoped(bodyNode, body, (inner) => {
-        const pat = n.childForFieldName('pattern');
-        if (pat) this.bindPattern(pat, v?.startsWith('@') ? v : null, inner);
-        this.block(bodyNode, inner);
-      });
-      this.loops.pop();
-      this.loopDepth--;
-      out.push({ op: 'loop', label, body, at: rangeOf(n) });
-      return result;
-    }
-    this.loops.push({ label, result });
-    if (n.type === 'while_expression') {
-      const c = this.condition(n.childForFieldName('condition')!, body);
-      const then = this.branch(bodyNode, c.then, c.binds, null);
-      body.push({ op: 'if', cond: c.cond, then, else: [...c.else, { op: 'break', label, at: rangeOf(n) }] });
-    } else this.block(bodyNode, body);
-    this.loops.pop();
-    this.loopDepth--;
-    out.push({ op: 'loop', infinite: true, label, body, at: rangeOf(n) });
-    return result;
-  }
-}
-
-/** Node types that are statements or items, not a block's tail value. */
-const STATEMENTS = new Set(['expression_statement', 'let_declaration', 'function_item', 'struct_item', 'enum_item', 'impl_item', 'trait_item', 'use_declaration', 'const_item', 'static_item', 'type_item', 'mod_item', 'macro_definition', 'attribute_item', 'inner_attribute_item', 'empty_statement', 'line_comment', 'block_comment', 'union_item', 'extern_crate_declaration', 'foreign_mod_item']);
-
-/** `x`, `mut x`, `ref mut x`. */
-function simpleName(p: SyntaxNode): string | undefined {
-  if (p.type === 'identifier') return p.text;
-  if (p.type === 'mut_pattern' || p.type === 'ref_pattern') {
-    const last = p.namedChild(p.namedChildCount - 1);
-    return last ? simpleName(last) : undefined;
-  }
-  return undefined;
-}
-
-function patternNames(p: SyntaxNode): SyntaxNode[] {
-  return descendants(p, new Set(['identifier'])).filter((id) => !/^(None|Some|Ok|Err)$/.test(id.text) && (id.parent?.type !== 'tuple_struct_pattern' || id.parent.childForFieldName('type')?.id !== id.id));
-}
-
-/** What a pattern on a Result/Option of a Child says: `Ok(c)`/`Some(c)` the parent's outcome (binding c), `Err(_)`/`None` the failure. */
-function patternCond(p: SyntaxNode, h: Handle): { cond: Cond | 'default'; bind?: SyntaxNode } {
-  if (p.type === 'tuple_struct_pattern') {
-    const t = (p.childForFieldName('type')?.text ?? '').replace(/^.*::/, '');
-    const inner = named(p).filter((c) => c.id !== p.childForFieldName('type')?.id);
-    if (t === 'Ok' || t === 'Some') {
-      const sub = inner.length === 1 ? inner[0] : undefined;
-      return { cond: { k: 'is', h, outcomes: ['parent'], words: short(p.text), at: rangeOf(p) }, bind: sub && sub.text !== '_' ? sub : undefined };
-    }
-    if (t === 'Err') return { cond: { k: 'is', h, outcomes: ['failed'], words: short(p.text), at: rangeOf(p) } };
-    return { cond: { k: 'opaque' } };
-  }
-  if (p.text === 'None' || /::None$/.test(p.text)) return { cond: { k: 'is', h, outcomes: ['failed'] } };
-  if (p.text === '_') return { cond: 'default' };
-  if (simpleName(p)) return { cond: 'default', bind: p };
-  return { cond: { k: 'opaque' } };
-}
-
-/** What a pattern on a try_wait() result says: it reaped (`Ok(Some(_))`, `Some(_)`, `Err(_)`), it is still running (`Ok(None)`, `None`), or either. */
-function twPattern(p: SyntaxNode): 'reaped' | 'running' | 'other' | 'none' {
-  const t = p.text.replace(/\s/g, '');
-  if (/^(Ok\()?Some\(.*\)\)?$/.test(t) || /^Err\(.*\)$/.test(t)) return 'reaped';
-  if (/^(Ok\()?None\)?$/.test(t)) return 'running';
-  if (t === '_') return 'none';
-  return 'other';
-}
-
-/** Does this statement end the process on every path (`std::process::exit(0);`, or a block ending in one)? */
-function exitsHere(s: SyntaxNode, api: RustApi): boolean {
-  const e = s.type === 'expression_statement' ? s.namedChild(0) : s;
-  if (!e) return false;
-  if (e.type === 'call_expression') return api.isExit((e.childForFieldName('function')?.text ?? '').replace(/\s/g, ''));
-  if (e.type === 'block') return named(e).some((c) => exitsHere(c, api));
-  return false;
-}
-
-function endOf(n: SyntaxNode): SourceRange {
-  const line = n.endPosition.row + 1;
-  return { startLine: line, startColumn: n.endPosition.column, endLine: line, endColumn: n.endPosition.column + 1 };
 }
