@@ -434,7 +434,7 @@ export class RustFnLowering {
     }
     if (rv) {
       const h = rv;
-      const vals = this.args(argsNode, out).map((v) => this.settle(v, out));
+      const vals = this.args(argsNode, out, runs).map((v) => this.settle(v, out));
       if (T.WAITS.has(m)) {
         out.push(this.waitNode(h, n, callWords(recvNode, m)));
         return null;
@@ -524,7 +524,7 @@ export class RustFnLowering {
   }
 
   private captures(n: SyntaxNode, out: Node[], what: string): void {
-    for (const h of this.mentioned(n)) out.push({ op: 'escape', h, to: 'closure', at: rangeOf(n), why: `captured by ${what} at line ${n.startPosition.row + 1}` });
+    for (const h of this.mentioned(n)) out.push({ op: 'escape', h, to: 'closure', at: rangeOf(n), why: `captured by ${what}` });
   }
 
   /** A closure: run in place when a thread runs it (and it has no site of its own), else what it captures is handed on. */
