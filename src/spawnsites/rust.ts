@@ -170,6 +170,23 @@ export class RustScanner {
     return { program: null };
   }
 
+  private stdOnly?: boolean;
+
+  /**
+   * A `.spawn()` with no arguments on a receiver of unknown type (a Command from a helper,
+   * `self.build_command()`, `piped(&mut cmd)`, a field) is std's Command::spawn when the file uses
+   * std::process and no async process API (tokio's and async-std's Child are reaped by their runtime).
+   */
+  private anyReceiverIsStd(call: SyntaxNode): boolean {
+    if (call.childForFieldName('arguments')?.namedChildCount !== 0) return false;
+    if (this.stdOnly === undefined) {
+      const text = this.root.text;
+      // (A file with its own `fn spawn` may be calling that.)
+      this.stdOnly = /\bstd::process\b/.test(text) && !/\b(tokio|async_process|async_std|smol|async_io)::process\b|\btokio::\{[^}]*\bprocess\b|\bfn\s+spawn\b/.test(text);
+    }
+    return this.stdOnly;
+  }
+
   /** Can a bare `exit(..)` / `abort()` be std's (imported, or not defined in this file)? */
   isExit(callee: string): boolean {
     if (/^(::)?(std::)?process::(exit|abort)$/.test(callee) || /^libc::(_exit|exit|abort)$/.test(callee) || /^nix::unistd::_exit$/.test(callee)) return true;
@@ -189,7 +206,7 @@ export class RustScanner {
       if (fn?.type !== 'field_expression') continue;
       const method = fn.childForFieldName('field')?.text;
       if (method !== 'spawn' && method !== 'status' && method !== 'output') continue;
-      const cmd = this.commandOf(fn.childForFieldName('value'));
+      const cmd = this.commandOf(fn.childForFieldName('value')) ?? (method === 'spawn' && this.anyReceiverIsStd(call) ? { program: null } : undefined);
       if (!cmd) continue;
       const r = rangeOf(call);
       const site: SpawnSite = {

@@ -93,6 +93,8 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/drop_kill.rs', 34, 'Command::spawn', 'yes', 'gpg-agent', null],
     ['src/kinds/drop_kill.rs', 51, 'Command::spawn', 'unknown', 'tail', null],
     ['src/kinds/drop_kill.rs', 63, 'Command::spawn', 'yes', 'nginx', null],
+    ['src/kinds/helpers.rs', 17, 'Command::spawn', 'no', null, 'some-paths'], // self.build_command().spawn()
+    ['src/kinds/helpers.rs', 23, 'Command::spawn', 'yes', null, null],
     ['src/kinds/idioms.rs', 7, 'Command::spawn', 'yes', 'rustc', null],
     ['src/kinds/idioms.rs', 17, 'Command::spawn', 'yes', 'cargo', null],
     ['src/kinds/idioms.rs', 27, 'Command::spawn', 'unknown', 'worker', null],
@@ -110,6 +112,7 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/loops.rs', 66, 'Command::spawn', 'no', 'fsck', 'some-paths'],
     ['src/kinds/loops.rs', 78, 'Command::spawn', 'no', 'curl', 'some-paths'],
     ['src/kinds/loops.rs', 93, 'Command::spawn', 'unknown', 'yes', null],
+    ['src/kinds/not_std.rs', 13, 'Command::status', 'yes', 'true', null], // and not task.spawn(), its own type's
     ['src/kinds/platform.rs', 6, 'Command::spawn', 'yes', 'explorer.exe', null],
     ['src/kinds/platform.rs', 13, 'Command::spawn', 'yes', 'cmd', null],
     ['src/kinds/platform.rs', 20, 'Command::spawn', 'no', 'xdg-open', 'always'],
@@ -154,6 +157,7 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/clippy_shapes.rs', 195, 195],
       ['src/kinds/clippy_shapes.rs', 230, 199], // `make_child();` in main
       ['src/kinds/drop_kill.rs', 12, 12],
+      ['src/kinds/helpers.rs', 17, 17],
       ['src/kinds/idioms.rs', 41, 41],
       ['src/kinds/idioms.rs', 46, 46],
       ['src/kinds/idioms.rs', 67, 67],
