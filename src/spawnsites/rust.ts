@@ -229,7 +229,15 @@ export class RustScanner {
     }
     const findings: SiteFinding[] = [];
     if (!spawns.length || collect) return { sites, findings };
-    const analysis = this.analyze(spawns, calls);
+    let analysis: Map<number, Verdict>;
+    try {
+      analysis = this.analyze(spawns, calls);
+    } catch (e) {
+      // Never a guess: code the lowering trips on leaves its sites unknown, the rest of the index goes on.
+      for (const { site } of spawns) site.waited = 'unknown';
+      for (const { site } of spawns) site.reason = `not analysed (${e instanceof Error ? e.message : String(e)})`;
+      return { sites, findings };
+    }
     spawns.forEach(({ site, call }, id) => {
       const v = analysis.get(id)!;
       const guard = this.guardOf(call);
