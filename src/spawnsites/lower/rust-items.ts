@@ -184,7 +184,10 @@ export class RustItems {
     return out;
   }
 
+  private byNodeId?: Map<number, RustFn>;
+
   fnOfNode(n: SyntaxNode): RustFn | undefined {
-    return this.fns.find((f) => f.node.id === n.id);
+    this.byNodeId ??= new Map(this.fns.map((f) => [f.node.id, f]));
+    return this.byNodeId.get(n.id);
   }
 }
