@@ -42,9 +42,43 @@ export class RustItems {
   readonly outOfLineMods: boolean;
 
   constructor(readonly root: SyntaxNode) {
-    this.outOfLineMods = descendants(root, new Set(['mod_item'])).some((m) => !m.childForFieldName('body'));
-    for (const f of descendants(root, new Set(['function_item']))) this.addFn(f);
-    this.readStructs();
+    // One query for every item kind this needs (each query is a walk inside WASM).
+    const items = descendants(root, new Set(['mod_item', 'function_item', 'struct_item']));
+    this.outOfLineMods = items.some((m) => m.type === 'mod_item' && !m.childForFieldName('body'));
+    for (const f of items) if (f.type === 'function_item') this.addFn(f);
+    this.readStructs(items.filter((i) => i.type === 'struct_item'));
+    this.names = new Set(this.fns.map((f) => f.name));
+    this.spans = this.fns.map((f) => ({ start: f.node.startIndex, end: f.node.endIndex, fn: f })).sort((a, b) => a.start - b.start);
+  }
+
+  /** The names of this file's functions: a call of any other name resolves to nothing here. */
+  private readonly names: Set<string>;
+  private readonly spans: { start: number; end: number; fn: RustFn }[];
+
+  /** The innermost function around a node, by position (no walk up the tree). */
+  fnAround(n: SyntaxNode): RustFn | undefined {
+    const at = n.startIndex;
+    let lo = 0;
+    let hi = this.spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.spans[mid].start <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) if (this.spans[i].end >= n.endIndex) return this.spans[i].fn;
+    return undefined;
+  }
+
+  /** The last name of a callee (`f`, `Type::f`, `x.f`), for a cheap check before resolving. */
+  static calleeName(callee: SyntaxNode): string | undefined {
+    if (callee.type === 'identifier') return callee.text;
+    if (callee.type === 'scoped_identifier') return callee.childForFieldName('name')?.text;
+    if (callee.type === 'field_expression') return callee.childForFieldName('field')?.text;
+    if (callee.type === 'generic_function') {
+      const f = callee.childForFieldName('function');
+      return f ? RustItems.calleeName(f) : undefined;
+    }
+    return undefined;
   }
 
   private addFn(node: SyntaxNode): void {
@@ -75,8 +109,8 @@ export class RustItems {
     }
   }
 
-  private readStructs(): void {
-    for (const s of descendants(this.root, new Set(['struct_item']))) {
+  private readStructs(structs: SyntaxNode[]): void {
+    for (const s of structs) {
       const sname = s.childForFieldName('name')?.text ?? '';
       const body = s.childForFieldName('body');
       if (body?.type !== 'field_declaration_list') continue;
@@ -129,10 +163,7 @@ export class RustItems {
   needed(siteFns: Iterable<SyntaxNode>, calls: SyntaxNode[]): Set<SyntaxNode> {
     const out = new Set<SyntaxNode>();
     const byNode = new Map<number, RustFn>(this.fns.map((f) => [f.node.id, f]));
-    const fnOf = (n: SyntaxNode): RustFn | undefined => {
-      for (let p = n.parent; p; p = p.parent) if (p.type === 'function_item') return byNode.get(p.id);
-      return undefined;
-    };
+    const fnOf = (n: SyntaxNode): RustFn | undefined => this.fnAround(n);
     const work: SyntaxNode[] = [];
     const add = (n: SyntaxNode | undefined) => {
       if (n && !out.has(n)) {
@@ -153,6 +184,8 @@ export class RustItems {
     for (const call of calls) {
       const f = call.childForFieldName('function');
       if (!f) continue;
+      const name = RustItems.calleeName(f);
+      if (!name || !this.names.has(name)) continue;
       const at = fnOf(call);
       const callee = this.resolve(f, at?.implType);
       if (!callee || !at) continue;
