@@ -925,7 +925,8 @@ export class SpawnSiteIndex {
         default:
           scan = { sites: [], findings: [] };
       }
-      const why = neverRunsWithZombies(path, info.language, text);
+      // (Only a file with sites asks: a Rust module's answer may read its parent module's file.)
+      const why = scan.sites.length ? neverRunsWithZombies(path, info.language, text) : undefined;
       return { path, ...info, scan: why ? withoutZombies(scan, why) : scan };
     } finally {
       tree.delete();

@@ -12,6 +12,8 @@
  * for code that certainly does not run where zombies exist.
  */
 import type { SyntaxNode } from './parser';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { FileScan } from './types';
 
 /**
@@ -176,7 +178,7 @@ export function goNeverBuildsWithZombies(path: string, text: string): string | u
 }
 
 /** A Rust `cfg` predicate, for every unix target: true, false, or undefined (free or not understood). */
-function rustCfg(p: string): boolean | undefined {
+export function rustCfg(p: string): boolean | undefined {
   p = p.trim();
   const call = /^(all|any|not)\s*\(([\s\S]*)\)$/.exec(p);
   if (call) {
@@ -216,6 +218,44 @@ export function rustNeverBuildsWithZombies(text: string): string | undefined {
 }
 
 /**
+ * Why a Rust module file never builds for a target with zombies because of how its parent declares
+ * it: `#[cfg(windows)] mod windows;` in `self_update.rs` (or `self_update/mod.rs`, `lib.rs`,
+ * `main.rs`) makes `self_update/windows.rs` Windows-only, and so is everything under a module so
+ * declared (followed up to four parents). Undefined for crate roots, files no parent declares, or
+ * any cfg a unix target may meet. `read` returns undefined for a file that is not there.
+ */
+export function rustModuleNeverBuilds(path: string, read: (p: string) => string | undefined = readOrUndefined, depth = 0): string | undefined {
+  const dir = dirname(path);
+  const base = basename(path, '.rs');
+  if (depth > 4 || base === 'lib' || base === 'main' || base === 'build' || basename(dir) === 'bin') return undefined;
+  const modName = base === 'mod' ? basename(dir) : base;
+  const home = base === 'mod' ? dirname(dir) : dir;
+  const parents = [join(home, 'mod.rs'), `${home}.rs`, join(home, 'lib.rs'), join(home, 'main.rs')];
+  const decl = new RegExp(`((?:#\\[[^\\]]*\\]\\s*)*)(?:pub(?:\\([^)]*\\))?\\s+)?mod\\s+${modName}\\s*;`);
+  for (const parent of parents) {
+    const text = read(parent);
+    const m = text === undefined ? null : decl.exec(text);
+    if (!m) continue;
+    for (const attr of m[1].match(/#\[[^\]]*\]/g) ?? []) {
+      const cfg = /^#\[cfg\(([\s\S]*)\)\]$/.exec(attr.replace(/\s+/g, ' ').trim());
+      if (cfg && rustCfg(cfg[1]) === false) return `its parent module ${basename(parent)} declares it under ${attr.trim()}, which builds it only where there are no zombies`;
+    }
+    const up = rustModuleNeverBuilds(parent, read, depth + 1);
+    if (up) return up;
+    return undefined;
+  }
+  return undefined;
+}
+
+function readOrUndefined(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A file's scan once its file never runs where zombies exist: every site reaped (by the platform:
  * there is no zombie to leave), with the reason, and no finding.
  */
@@ -232,7 +272,7 @@ export function withoutZombies(scan: FileScan, why: string): FileScan {
 /** Why a file of this language never runs where a child can become a zombie, or undefined. */
 export function neverRunsWithZombies(path: string, language: string, text: string): string | undefined {
   if (language === 'go') return goNeverBuildsWithZombies(path, text);
-  if (language === 'rust') return rustNeverBuildsWithZombies(text);
+  if (language === 'rust') return rustNeverBuildsWithZombies(text) ?? rustModuleNeverBuilds(path);
   return undefined;
 }
 

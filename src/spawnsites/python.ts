@@ -228,7 +228,8 @@ export class PythonScanner {
         sites.push(this.site(call, name, p.program, p.source, 'yes', `asyncio's child watcher reaps the child, awaited or not`));
       } else if (name === 'os.fork' || name === 'os.forkpty') {
         const site = this.fork(call, name);
-        handle(call, name, 'pid', { program: null }).fork = site.fork;
+        const pending = handle(call, name, 'pid', { program: null });
+        if (site.fork) pending.fork = site.fork;
         Object.assign(sites[sites.length - 1], site, { waited: 'unknown', reason: '' });
         forks.push(sites[sites.length - 1]);
       } else if (name === 'os.posix_spawn' || name === 'os.posix_spawnp') handle(call, name, 'pid', this.program(this.args(call)[0], call));

@@ -1,23 +1,27 @@
 /**
  * Rust spawn sites: std::process::Command's spawn() (and status()/output(), which wait).
  *
- * "Never waited" follows clippy's zombie_processes lint: std's Child does not wait when dropped,
- * so a spawned child must be wait()ed (or wait_with_output()/try_wait()) on every path of the
- * function, unless the Child is handed on (passed to a function, returned, stored, borrowed
- * mutably, moved into a closure that waits). Flagged like clippy: no wait at all; a wait only on
- * some branches; an early `return` or `?` between the spawn and the wait. An unconditional
- * std::process::exit/abort after the spawn ends the program, and init reaps the child.
+ * This file keeps the API knowledge: which calls are sites (a Command from Command::new, a builder
+ * variable or a parameter typed Command, through `use` aliases), the program's name, which calls
+ * end the process, and the guards (`#[cfg(...)]` on an enclosing item that no unix target meets;
+ * `#[allow/expect(clippy::zombie_processes)]`, which keeps the verdict and drops the warning).
+ * The verdicts come from the engine (engine/verdict.ts) over the IR that lower/rust.ts makes of
+ * the functions that matter (lower/rust-items.ts picks them). They follow clippy's
+ * zombie_processes: std's Child does not wait when dropped, so it must be waited for on every path
+ * unless handed on; a child still held at an unconditional exit is reaped by init, but one dropped
+ * before a later exit is a leak where it is dropped; a Child returned to a caller that drops it is
+ * reported at that call.
  */
+import type { ProgramIR, FunctionIR } from './engine/ir';
+import { analyze as analyzeProgram, relatedOf, type Verdict } from './engine/verdict';
+import { RustFnLowering, type RustApi } from './lower/rust';
+import { RustItems } from './lower/rust-items';
 import type { SyntaxNode } from './parser';
-import { ancestor, contains, descendants, lineOf, named, rangeOf, unescape, walk } from './syntax';
-import type { FileScan, ProgramSource, SiteFinding, SpawnSite, Waited } from './types';
+import { rustCfg } from './platform';
+import { ancestor, descendants, lineOf, named, rangeOf, unescape, walk } from './syntax';
+import type { FileScan, ProgramSource, SiteFinding, SpawnSite } from './types';
 
 const FUNCTIONS = new Set(['function_item', 'closure_expression']);
-const WAITS = new Set(['wait', 'wait_with_output', 'try_wait']);
-const UNWRAPS = new Set(['unwrap', 'expect', 'unwrap_or_else', 'unwrap_unchecked']);
-/** Macros that only borrow their arguments. */
-const BORROWING_MACROS = new Set(['println', 'print', 'eprintln', 'eprint', 'format', 'write', 'writeln', 'dbg', 'assert', 'assert_eq', 'debug', 'info', 'warn', 'error', 'trace', 'log', 'panic']);
-const BLOCKS = new Set(['block']);
 
 function rustString(node: SyntaxNode | null | undefined): string | undefined {
   if (!node) return undefined;
@@ -166,14 +170,43 @@ export class RustScanner {
     return { program: null };
   }
 
-  scan(): FileScan {
+  private stdOnly?: boolean;
+
+  /**
+   * A `.spawn()` with no arguments on a receiver of unknown type (a Command from a helper,
+   * `self.build_command()`, `piped(&mut cmd)`, a field) is std's Command::spawn when the file uses
+   * std::process and no async process API (tokio's and async-std's Child are reaped by their runtime).
+   */
+  private anyReceiverIsStd(call: SyntaxNode): boolean {
+    if (call.childForFieldName('arguments')?.namedChildCount !== 0) return false;
+    if (this.stdOnly === undefined) {
+      const text = this.root.text;
+      // (A file with its own `fn spawn` may be calling that.)
+      this.stdOnly = /\bstd::process\b/.test(text) && !/\b(tokio|async_process|async_std|smol|async_io)::process\b|\btokio::\{[^}]*\bprocess\b|\bfn\s+spawn\b/.test(text);
+    }
+    return this.stdOnly;
+  }
+
+  /** Can a bare `exit(..)` / `abort()` be std's (imported, or not defined in this file)? */
+  isExit(callee: string): boolean {
+    if (/^(::)?(std::)?process::(exit|abort)$/.test(callee) || /^libc::(_exit|exit|abort)$/.test(callee) || /^nix::unistd::_exit$/.test(callee)) return true;
+    const parts = callee.split('::');
+    if (parts.length === 2 && this.processNames.has(parts[0]) && (parts[1] === 'exit' || parts[1] === 'abort')) return true;
+    return (callee === 'exit' || callee === 'abort') && !this.localFns.has(callee);
+  }
+
+  private readonly localFns = new Set<string>();
+
+  scan(collect?: { site: SpawnSite; call: SyntaxNode }[]): FileScan {
     const sites: SpawnSite[] = [];
-    for (const call of descendants(this.root, new Set(['call_expression']))) {
+    const spawns: { site: SpawnSite; call: SyntaxNode }[] = collect ?? [];
+    const calls = descendants(this.root, new Set(['call_expression']));
+    for (const call of calls) {
       const fn = call.childForFieldName('function');
       if (fn?.type !== 'field_expression') continue;
       const method = fn.childForFieldName('field')?.text;
       if (method !== 'spawn' && method !== 'status' && method !== 'output') continue;
-      const cmd = this.commandOf(fn.childForFieldName('value'));
+      const cmd = this.commandOf(fn.childForFieldName('value')) ?? (method === 'spawn' && this.anyReceiverIsStd(call) ? { program: null } : undefined);
       if (!cmd) continue;
       const r = rangeOf(call);
       const site: SpawnSite = {
@@ -191,170 +224,124 @@ export class RustScanner {
       const f = ancestor(call, new Set(['function_item']));
       const name = f?.childForFieldName('name')?.text;
       if (name) site.function = name;
-      if (method === 'spawn') {
-        const v = this.spawnVerdict(call);
-        site.waited = v.waited;
-        site.reason = v.reason;
-        if (v.leak) site.leak = v.leak;
-      }
       sites.push(site);
+      if (method === 'spawn') spawns.push({ site, call });
     }
-    const findings: SiteFinding[] = sites
-      .filter((s) => s.waited === 'no')
-      .map((site) => ({
-        code: 'rust-spawn-without-wait' as const,
+    const findings: SiteFinding[] = [];
+    if (!spawns.length || collect) return { sites, findings };
+    let analysis: Map<number, Verdict>;
+    try {
+      analysis = this.analyze(spawns, calls);
+    } catch (e) {
+      // Never a guess: code the lowering trips on leaves its sites unknown, the rest of the index goes on.
+      for (const { site } of spawns) site.waited = 'unknown';
+      for (const { site } of spawns) site.reason = `not analysed (${e instanceof Error ? e.message : String(e)})`;
+      return { sites, findings };
+    }
+    spawns.forEach(({ site, call }, id) => {
+      const v = analysis.get(id)!;
+      const guard = this.guardOf(call);
+      if (guard?.kind === 'cfg') {
+        site.reason = `never runs where a child can become a zombie: ${guard.why}`;
+        return;
+      }
+      site.waited = v.waited;
+      site.reason = v.reason;
+      if (v.leak) site.leak = v.leak;
+      if (v.waited !== 'no') return;
+      if (guard?.kind === 'allow') {
+        site.reason += ` (not reported: ${guard.why})`;
+        return;
+      }
+      // A Child returned to a caller that drops it is reported at that caller's call, as clippy does.
+      // (The deciding path then goes through the call that returned it.)
+      const returnedBy = [...v.path].reverse().find((s) => s.words.startsWith('returned by '));
+      const range = returnedBy ? returnedBy.at : site.range;
+      findings.push({
+        code: 'rust-spawn-without-wait',
         file: this.file,
-        range: site.range,
-        severity: 'warning' as const,
+        range,
+        severity: 'warning',
         message: `spawned process is never wait()ed on${site.leak === 'some-paths' ? ' on every path' : ''}: ${site.reason}. std's Child does not wait when dropped, so the child stays a zombie.`,
         site,
-      }));
+        related: relatedOf(v, range),
+      });
+    });
     return { sites, findings };
   }
 
-  private spawnVerdict(call: SyntaxNode): { waited: Waited; reason: string; leak?: 'always' | 'some-paths' } {
-    // Climb through `?`, .unwrap(), .expect(..) to the expression holding the Child.
-    let cur = call;
-    for (;;) {
-      const p = cur.parent;
-      if (p?.type === 'try_expression') {
-        cur = p;
-        continue;
-      }
-      if (p?.type === 'field_expression' && UNWRAPS.has(p.childForFieldName('field')?.text ?? '') && p.parent?.type === 'call_expression') {
-        cur = p.parent;
-        continue;
-      }
-      break;
-    }
-    const p = cur.parent;
-    if (!p) return { waited: 'unknown', reason: 'the Child is not kept' };
-    if (p.type === 'field_expression' && p.parent?.type === 'call_expression') {
-      const m = p.childForFieldName('field')?.text ?? '';
-      if (WAITS.has(m)) return { waited: 'yes', reason: `${m}() is called on it at line ${lineOf(p)}` };
-      return { waited: 'no', reason: `the Child is dropped after ${m}() at line ${lineOf(p)} without a wait()`, leak: 'always' };
-    }
-    if (p.type === 'expression_statement') return { waited: 'no', reason: `the Child is dropped at once (line ${lineOf(p)})`, leak: 'always' };
-    if (p.type === 'let_declaration') {
-      const pattern = p.childForFieldName('pattern');
-      const name = patternName(pattern);
-      if (!name) return pattern?.text === '_' ? { waited: 'no', reason: `\`let _ =\` drops the Child at once (line ${lineOf(p)})`, leak: 'always' } : { waited: 'unknown', reason: 'bound by a pattern' };
-      const block = ancestor(p, BLOCKS);
-      return block ? this.childUses(name, p, block) : { waited: 'unknown', reason: 'no enclosing block' };
-    }
-    if (p.type === 'let_condition' || p.type === 'match_expression') {
-      // `if let Ok(child) = cmd.spawn() {..}` / `match cmd.spawn() { Ok(child) => .. }`
-      const arms = p.type === 'let_condition' ? [{ pattern: p.childForFieldName('pattern'), body: p.parent?.childForFieldName('consequence') ?? null }] : descendants(p, new Set(['match_arm'])).map((a) => ({ pattern: a.childForFieldName('pattern'), body: a.childForFieldName('value') }));
-      for (const arm of arms) {
-        const bound = arm.pattern ? descendants(arm.pattern, new Set(['identifier'])).filter((i) => i.parent?.type !== 'tuple_struct_pattern' || !i.parent.childForFieldName('type')?.equals(i)) : [];
-        const name = bound.find((b) => b.text !== 'Ok' && b.text !== 'Some' && b.text !== 'Err')?.text;
-        if (!name || !arm.body || /^(e|err|_.*)$/.test(name)) continue;
-        return this.childUses(name, arm.pattern!, arm.body);
-      }
-      return { waited: 'unknown', reason: 'matched without binding the Child' };
-    }
-    if (p.type === 'return_expression' || p.type === 'block') return { waited: 'unknown', reason: `returned to the caller at line ${lineOf(p)}` };
-    return { waited: 'unknown', reason: `the Child is handed on (${p.type}) at line ${lineOf(p)}` };
+  /** Lowers the functions that matter to the engine's IR and judges every spawn site. */
+  private analyze(spawns: { site: SpawnSite; call: SyntaxNode }[], calls: SyntaxNode[]): Map<number, Verdict> {
+    // As clippy: a Child dropped is a leak even when the program exits later.
+    return analyzeProgram(this.lower(spawns, calls), { exitExcusesLost: false }).verdicts;
   }
 
-  /** Follows a bound Child through `scope` after `from`. */
-  private childUses(name: string, from: SyntaxNode, scope: SyntaxNode): { waited: Waited; reason: string; leak?: 'always' | 'some-paths' } {
-    const waits: SyntaxNode[] = [];
-    const kills: SyntaxNode[] = [];
-    let escape: string | undefined;
-    let threadWait: SyntaxNode | undefined;
-    walk(scope, (n) => {
-      if (n.endIndex <= from.endIndex) return false;
-      if (n.type === 'let_declaration' && patternName(n.childForFieldName('pattern')) === name && n.startIndex > from.endIndex) return false; // shadowed
-      if (n.type === 'token_tree') {
-        const macro = n.parent?.type === 'macro_invocation' ? n.parent.childForFieldName('macro')?.text ?? '' : '';
-        if (!BORROWING_MACROS.has(macro) && descendants(n, new Set(['identifier'])).some((i) => i.text === name)) escape ??= `used in ${macro}!() at line ${lineOf(n)}`;
-        return false;
-      }
-      if (n.type !== 'identifier' || n.text !== name) return true;
-      const p = n.parent!;
-      if (p.type === 'field_expression' && p.childForFieldName('value')?.equals(n)) {
-        const m = p.childForFieldName('field')?.text ?? '';
-        const isCall = p.parent?.type === 'call_expression';
-        if (isCall && WAITS.has(m)) {
-          const closure = ancestor(p, new Set(['closure_expression']));
-          if (closure && contains(scope, closure) && !contains(closure, from)) {
-            // A closure given to thread::spawn runs: the thread reaps the child. Any other
-            // closure may never be called.
-            const callee = closure.parent?.type === 'arguments' ? closure.parent.parent?.childForFieldName('function')?.text.replace(/\s/g, '') ?? '' : '';
-            if (/(^|::)thread::spawn$|^spawn$/.test(callee)) threadWait ??= closure;
-            else escape ??= `moved into a closure that waits (line ${lineOf(closure)})`;
-          } else waits.push(p.parent!);
-        } else if (isCall && m === 'kill') kills.push(p.parent!);
-        return true;
-      }
-      if (p.type === 'reference_expression' && !p.children.some((c) => c.type === 'mutable_specifier')) return true; // &child: a shared borrow cannot wait
-      if (p.type === 'binary_expression') return true;
-      const tail = p.type === 'block' && p.lastNamedChild?.equals(n) && p.parent?.type === 'function_item';
-      escape ??= `${p.type === 'arguments' ? 'passed to a function' : p.type === 'reference_expression' ? 'borrowed mutably' : p.type === 'return_expression' || tail ? 'returned' : `handed on (${p.type})`} at line ${lineOf(n)}`;
-      return true;
-    });
-    const killNote = kills.length ? `; ${kills[0].text} at line ${lineOf(kills[0])} does not reap it` : '';
-    if (threadWait && waits.length === 0 && !escape) return { waited: 'yes', reason: `a thread started at line ${lineOf(threadWait)} waits for it` };
-    if (escape && waits.length === 0) return { waited: 'unknown', reason: `the Child is ${escape}` };
-    const exit = this.unconditionalExit(from, scope);
-    if (waits.length === 0) {
-      if (exit) return { waited: 'yes', reason: `the program exits at line ${exit} (init reaps the child)` };
-      return { waited: 'no', reason: `never waited: no ${name}.wait() in this function${killNote}`, leak: 'always' };
-    }
-    if (!this.covered(scope, waits, from)) {
-      return { waited: 'no', reason: `${name}.wait() at line ${lineOf(waits[0])} runs only on some branches${killNote}`, leak: 'some-paths' };
-    }
-    const first = Math.min(...waits.map((w) => w.startIndex));
-    let early: SyntaxNode | undefined;
-    walk(scope, (n) => {
-      if (early || n.endIndex <= from.endIndex || n.startIndex >= first) return !early && n.startIndex < first;
-      if (n.type === 'closure_expression' || n.type === 'function_item') return false;
-      if ((n.type === 'return_expression' || n.type === 'try_expression') && n.startIndex > from.endIndex) early = n;
-      return true;
-    });
-    if (early) {
-      return { waited: 'no', reason: `${early.type === 'return_expression' ? 'a return' : 'the ? operator'} at line ${lineOf(early)} can leave before ${name}.wait() at line ${lineOf(waits[0])}${killNote}`, leak: 'some-paths' };
-    }
-    return { waited: 'yes', reason: `${waits[0].text.replace(/\s+/g, ' ')} at line ${lineOf(waits[0])}` };
+  /** The file's IR (for the tests and for reading what the lowering made of a file). */
+  lowered(): ProgramIR {
+    const calls = descendants(this.root, new Set(['call_expression']));
+    const spawns: { site: SpawnSite; call: SyntaxNode }[] = [];
+    this.scan(spawns);
+    return this.lower(spawns, calls);
   }
 
-  /** Does every path through `scope` after `from` reach one of `waits`? Straight-line code and if/else-if/else chains; loops and match arms do not count. */
-  private covered(scope: SyntaxNode, waits: SyntaxNode[], from: SyntaxNode): boolean {
-    const coversBlock = (block: SyntaxNode): boolean => {
-      for (const stmt of named(block)) {
-        if (stmt.endIndex <= from.endIndex) continue;
-        if (coversStmt(stmt)) return true;
-      }
-      return false;
+  private lower(spawns: { site: SpawnSite; call: SyntaxNode }[], calls: SyntaxNode[]): ProgramIR {
+    const items = new RustItems(this.root);
+    for (const f of items.fns) this.localFns.add(f.key);
+    const siteIds = new Map<number, number>(spawns.map((s, i) => [s.call.id, i]));
+    const api: RustApi = { siteOf: (call) => siteIds.get(call.id), isExit: (c) => this.isExit(c) };
+    // Each site's own function: the nearest fn, or a closure (run by code we may not see).
+    const apart = new Set<number>();
+    const siteFns: SyntaxNode[] = [];
+    const closures: SyntaxNode[] = [];
+    for (const { call } of spawns) {
+      const owner = ancestor(call, FUNCTIONS);
+      if (!owner) continue;
+      if (owner.type === 'closure_expression') {
+        if (!apart.has(owner.id)) closures.push(owner);
+        apart.add(owner.id);
+      } else siteFns.push(owner);
+    }
+    const functions: FunctionIR[] = [];
+    for (const node of items.needed(siteFns, calls)) {
+      const f = items.fnOfNode(node);
+      if (!f) continue;
+      const low = new RustFnLowering(items, api, { key: f.key, display: f.key, implType: f.implType, exported: f.exported }, apart);
+      functions.push(low.lowerFunction(node), ...low.extra);
+    }
+    for (const c of closures) {
+      const outer = ancestor(c, new Set(['function_item']));
+      const implType = outer ? items.fnOfNode(outer)?.implType : undefined;
+      const key = `closure@${c.startPosition.row + 1}:${c.startPosition.column + 1}`;
+      const low = new RustFnLowering(items, api, { key, display: `the closure at line ${c.startPosition.row + 1}`, implType, exported: true }, apart);
+      functions.push(low.lowerFunction(c), ...low.extra);
+    }
+    const program: ProgramIR = {
+      functions,
+      sites: spawns.map((s, id) => ({ id, at: s.site.range, words: `${s.site.api.replace('Command::', '')}()` })),
+      cells: items.cells,
     };
-    const coversStmt = (stmt: SyntaxNode): boolean => {
-      let e = stmt.type === 'expression_statement' ? stmt.namedChild(0) : stmt;
-      if (!e) return false;
-      if (e.type === 'if_expression') {
-        const cons = e.childForFieldName('consequence');
-        let alt = e.childForFieldName('alternative');
-        if (alt?.type === 'else_clause') alt = alt.namedChild(0);
-        if (!cons || !alt) return false;
-        return coversBlock(cons) && (alt.type === 'if_expression' ? coversStmt(alt) : coversBlock(alt));
-      }
-      if (e.type === 'let_declaration') e = e.childForFieldName('value') ?? e;
-      if (/^(while|loop|for)_expression$/.test(e.type) || e.type === 'match_expression' || e.type === 'closure_expression') return false;
-      return waits.some((w) => contains(e!, w) && !ancestorBetween(w, e!, new Set(['if_expression', 'match_expression', 'while_expression', 'for_expression', 'loop_expression', 'closure_expression'])));
-    };
-    return coversBlock(scope.type === 'block' ? scope : scope.namedChild(0) ?? scope);
+    return program;
   }
 
-  /** Line of a std::process::exit/abort statement directly in `scope` after `from`. */
-  private unconditionalExit(from: SyntaxNode, scope: SyntaxNode): number | undefined {
-    for (const stmt of named(scope)) {
-      if (stmt.startIndex <= from.endIndex) continue;
-      const e = stmt.type === 'expression_statement' ? stmt.namedChild(0) : stmt;
-      if (e?.type !== 'call_expression') continue;
-      const f = e.childForFieldName('function')?.text.replace(/\s/g, '') ?? '';
-      if (/(^|::)(process::)?(exit|abort)$/.test(f) && (f.includes('process::') || this.processNames.size > 0 || f === 'exit')) return lineOf(e);
+  /**
+   * What the attributes around a site say: a `#[cfg(windows)]` (or any cfg no unix target meets)
+   * on an enclosing item or statement: it never runs where zombies exist; an
+   * `#[allow(clippy::zombie_processes)]` / `#[expect(..)]`: the author has said so, no warning.
+   */
+  private guardOf(node: SyntaxNode): { kind: 'cfg' | 'allow'; why: string } | undefined {
+    let allow: { kind: 'allow'; why: string } | undefined;
+    for (let n: SyntaxNode | null = node; n; n = n.parent) {
+      const attrs: SyntaxNode[] = [];
+      for (let p = n.previousNamedSibling; p && (p.type === 'attribute_item' || p.type === 'line_comment' || p.type === 'block_comment'); p = p.previousNamedSibling) if (p.type === 'attribute_item') attrs.push(p);
+      for (const c of n.type === 'source_file' || n.type === 'declaration_list' ? named(n) : []) if (c.type === 'inner_attribute_item') attrs.push(c);
+      for (const a of attrs) {
+        const t = a.text.replace(/\s+/g, '');
+        const cfg = /^#!?\[cfg\(([\s\S]*)\)\]$/.exec(t);
+        if (cfg && rustCfg(cfg[1]) === false) return { kind: 'cfg', why: `${a.text} at line ${lineOf(a)} builds it only where there are no zombies` };
+        if (!allow && /^#!?\[(allow|expect)\(.*\bclippy::zombie_processes\b/.test(t)) allow = { kind: 'allow', why: `${a.text} at line ${lineOf(a)}` };
+      }
     }
-    return undefined;
+    return allow;
   }
 }
 
@@ -364,11 +351,6 @@ function patternName(pattern: SyntaxNode | null): string | undefined {
   if (pattern.type === 'identifier') return pattern.text;
   if (pattern.type === 'mut_pattern') return patternName(pattern.namedChild(pattern.namedChildCount - 1));
   return undefined;
-}
-
-function ancestorBetween(node: SyntaxNode, top: SyntaxNode, types: ReadonlySet<string>): boolean {
-  for (let p = node.parent; p && !p.equals(top); p = p.parent) if (types.has(p.type)) return true;
-  return false;
 }
 
 export function scanRust(root: SyntaxNode, file: string): FileScan {

@@ -101,6 +101,10 @@ describe('analysis engine', () => {
     assert.equal(v.waited, 'no');
     assert.equal(v.losses[0].at.startLine, 21);
     assert.match(v.reason, /^fork\(\) at line 10 starts/); // the site's line, not the caller's
+    // The words and the path start at the site, then come back through the call.
+    assert.match(v.reason, /at line 10 starts a child/);
+    assert.equal(v.path[0].at.startLine, 10);
+    assert.ok(v.path.some((s) => s.at.startLine === 20 && /^returned by make\(\)/.test(s.words)), JSON.stringify(v.path));
     const waits = fn('main2', [{ op: 'call', fn: 'make', args: [], into: 'x', at: L(20) }, wait('x', 21)]);
     assert.equal(verdict(prog([make, waits])).waited, 'yes');
     // An exported function may have callers we do not see: unknown, not yes.
@@ -114,6 +118,8 @@ describe('analysis engine', () => {
     const v = verdict(prog([store, killOnly], 1, cells));
     assert.equal(v.waited, 'no');
     assert.match(v.reason, /nothing in this program waits on it; only s\.cmd\.Process\.Kill\(\) at line 30/);
+    // The reason names the site's line, not the store's.
+    assert.match(v.reason, /^fork\(\) at line 10 starts/);
     const waitsIt = fn('stop', [{ op: 'copy', from: '@S.cmd', to: 'x', at: L(30) }, wait('x', 31)]);
     assert.equal(verdict(prog([store, waitsIt], 1, cells)).waited, 'yes');
     assert.equal(verdict(prog([store, killOnly], 1, [{ ...cells[0], exported: true }])).waited, 'unknown');
@@ -188,6 +194,26 @@ describe('analysis engine', () => {
     const v = verdict(prog([fn('f', [spawn(null, 10, 0, ['parent', 'failed'])])]));
     assert.equal(v.waited, 'no');
     assert.match(v.reason, /dropped at once/);
+  });
+
+  it('a drop says how the handle is lost: a temporary dropped at the end of its statement (Rust `spawn_proc();`)', () => {
+    const p = prog([fn('f', [spawn('$1', 10, 0, ['parent']), { op: 'drop', h: '$1', at: L(10), why: 'temporary', kind: 'discarded' }])]);
+    const v = verdict(p);
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /dropped at once \(line 10\)/);
+    // Without a kind it reads as an overwrite, as before.
+    assert.match(verdict(prog([fn('f', [spawn('c', 10, 0, ['parent']), { op: 'drop', h: 'c', at: L(11), why: '' }])])).reason, /overwritten at line 11/);
+  });
+
+  it('a child lost before an exit: excused by default, a leak with exitExcusesLost false (clippy: the zombie lives until the exit)', () => {
+    // { let c = spawn(); } ... std::process::exit(0);  and  { let c = spawn(); std::process::exit(0); }
+    const lostFirst = prog([fn('f', [{ op: 'scope', vars: ['c'], body: [spawn('c', 10, 0, ['parent'])], end: L(11) }, { op: 'exit', at: L(20), how: 'exit()' }])]);
+    assert.notEqual(verdict(lostFirst).waited, 'no');
+    const v = analyze(lostFirst, { exitExcusesLost: false }).verdicts.get(0)!;
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /out of scope at line 11/);
+    const heldAtExit = prog([fn('f', [{ op: 'scope', vars: ['c'], body: [spawn('c', 10, 0, ['parent']), { op: 'exit', at: L(11), how: 'exit()' }], end: L(12) }])]);
+    assert.equal(analyze(heldAtExit, { exitExcusesLost: false }).verdicts.get(0)!.waited, 'yes');
   });
 
   it('the mission bug: a server loop that starts a child each turn and never waits, never returning', () => {

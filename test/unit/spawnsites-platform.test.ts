@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SpawnSiteIndex } from '../../src/spawnsites/index';
-import { goFileNameOS, goNeverBuildsWithZombies, parseGoBuildExpr, rustNeverBuildsWithZombies } from '../../src/spawnsites/platform';
+import { goFileNameOS, goNeverBuildsWithZombies, parseGoBuildExpr, rustModuleNeverBuilds, rustNeverBuildsWithZombies } from '../../src/spawnsites/platform';
 
 const GO_LEAK = (header: string) => `${header}package p\n\nimport "os/exec"\n\nfunc Leak() {\n\tc := exec.Command("true")\n\t_ = c.Start()\n}\n`;
 const RUST_LEAK = (header: string) => `${header}use std::process::Command;\n\npub fn leak() {\n    let _c = Command::new("true").spawn().unwrap();\n}\n`;
@@ -92,5 +92,22 @@ describe('platform guards: no warning for code that never runs where zombies exi
     assert.equal(goNeverBuildsWithZombies('/x/a.go', '//go:build linux || windows && amd64\n\npackage p\n'), undefined);
     assert.match(goNeverBuildsWithZombies('/x/a.go', '//go:build (linux || darwin) && windows\n\npackage p\n') ?? '', /excludes every GOOS that has zombies/);
     assert.equal(rustNeverBuildsWithZombies('#![cfg(feature = "x")]\n'), undefined, 'a feature may be on anywhere');
+  });
+
+  it('a Rust module file is Windows-only when its parent declares it so: #[cfg(windows)] mod windows; (rustup self_update)', () => {
+    const files: Record<string, string> = {
+      '/c/src/cli/self_update.rs': '#[cfg(unix)]\nmod unix;\n#[cfg(windows)]\nmod windows;\n#[cfg(feature = "x")]\nmod extra;\nmod plain;\n',
+      '/c/src/os/mod.rs': '#[cfg(target_os = "windows")]\npub(crate) mod win32;\nmod other;\n',
+      '/c/src/lib.rs': '#[cfg(not(unix))]\nmod os;\n',
+    };
+    const read = (p: string) => files[p];
+    assert.match(rustModuleNeverBuilds('/c/src/cli/self_update/windows.rs', read) ?? '', /self_update\.rs declares it under #\[cfg\(windows\)\]/);
+    assert.equal(rustModuleNeverBuilds('/c/src/cli/self_update/unix.rs', read), undefined);
+    assert.equal(rustModuleNeverBuilds('/c/src/cli/self_update/extra.rs', read), undefined, 'a feature may be on anywhere');
+    assert.equal(rustModuleNeverBuilds('/c/src/cli/self_update/plain.rs', read), undefined);
+    // Through mod.rs, and inherited from a parent declared under not(unix).
+    assert.match(rustModuleNeverBuilds('/c/src/os/win32.rs', read) ?? '', /mod\.rs declares it under #\[cfg\(target_os = "windows"\)\]/);
+    assert.match(rustModuleNeverBuilds('/c/src/os/other.rs', read) ?? '', /lib\.rs declares it under #\[cfg\(not\(unix\)\)\]/);
+    assert.equal(rustModuleNeverBuilds('/c/src/lib.rs', read), undefined, 'a crate root');
   });
 });

@@ -52,8 +52,12 @@ export type Node =
    * container that keeps what it held and holds `from`'s values too (`procs.append(p)`).
    */
   | { op: 'copy'; from: Handle; to: Handle; at: SourceRange; add?: boolean }
-  /** The handle's value is lost here (overwritten by a non-handle, or an explicit drop). */
-  | { op: 'drop'; h: Handle; at: SourceRange; why: string }
+  /**
+   * The handle's value is lost here (overwritten by a non-handle, or an explicit drop). `kind`
+   * says how, for the verdict's words: `overwrite` (the default), `discarded` (a temporary dropped
+   * at the end of its statement, `drop(x)`), `scope-end`.
+   */
+  | { op: 'drop'; h: Handle; at: SourceRange; why: string; kind?: 'overwrite' | 'discarded' | 'scope-end' }
   /** A call of a function of this program (file or package): its summary decides what happens to the arguments. */
   | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string }
   /** Reaps every child of the process (`waitpid(-1, ...)` in a loop, SIGCHLD ignored from here on). */

@@ -79,6 +79,13 @@ export interface Summary {
 /** What the rest of the program (other files of a Go package) knows: summaries and cells. */
 export interface External {
   summary?(key: string): Summary | undefined;
+  /**
+   * Does an exit later on the path excuse a child lost before it (default true: init reaps it
+   * soon)? False judges the loss where it happens, as clippy's zombie_processes does: the zombie
+   * lives from the loss until that exit, however far away it is. Children still held at the exit
+   * are reaped by init either way.
+   */
+  exitExcusesLost?: boolean;
 }
 
 interface Frame {
@@ -107,10 +114,13 @@ export class Walker {
   private readonly byKey = new Map<string, FunctionIR>();
   private readonly inProgress = new Set<string>();
 
+  readonly exitExcusesLost: boolean;
+
   constructor(
     private readonly program: ProgramIR,
     private readonly external: External = {},
   ) {
+    this.exitExcusesLost = external.exitExcusesLost ?? true;
     for (const s of program.sites) this.facts.set(s.id, newFacts());
     for (const f of program.functions) if (!this.byKey.has(f.key)) this.byKey.set(f.key, f);
   }
@@ -136,6 +146,10 @@ export class Walker {
     this.inProgress.delete(key);
     this.summaries.set(key, s);
     return s;
+  }
+
+  siteAt(site: number): SourceRange | undefined {
+    return this.program.sites.find((s) => s.id === site)?.at;
   }
 
   siteFacts(site: number): SiteFacts {
@@ -235,7 +249,7 @@ class FunctionWalk {
       }
       case 'escape': this.escape(st, n.h, { at: n.at, how: n.why, fn: this.name }, n.to); return st;
       case 'copy': this.copy(st, n.from, n.to, n.at, n.add); return st;
-      case 'drop': this.drop(st, n.h, 'overwrite', n.at); return st;
+      case 'drop': this.drop(st, n.h, n.kind ?? 'overwrite', n.at); return st;
       case 'call': return this.call(n, st);
       case 'reapAll': {
         for (const v of st.all('pending')) this.w.siteFacts(v.site!).waits.push({ at: n.at, how: n.how, fn: this.name });
@@ -245,7 +259,8 @@ class FunctionWalk {
         return st;
       }
       case 'exit': {
-        this.settleLost(st, 'reaped', { ev: { at: n.at, how: n.how, fn: this.name }, as: 'exits' });
+        if (this.w.exitExcusesLost) this.settleLost(st, 'reaped', { ev: { at: n.at, how: n.how, fn: this.name }, as: 'exits' });
+        else this.settleLost(st, 'confirmed');
         for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at: n.at, how: n.how, fn: this.name });
         this.exitedSomewhere = true;
         return State.dead();
@@ -499,7 +514,7 @@ class FunctionWalk {
         // Borrowed: the caller still holds it; what the callee did to it is said.
         for (const k of s!.paramKills[i] ?? []) this.kill(st, h, k);
       } else if (s?.paramCells[i]) this.copy(st, h, s.paramCells[i]!, n.at);
-      else this.escape(st, h, ev(s ? `handed to ${words}, which waits for it on some paths only` : `handed to ${words}`), 'callee');
+      else this.escape(st, h, ev(!s ? `handed to ${words}` : fate === 'some' ? `handed to ${words}, which waits for it on some paths only` : `handed to ${words}, which hands it on`), 'callee');
     });
     if (!s) {
       if (n.into) this.drop(st, n.into, 'overwrite', n.at);
@@ -511,7 +526,8 @@ class FunctionWalk {
         st: 'pending',
         id: `s${site}`,
         site,
-        trace: [{ at: n.at, words: `returned by ${words}` }],
+        // The path starts at the site, in the callee, then comes back through this call.
+        trace: [...this.siteStart(site), { at: n.at, words: `returned by ${words}` }],
       }));
       if (n.into === null) for (const v of got) this.leak(v, 'discarded', n.at, st);
       else if (got.length) {
@@ -525,6 +541,11 @@ class FunctionWalk {
     if (!s.returns) return State.dead();
     st.step({ at: n.at, words: `calls ${words}` });
     return st;
+  }
+
+  private siteStart(site: number): Step[] {
+    const at = this.w.siteAt(site);
+    return at ? [{ at, words: 'started here' }] : [];
   }
 
   private loop(n: Extract<Node, { op: 'loop' }>, entry: State): State {
