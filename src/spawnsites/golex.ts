@@ -28,6 +28,11 @@ export interface GoDecl {
   keepFromRow: number;
   /** Identifiers seen in the declaration (only those in the set asked for). */
   hits: number;
+  /** A function's (or method's) name. */
+  name?: string;
+  /** Character offsets: from its keyword to the next declaration's (or the end). */
+  start: number;
+  end: number;
 }
 
 export interface GoOutline {
@@ -106,9 +111,10 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
   let expectPackageName = false;
   const commentStart = new Map<number, number>();
 
-  const closeDecl = () => {
+  const closeDecl = (at: number) => {
     if (decl) {
       decl.endRow = lastTokenRow;
+      decl.end = at;
       out.decls.push(decl);
       decl = undefined;
     }
@@ -165,14 +171,14 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
       const keyword = keywordAt(text, i, j - i);
       if (depth === 0 && terminated && keyword !== undefined && DECL_KEYWORDS.has(keyword)) {
         const word = keyword;
-        closeDecl();
+        closeDecl(i);
         if (word !== 'import' && word !== 'package' && !interesting) {
           out.headEnd = i;
           if (options.headOnly) return out;
           interesting = options.interesting?.(out.imports) ?? new Set();
           interestingFilter = new IdentFilter(interesting);
         }
-        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0 };
+        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0, start: i, end: n };
         expectPackageName = word === 'package';
         pendingAlias = undefined;
       } else if (decl) {
@@ -180,7 +186,11 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
           out.packageName = text.slice(i, j);
           expectPackageName = false;
         } else if (decl.keyword === 'import') pendingAlias = text.slice(i, j);
-        else if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) decl.hits++;
+        else {
+          // `func Name(` / `func (r *T) Name(`: the first identifier outside the receiver's parentheses.
+          if (decl.keyword === 'func' && decl.name === undefined && depth === 0 && keyword === undefined) decl.name = text.slice(i, j);
+          if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) decl.hits++;
+        }
       }
       terminated = false;
       // A newline after an identifier or break/continue/fallthrough/return ends a statement; after other keywords it does not.
@@ -266,7 +276,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
     terminated = false;
     i++;
   }
-  closeDecl();
+  closeDecl(n);
   if (!interesting) out.headEnd = text.length;
   return out;
 }
@@ -280,9 +290,12 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
 export function keepRelevant(text: string, outline: GoOutline, smallVar = SMALL_VAR_ROWS): { text: string; keptRows: number; totalRows: number } {
   const lines = text.split('\n');
   const keep = new Uint8Array(lines.length);
+  const callers = callersOfRelevant(outline.decls.filter((d) => d.keyword === 'func').map((d) => ({ name: d.name, hit: d.hits > 0, text: () => text.slice(d.start, d.end) })));
+  let f = 0;
   for (const d of outline.decls) {
     const small = d.endRow - d.startRow < smallVar;
-    const wanted = d.keyword === 'package' || d.keyword === 'import' || d.keyword === 'const' || d.hits > 0 || (d.keyword === 'var' && small);
+    const caller = d.keyword === 'func' ? callers[f++] : false;
+    const wanted = d.keyword === 'package' || d.keyword === 'import' || d.keyword === 'const' || d.hits > 0 || caller || (d.keyword === 'var' && small);
     if (!wanted) continue;
     for (let r = d.keepFromRow; r <= d.endRow && r < lines.length; r++) keep[r] = 1;
   }
@@ -313,6 +326,19 @@ export function goInterestingIdents(imports: readonly GoImport[]): Set<string> {
     } else if (imp.name !== '_') set.add(imp.name ?? 'exec');
   }
   return set;
+}
+
+/**
+ * Which functions are worth analysing though they name no handle API: the ones that call a
+ * function of the file that does (`cmd, err := startHelper()` then `cmd.Wait()`), one level deep.
+ * `funcs` in file order; the answer is true for those callers (false for the relevant ones
+ * themselves, which are kept anyway). The index's pre-pass and the Go scanner both decide by it.
+ */
+export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean; text: () => string }[]): boolean[] {
+  const helpers = new Set<string>();
+  for (const f of funcs) if (f.hit && f.name) helpers.add(f.name);
+  if (!helpers.size) return funcs.map(() => false);
+  return funcs.map((f) => !f.hit && hasInterestingIdent(f.text(), helpers));
 }
 
 /** Var declarations longer than this are kept only when they mention an interesting identifier. */

@@ -26,7 +26,12 @@ export type Cond =
   | { k: 'not'; c: Cond }
   | { k: 'and'; a: Cond; b: Cond }
   | { k: 'or'; a: Cond; b: Cond }
-  | { k: 'opaque'; words?: string; at?: SourceRange };
+  /**
+   * Anything else: both branches possible. `key` names a condition that keeps its value between
+   * two tests (a local boolean not assigned in between: the front end changes the key when it is),
+   * so `if write { start } ... if !write { return }` is not a path on which the child exists.
+   */
+  | { k: 'opaque'; words?: string; at?: SourceRange; key?: string };
 
 export type EscapeKind = 'callee' | 'caller' | 'closure' | 'container' | 'field' | 'channel' | 'goroutine' | 'other';
 
@@ -46,8 +51,14 @@ export type Node =
   | { op: 'copy'; from: Handle; to: Handle; at: SourceRange }
   /** The handle's value is lost here (overwritten by a non-handle, or an explicit drop). */
   | { op: 'drop'; h: Handle; at: SourceRange; why: string }
-  /** A call of a function of this program (file or package): its summary decides what happens to the arguments. */
-  | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string }
+  /**
+   * A call of a function of this program (file or package): its summary decides what happens to
+   * the arguments. `detached`: it runs beside this code (a goroutine, a thread): only what it does
+   * to the arguments counts here, not whether it returns or exits. `mayFail`: the call also says
+   * whether it failed (Go's error result), and on failure it returns no child: `into` then holds a
+   * failed value too, which conditions (`err != nil`) tell apart.
+   */
+  | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string; detached?: boolean; mayFail?: boolean }
   /** Reaps every child of the process (`waitpid(-1, ...)` in a loop, SIGCHLD ignored from here on). */
   | { op: 'reapAll'; at: SourceRange; how: string }
   /** The process ends here (exit, a fatal log, an exec that replaces it): init reaps its children. */

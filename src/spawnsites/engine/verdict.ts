@@ -47,7 +47,7 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
       const other = opts.cell?.(name);
       return other ? { waits: [...local.waits, ...other.waits], kills: [...local.kills, ...other.kills], escapes: [...local.escapes, ...other.escapes] } : local;
     };
-    verdicts.set(site.id, decide(site.words, facts, cellFacts, cellInfo, w, opts));
+    verdicts.set(site.id, decide(site.words, facts, cellFacts, cellInfo, w, opts, site.at));
   }
   return { verdicts, summaries: w.summaries, cells: w.cells };
 }
@@ -59,6 +59,7 @@ function decide(
   cellInfo: Map<string, CellIR>,
   w: Walker,
   opts: AnalyzeOptions,
+  at: SourceRange,
 ): Verdict {
   const base = { path: [] as Step[], losses: [] as Verdict['losses'], facts: f };
   if (f.unstructured) return { ...base, waited: 'unknown', reason: `${f.unstructured}: not followed` };
@@ -101,7 +102,7 @@ function decide(
     return {
       waited: 'no',
       leak: good ? 'some-paths' : 'always',
-      reason: `${words} at ${line(first ? first.trace[0]?.at ?? first.at : cellLeaks[0].ev.at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
+      reason: `${words} at ${line(at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
       path: first ? [...first.trace, { at: first.at, words: lossWords(first) }] : [{ at: cellLeaks[0].ev.at, words: losses[0].message }],
       losses,
       facts: f,
@@ -115,7 +116,12 @@ function decide(
   const exits = f.exits.map((e) => `${e.how} at ${line(e.at)}, and init reaps the child`);
   if (goods.length || exits.length) {
     const firstEv = f.waits[0] ?? cellWaits[0] ?? f.exits[0];
-    return { ...base, waited: 'yes', reason: [...goods, ...exits].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
+    return { ...base, waited: 'yes', reason: [...new Set([...goods, ...exits])].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
+  }
+  if (f.stuck.length) {
+    const s = f.stuck[0];
+    const message = `${s.fn} never returns (${s.how}) and nothing waits for it`;
+    return { waited: 'no', leak: 'always', reason: `${words} at ${line(at)} starts a child that is never waited for: ${message}`, path: [{ at: s.at, words: message }], losses: [{ at: s.at, message }], facts: f };
   }
   return { ...base, waited: 'unknown', reason: 'no path was seen to wait for or lose the child' };
 }

@@ -44,6 +44,8 @@ export interface SiteFacts {
   reaped: Set<string>;
   /** A wait that ran in the child (after fork, where the pid is 0): it reaps nothing of the parent's. */
   childWaits: Ev[];
+  /** Pending at a loop that never ends and is never left (a server loop): the function never gets to wait. */
+  stuck: Ev[];
   unstructured?: string;
 }
 
@@ -144,7 +146,7 @@ export class Walker {
 }
 
 function newFacts(): SiteFacts {
-  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), childWaits: [], confirmed: new Set(), reaped: new Set() };
+  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), childWaits: [], stuck: [], confirmed: new Set(), reaped: new Set() };
 }
 
 const isCell = (h: Handle) => h.startsWith('@');
@@ -335,11 +337,13 @@ class FunctionWalk {
     const facts = this.w.siteFacts(n.site);
     facts.reached = true;
     const start: Step = { at: n.at, words: 'started here' };
+    const when = Object.keys(st.assumed).length ? st.assumed : undefined;
     const vals: Val[] = n.outcomes.map((o) => ({
       st: o === 'parent' ? 'pending' : o,
       id: `s${n.site}`,
       site: n.site,
       trace: [start],
+      ...(when ? { when } : {}),
     }));
     if (n.into === null) {
       for (const v of vals) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
@@ -485,20 +489,19 @@ class FunctionWalk {
       } else if (s?.paramCells[i]) this.copy(st, h, s.paramCells[i]!, n.at);
       else this.escape(st, h, ev(s ? `handed to ${words}, which waits for it on some paths only` : `handed to ${words}`), 'callee');
     });
-    if (!s) {
+    if (!s || n.detached) {
       if (n.into) this.drop(st, n.into, 'overwrite', n.at);
       return st;
     }
     if (s.reapsAll) this.node({ op: 'reapAll', at: n.at, how: `${words}, which reaps every child` }, st);
     if (n.into !== undefined) {
-      const got: Val[] = s.returnsSites.map((site) => ({
-        st: 'pending',
-        id: `s${site}`,
-        site,
-        trace: [{ at: n.at, words: `returned by ${words}` }],
-      }));
-      if (n.into === null) for (const v of got) this.leak(v, 'discarded', n.at, st);
-      else if (got.length) {
+      const got: Val[] = s.returnsSites.flatMap((site) => {
+        const v: Val = { st: 'pending', id: `s${site}`, site, trace: [{ at: n.at, words: `returned by ${words}` }], ...(Object.keys(st.assumed).length ? { when: st.assumed } : {}) };
+        return n.mayFail ? [v, { ...v, st: 'failed' as const }] : [v];
+      });
+      if (n.into === null) {
+        for (const v of got) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
+      } else if (got.length) {
         this.drop(st, n.into, 'overwrite', n.at);
         st.set(n.into, got);
       } else if (!isCell(n.into)) this.drop(st, n.into, 'overwrite', n.at);
@@ -525,13 +528,30 @@ class FunctionWalk {
       if (next.key() === head.key()) break;
       head = next;
     }
+    if (n.infinite && !frame.breaks!.length) {
+      // Never left but by a return inside: what is still pending at the head is never waited for here.
+      const at = n.at ?? this.fn.end;
+      for (const v of head.all('pending')) this.w.siteFacts(v.site!).stuck.push({ at, how: `the loop at line ${at.startLine} never ends`, fn: this.name });
+    }
     return n.infinite ? join(frame.breaks!) : join([head, ...frame.breaks!]);
   }
 
   private filter(st: State, c: Cond, truth: boolean): State {
     if (st.dead) return st;
     switch (c.k) {
-      case 'opaque': return st.clone();
+      case 'opaque': {
+        if (!c.key) return st.clone();
+        const key = c.key;
+        if (st.assumed[key] === !truth) return State.dead();
+        // Values made where the condition had the other value are not on this path.
+        const out = st.clone();
+        for (const [h, m] of out.vals) {
+          for (const [k, v] of m) if (v.when && v.when[key] === !truth) m.delete(k);
+          if (!m.size) out.vals.delete(h);
+        }
+        out.assumed = { ...st.assumed, [key]: truth };
+        return out;
+      }
       case 'not': return this.filter(st, c.c, !truth);
       case 'and':
         return truth
