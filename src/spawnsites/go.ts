@@ -15,12 +15,14 @@
  */
 import { type CellFacts, type Summary } from './engine/walk';
 import type { CellIR, FunctionIR, Node, ProgramIR, SiteIR } from './engine/ir';
-import { analyze, relatedOf, type Verdict } from './engine/verdict';
-import { FnLower, type Desc, type GoLowerHost, type HandleKind, lastToken, stringValue } from './lower/go';
+import { analyze } from './engine/verdict';
+import { type DepAnswer, isModulePath } from './godeps';
+import { endOf, FnLower, type Desc, type GoLowerHost, type HandleKind, stringValue } from './lower/go';
+import { type Creation, displayName, findingsFor, finishSite, type SiteRec, siteWords } from './go-report';
 import type { SyntaxNode } from './parser';
 import { callersOfRelevant, goInterestingIdents, hasInterestingIdent, SMALL_VAR_ROWS } from './golex';
 import { baseName, named, rangeOf, walk } from './syntax';
-import type { FindingCode, ProgramSource, SiteFinding, SiteFix, SourceRange, SpawnSite } from './types';
+import type { ProgramSource, SiteFinding, SpawnSite } from './types';
 
 /** What a function of the package does, for its callers in other files. */
 export interface GoFuncSummary {
@@ -49,6 +51,8 @@ export interface GoPackageView {
   cell?(name: string): CellFacts | undefined;
   /** Does another file of the package mention `.name` at all (read from disk: files not analysed count too)? */
   mentionsField?(name: string): boolean;
+  /** Does `fn` of the dependency `importPath` return a Cmd (or a type embedding *exec.Cmd)? See godeps.ts. */
+  depReturnsCmd?(importPath: string, fn: string): DepAnswer;
 }
 
 export const EMPTY_PACKAGE: GoPackageView = {
@@ -118,7 +122,6 @@ const PTY_START = new Set(['Start', 'StartWithSize', 'StartWithAttrs']);
 /** Packages whose functions never wait on anything handed to them, and never keep it. */
 const NEVER_WAITING_PACKAGES = new Set(['fmt', 'errors', 'strings', 'strconv', 'bytes', 'reflect', 'sort', 'time']);
 const LOG_EXIT = new Set(['Fatal', 'Fatalf', 'Fatalln', 'Panic', 'Panicf', 'Panicln']);
-const PIPE_METHODS = new Set(['StdoutPipe', 'StderrPipe', 'StdinPipe']);
 
 function functionKey(decl: SyntaxNode): string | undefined {
   const name = decl.childForFieldName('name')?.text;
@@ -126,33 +129,13 @@ function functionKey(decl: SyntaxNode): string | undefined {
   return decl.type === 'method_declaration' ? `.${name}` : name;
 }
 
-function displayName(decl: SyntaxNode): string | undefined {
-  const name = decl.childForFieldName('name')?.text;
-  if (!name || decl.type !== 'method_declaration') return name;
-  const recvType = decl.childForFieldName('receiver')?.namedChild(0)?.childForFieldName('type');
-  if (!recvType) return name;
-  return `(${recvType.text}).${name}`;
-}
 
-const exportedName = (name: string) => /^\p{Lu}/u.test(name);
-
-interface Creation {
-  program: string | null;
-  programSource?: ProgramSource;
-  flag?: string;
-  line?: number;
-  /** Built by a function of the package: its returnsCmd, resolved once every function is lowered. */
-  fromFunc?: string;
-}
-
-interface SiteRec {
-  id: number;
-  call: SyntaxNode;
-  method?: SyntaxNode;
-  api: string;
-  creation: number | null;
-  variable?: string;
-  field?: string;
+/** Go's rule: an upper-case first letter exports. */
+function exportedName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  if (c < 128) return c >= 65 && c <= 90;
+  const ch = String.fromCodePoint(name.codePointAt(0)!);
+  return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
 }
 
 /** Scans one file of a package: its sites, their verdicts, what it offers the package's other files. */
@@ -175,13 +158,13 @@ export class GoScanner implements GoLowerHost {
   private readonly returned = new Map<string, (number | null)[]>();
   private reapsAnyChild?: number;
   private ignoresSigchld?: number;
-  private readonly text: string;
+  readonly text: string;
   /** The lowering of the function being lowered (for program names: its local constants). */
   private current?: FnLower;
 
   constructor(
     private readonly root: SyntaxNode,
-    private readonly file: string,
+    readonly file: string,
     private readonly pkg: GoPackageView,
     text?: string,
     /** The whole file, when `root` was parsed from a cut-down copy (fields used in the cut parts count). */
@@ -367,6 +350,12 @@ export class GoScanner implements GoLowerHost {
       if (path === 'log' && LOG_EXIT.has(field)) out.push({ op: 'exit', at, how: `log.${field}()` });
       return 'none';
     }
+    if (isModulePath(path) && this.pkg.depReturnsCmd?.(path, field) === 'cmd') {
+      // `shell.Exec("make")`: a dependency's Cmd (or a type embedding *exec.Cmd), read from vendor/ or the module cache.
+      plain();
+      this.creations.push({ program: null, line: at.startLine });
+      return { k: 'new', creation: this.creations.length - 1 };
+    }
     for (const a of args) {
       const v = l.entityOf(a);
       if (v) out.push({ op: 'escape', h: l.h(v), to: 'callee', at: rangeOf(a), why: `passed to ${pkgName}.${field}()` });
@@ -386,14 +375,22 @@ export class GoScanner implements GoLowerHost {
     const decls = [...this.localFuncs.values()];
     const texts = decls.map((d) => d.text);
     const hits = texts.map((t) => hasInterestingIdent(t, this.interesting));
-    const callers = callersOfRelevant(decls.map((d, k) => ({ name: d.childForFieldName('name')?.text, hit: hits[k], text: () => texts[k] })));
+    const callers = callersOfRelevant(
+      decls.map((d, k) => ({
+        name: d.childForFieldName('name')?.text,
+        hit: hits[k],
+        // The signature: the text up to the body (a hit there: it takes or returns a handle).
+        helper: hits[k] && ['receiver', 'type_parameters', 'parameters', 'result'].some((f) => { const n = d.childForFieldName(f); return !!n && hasInterestingIdent(n.text, this.interesting); }),
+        text: () => texts[k],
+      })),
+    );
     for (const [k, [key, decl]] of [...this.localFuncs].entries()) {
       if (!hits[k] && !callers[k]) continue;
       const name = decl.childForFieldName('name')!.text;
       const l = new FnLower(this, displayName(decl) ?? name);
       this.current = l;
       const body = decl.childForFieldName('body')!;
-      const fn = l.lowerBody(key, decl.childForFieldName('parameters'), body, exportedName(name), rangeOf(lastToken(body)), decl.childForFieldName('receiver'));
+      const fn = l.lowerBody(key, decl.childForFieldName('parameters'), body, exportedName(name), endOf(body), decl.childForFieldName('receiver'));
       l.settleKeys();
       functions.push(...l.functions, fn);
       keys.push(key);
@@ -401,7 +398,12 @@ export class GoScanner implements GoLowerHost {
     }
     this.current = undefined;
     const cells: CellIR[] = [];
-    for (const f of new Set([...this.fieldUses.keys()])) cells.push({ name: `@.${f}`, exported: !this.fieldJudgeable(f), words: `the field ${f}` });
+    for (const f of this.fieldUses.keys()) {
+      const judged = this.fieldJudgeable(f);
+      const cell: CellIR = { name: `@.${f}`, exported: !judged, words: `the field ${f}` };
+      if (!judged && !exportedName(f)) cell.unjudged = 'which is used in code this analysis does not follow (another file, or a function that names no Cmd API)';
+      cells.push(cell);
+    }
     const siteIRs: SiteIR[] = this.sites.map((s) => ({ id: s.id, at: rangeOf(s.call), words: siteWords(s) }));
     const program: ProgramIR = { functions, sites: siteIRs, cells };
     GoScanner.onProgram?.(program);
@@ -445,9 +447,9 @@ export class GoScanner implements GoLowerHost {
     };
     for (const rec of [...this.sites].sort((a, b) => a.call.startIndex - b.call.startIndex)) {
       const v = analysis.verdicts.get(rec.id)!;
-      const site = this.finishSite(rec, v);
+      const site = finishSite(this, rec, v, rec.creation === null ? undefined : this.resolve(rec.creation));
       out.sites.push(site);
-      out.findings.push(...this.findingsFor(rec, site, v));
+      out.findings.push(...findingsFor(this, rec, site, v));
     }
     return out;
   }
@@ -535,172 +537,8 @@ export class GoScanner implements GoLowerHost {
     this.consulted.add(`flag:${name}`);
     return this.pkg.flag(name);
   }
-
-  // --- results ---
-
-  private finishSite(rec: SiteRec, v: Verdict): SpawnSite {
-    const r = rangeOf(rec.call);
-    const creation = rec.creation === null ? undefined : this.resolve(rec.creation);
-    const site: SpawnSite = {
-      file: this.file,
-      line: r.startLine,
-      column: r.startColumn,
-      language: 'go',
-      api: rec.api,
-      program: creation?.program ?? null,
-      waited: 'unknown',
-      reason: '',
-      range: r,
-      function: functionName(rec.call),
-    };
-    if (creation?.programSource) site.programSource = creation.programSource;
-    if (creation?.programSource === 'self') site.forksSelf = true;
-    const go: SpawnSite['go'] = {};
-    if (rec.variable) go.variable = rec.variable;
-    if (creation?.line && creation.line !== r.startLine) go.commandLine = creation.line;
-    if (rec.field) go.field = rec.field;
-    if (creation?.flag) go.flag = creation.flag;
-    site.go = go;
-    if (rec.api !== 'exec.Cmd.Start' && rec.api.startsWith('exec.Cmd.')) {
-      site.waited = 'yes';
-      site.reason = `${rec.api.replace('exec.Cmd.', '')}() starts the child and waits for it`;
-      return site;
-    }
-    site.waited = v.waited;
-    site.reason = v.reason;
-    if (v.leak) site.leak = v.leak;
-    if (v.waited === 'no') {
-      const release = [...v.facts.leaks.values()].find((l) => l.kind === 'release');
-      if (release) site.reason += `; ${this.textAt(release.at)} at line ${release.at.startLine} does not reap it`;
-    }
-    return site;
-  }
-
-  /** The source text of a one-line range (the Release call), for words. */
-  private textAt(r: SourceRange): string {
-    const line = this.text.split('\n', r.startLine)[r.startLine - 1] ?? '';
-    return r.endLine === r.startLine ? line.slice(r.startColumn - 1, r.endColumn - 1) : 'Release()';
-  }
-
-  private findingsFor(rec: SiteRec, site: SpawnSite, v: Verdict): SiteFinding[] {
-    if (site.waited !== 'no') return [];
-    const code: FindingCode =
-      rec.api === 'os.StartProcess' ? 'go-startprocess-without-wait' : rec.api.startsWith('syscall.') ? 'go-forkexec-without-wait' : 'go-start-without-wait';
-    const name = rec.variable ?? 'the Cmd';
-    const call = rec.api === 'os.StartProcess' || rec.api.startsWith('syscall.') ? `${rec.api}()` : rec.api === 'pty.Start' ? 'pty.Start()' : `${rec.variable ?? (rec.field ? `.${rec.field}` : 'exec.Command(...)')}.Start()`;
-    const lines = v.losses.map((l) => `line ${l.at.startLine}`).join(', ');
-    const message =
-      site.leak === 'always'
-        ? `${call} starts a child that is never waited for: when it exits it stays a zombie (<defunct>) until this program ends. ${rec.api.startsWith('exec.') || rec.api === 'pty.Start' ? `Call ${name}.Wait() (or use Run()).` : 'Wait for it.'}`
-        : `${call}: the child is not waited for on every path (${lines}); there it stays a zombie after it exits.`;
-    const finding: SiteFinding = { code, file: this.file, range: rangeOf(rec.call), severity: 'warning', message, site, related: relatedOf(v, rangeOf(rec.call)) };
-    const fix = this.fixFor(rec, site, v);
-    if (fix) finding.fix = fix;
-    const out = [finding];
-    for (const k of v.facts.kills) {
-      out.push({
-        code: 'go-kill-without-wait',
-        file: this.file,
-        range: k.at,
-        severity: 'warning',
-        message: `${k.how} sends a signal but does not reap the child: it stays a zombie until someone calls Wait().`,
-        site,
-      });
-    }
-    for (const l of v.facts.leaks.values()) {
-      if (l.kind !== 'release') continue;
-      const text = this.textAt(l.at);
-      out.push({
-        code: 'go-release-without-wait',
-        file: this.file,
-        range: l.at,
-        severity: 'warning',
-        message: `${text} frees the handle without reaping the child: on Unix it stays a zombie after it exits. Call Wait() instead.`,
-        site,
-      });
-    }
-    return out;
-  }
-
-  /**
-   * An edit only when it is the one obvious change:
-   * - Start() -> Run() when nothing touches the Cmd after the Start statement (no pipes to read,
-   *   no Process to signal): the child then runs to completion right there, as the seed's fix did.
-   * - Otherwise, with a single leaking exit, `_ = x.Wait()` inserted just before it.
-   */
-  private fixFor(rec: SiteRec, site: SpawnSite, v: Verdict): SiteFix | undefined {
-    if (rec.api === 'exec.Cmd.Start' && rec.method && site.leak === 'always' && !rec.field && !this.usedAfter(rec)) {
-      return { kind: 'start-to-run', title: 'Use Run() instead of Start(): it waits for the child', edits: [{ range: rangeOf(rec.method), newText: 'Run' }] };
-    }
-    const leaks = [...v.facts.leaks.values()];
-    if (!rec.variable || leaks.length !== 1 || v.losses.length !== 1 || rec.api.startsWith('syscall.') || rec.api === 'pty.Start') return undefined;
-    const leak = leaks[0];
-    if (leak.fn !== functionName(rec.call)) return undefined;
-    const waitCall = rec.api === 'os.StartProcess' ? `_, _ = ${rec.variable}.Wait()` : `_ = ${rec.variable}.Wait()`;
-    const lines = this.text.split('\n');
-    const row = leak.at.startLine - 1;
-    const indent = /^\s*/.exec(lines[row] ?? '')![0];
-    if (indent.length !== leak.at.startColumn - 1) return undefined; // something precedes it on the line
-    if (leak.kind === 'return' && /^return\b/.test((lines[row] ?? '').slice(indent.length))) {
-      return insertAt(row, `${indent}${waitCall}\n`, `Insert ${waitCall.replace(/^_(, _)? = /, '')} before this return`);
-    }
-    if (leak.kind === 'scope-end' && (lines[row] ?? '').slice(indent.length).startsWith('}')) {
-      return insertAt(row, `${indent}\t${waitCall}\n`, `Insert ${waitCall.replace(/^_(, _)? = /, '')} where ${rec.variable} goes out of scope`);
-    }
-    return undefined;
-  }
-
-  /** Is the Cmd's variable used after the statement that starts it (outside that statement), in its function? */
-  private usedAfter(rec: SiteRec): boolean {
-    if (!rec.variable) return false; // exec.Command(...).Start(): nothing can use it
-    const stmt = statementOf(rec.call);
-    let scope: SyntaxNode | null = stmt.parent;
-    while (scope && scope.type !== 'function_declaration' && scope.type !== 'method_declaration' && scope.type !== 'func_literal') scope = scope.parent;
-    if (!scope) return true;
-    let used = false;
-    let pipes = false;
-    walk(scope, (n) => {
-      if (used) return false;
-      if (n.type === 'identifier' && n.text === rec.variable) {
-        if (n.startIndex >= stmt.endIndex) used = true;
-        // Pipes set up before Start would be read after it; Run would deadlock or lose them.
-        const sel = n.parent;
-        if (sel?.type === 'selector_expression' && PIPE_METHODS.has(sel.childForFieldName('field')?.text ?? '')) pipes = true;
-      }
-      return true;
-    });
-    return used || pipes;
-  }
 }
 
-/** How a verdict names the start: `cmd.Start()`, `s.cmd.Start()`, `os.StartProcess()`. */
-function siteWords(s: SiteRec): string {
-  if (s.api.startsWith('exec.Cmd.')) {
-    const text = s.call.text;
-    return text.length <= 60 ? text : `${s.variable ?? s.field ?? 'exec.Command(...)'}.${s.api.slice(9)}()`;
-  }
-  return `${s.api}()`;
-}
-
-function insertAt(row: number, text: string, title: string): SiteFix {
-  const at: SourceRange = { startLine: row + 1, startColumn: 1, endLine: row + 1, endColumn: 1 };
-  return { kind: 'insert-wait', title, edits: [{ range: at, newText: text }] };
-}
-
-function statementOf(node: SyntaxNode): SyntaxNode {
-  let n = node;
-  while (n.parent && !/(_statement|_declaration)$/.test(n.type)) n = n.parent;
-  // `if err := cmd.Start(); err != nil {...}`: the whole if is the Start statement.
-  if (n.parent?.type === 'if_statement' && n.parent.childForFieldName('initializer')?.equals(n)) return n.parent;
-  return n;
-}
-
-function functionName(node: SyntaxNode): string | undefined {
-  for (let p: SyntaxNode | null = node.parent; p; p = p.parent) {
-    if (p.type === 'function_declaration' || p.type === 'method_declaration') return displayName(p);
-  }
-  return undefined;
-}
 
 /** Scans one parsed Go file; `text` is the exact string that was parsed, `fullText` the whole file when that was a cut-down copy. */
 export function scanGo(root: SyntaxNode, file: string, pkg: GoPackageView = EMPTY_PACKAGE, text?: string, fullText?: string): GoFileFacts {

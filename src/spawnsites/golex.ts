@@ -30,6 +30,10 @@ export interface GoDecl {
   hits: number;
   /** A function's (or method's) name. */
   name?: string;
+  /** Hits in a function's signature (before its body's brace): it takes or returns a handle. */
+  headHits: number;
+  /** The function's body has begun. */
+  inBody?: boolean;
   /** Character offsets: from its keyword to the next declaration's (or the end). */
   start: number;
   end: number;
@@ -178,7 +182,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
           interesting = options.interesting?.(out.imports) ?? new Set();
           interestingFilter = new IdentFilter(interesting);
         }
-        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0, start: i, end: n };
+        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0, headHits: 0, start: i, end: n };
         expectPackageName = word === 'package';
         pendingAlias = undefined;
       } else if (decl) {
@@ -189,7 +193,10 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
         else {
           // `func Name(` / `func (r *T) Name(`: the first identifier outside the receiver's parentheses.
           if (decl.keyword === 'func' && decl.name === undefined && depth === 0 && keyword === undefined) decl.name = text.slice(i, j);
-          if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) decl.hits++;
+          if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) {
+            decl.hits++;
+            if (!decl.inBody) decl.headHits++;
+          }
         }
       }
       terminated = false;
@@ -252,6 +259,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
     // Punctuation.
     lastTokenRow = tokenRow;
     if (c === 40 || c === 91 || c === 123) {
+      if (c === 123 && depth === 0 && decl) decl.inBody = true;
       depth++;
       lastSemiable = false;
     } else if (c === 41 || c === 93 || c === 125) {
@@ -290,7 +298,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
 export function keepRelevant(text: string, outline: GoOutline, smallVar = SMALL_VAR_ROWS): { text: string; keptRows: number; totalRows: number } {
   const lines = text.split('\n');
   const keep = new Uint8Array(lines.length);
-  const callers = callersOfRelevant(outline.decls.filter((d) => d.keyword === 'func').map((d) => ({ name: d.name, hit: d.hits > 0, text: () => text.slice(d.start, d.end) })));
+  const callers = callersOfRelevant(outline.decls.filter((d) => d.keyword === 'func').map((d) => ({ name: d.name, hit: d.hits > 0, helper: d.headHits > 0, text: () => text.slice(d.start, d.end) })));
   let f = 0;
   for (const d of outline.decls) {
     const small = d.endRow - d.startRow < smallVar;
@@ -330,13 +338,14 @@ export function goInterestingIdents(imports: readonly GoImport[]): Set<string> {
 
 /**
  * Which functions are worth analysing though they name no handle API: the ones that call a
- * function of the file that does (`cmd, err := startHelper()` then `cmd.Wait()`), one level deep.
- * `funcs` in file order; the answer is true for those callers (false for the relevant ones
- * themselves, which are kept anyway). The index's pre-pass and the Go scanner both decide by it.
+ * function of the file whose signature does (takes or returns a Cmd: `cmd, err := startHelper()`
+ * then `cmd.Wait()`), one level deep. `funcs` in file order; the answer is true for those callers
+ * (false for the relevant ones themselves, which are kept anyway). The index's pre-pass and the Go
+ * scanner both decide by it.
  */
-export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean; text: () => string }[]): boolean[] {
+export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean; helper: boolean; text: () => string }[]): boolean[] {
   const helpers = new Set<string>();
-  for (const f of funcs) if (f.hit && f.name) helpers.add(f.name);
+  for (const f of funcs) if (f.helper && f.name) helpers.add(f.name);
   if (!helpers.size) return funcs.map(() => false);
   return funcs.map((f) => !f.hit && hasInterestingIdent(f.text(), helpers));
 }

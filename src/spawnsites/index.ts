@@ -15,6 +15,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
 import type { CellFacts } from './engine/walk';
+import { GoDeps, moduleRootOf } from './godeps';
 import { neverRunsWithZombies, withoutZombies } from './platform';
 import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
@@ -390,6 +391,8 @@ export class SpawnSiteIndex {
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
+  /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
+  private readonly goDeps = new GoDeps();
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
@@ -1005,6 +1008,7 @@ export class SpawnSiteIndex {
         }
         return out;
       },
+      depReturnsCmd: (importPath: string, fn: string) => this.goDeps.returnsCmd(moduleRootOf(dir, (d) => this.goModules.has(d)), importPath, fn),
       mentionsField: (name: string) => {
         // Every other file of the directory, analysed or not (a file without os/exec may still use the field).
         const re = new RegExp(`\\.\\s*${name}\\b`);

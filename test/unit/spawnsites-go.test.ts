@@ -35,6 +35,8 @@ const EXPECTED: Row[] = [
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
   ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
+  ['deps/main.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
+  ['deps/main.go', 21, 'exec.Cmd.Start', 'yes', null, null],
   ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
   ['leaks/leaks.go', 20, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // constant program, lost at the loop body's end
   ['leaks/leaks.go', 29, 'exec.Cmd.Start', 'no', 'helper', 'some-paths'], // filepath.Join base; early return
@@ -98,6 +100,33 @@ describe('spawn sites: Go', function () {
     // A Cmd built in another file of the package: its program and its builder's line.
     assert.equal(by('leaks/obtained.go', 12).go?.commandLine, 11);
     assert.equal(by('leaks/obtained.go', 12).programSource, 'constant');
+  });
+
+  it('follows a Cmd handed out by a dependency through vendor/ or the module cache, and makes no site without its source', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-go-deps-'));
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-go-modcache-'));
+    const saved = process.env.GOMODCACHE;
+    try {
+      fs.cpSync(path.join(FIXTURES, 'deps'), dir, { recursive: true });
+      fs.rmSync(path.join(dir, 'vendor'), { recursive: true });
+      const lines = async () => {
+        const idx = new SpawnSiteIndex();
+        await idx.indexDirectory(dir);
+        return idx.sites().map((s) => [s.line, s.waited]);
+      };
+      process.env.GOMODCACHE = cache;
+      assert.deepEqual(await lines(), []); // no source: nothing says shell.Exec returns a Cmd
+      fs.cpSync(path.join(FIXTURES, 'deps/vendor/example.com/shell'), path.join(cache, 'example.com/shell@v1.0.0'), { recursive: true });
+      assert.deepEqual(await lines(), [
+        [14, 'no'],
+        [21, 'yes'],
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.GOMODCACHE;
+      else process.env.GOMODCACHE = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('offers Start() -> Run() when nothing uses the Cmd after Start (the seed)', () => {

@@ -119,6 +119,8 @@ export interface CellIR {
   exported: boolean;
   /** For words: `field cmd of Server`, `the global child_pid`. */
   words: string;
+  /** Why an unexported cell is still not judged (said instead of "code outside can reach it"). */
+  unjudged?: string;
 }
 
 export interface ProgramIR {

@@ -75,7 +75,7 @@ function decide(
     const name = info?.words ?? cell.slice(1);
     if (cf.waits.length) cellWaits.push({ ...cf.waits[0], how: `${cf.waits[0].how} (through ${name})` });
     else if (cf.escapes.length) cellUnknown.push(`kept in ${name}, which is handed on at ${line(cf.escapes[0].at)} (${cf.escapes[0].how})`);
-    else if (!info || info.exported) cellUnknown.push(`kept in ${name}, which code outside this program can reach`);
+    else if (!info || info.exported) cellUnknown.push(`kept in ${name}, ${info?.unjudged ?? 'which code outside this program can reach'}`);
     else cellLeaks.push({ cell: name, ev, facts: cf });
   }
 

@@ -13,6 +13,8 @@
 import type { FunctionIR, Handle, Node, Cond } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf, unescape } from '../syntax';
+import { lowerAssign, lowerReturn } from './go-assign';
+import { lowerArgs, lowerExpr } from './go-expr';
 import type { SourceRange } from '../types';
 
 export type HandleKind = 'cmd' | 'process' | 'pid';
@@ -70,31 +72,31 @@ interface Frame {
   used: boolean;
 }
 
-const WAITING = new Set(['Run', 'Output', 'CombinedOutput']);
-const PIPES = new Set(['StdoutPipe', 'StderrPipe', 'StdinPipe']);
-/** testing.T/B methods that end the test goroutine (runtime.Goexit): deferred calls run, the function is left. */
-const GOEXIT = new Set(['Fatal', 'Fatalf', 'FailNow', 'Skip', 'Skipf', 'SkipNow']);
-const TEST_RECV = /^(t|b|tb|f)$/;
 
 let seq = 0;
+const NO_CREATIONS: Map<Var, Set<number> | undefined> = new Map();
+/** A name no source can have: temporaries (`$t3`), loop labels. */
+export function fresh(prefix: string): string {
+  return `${prefix}${++seq}`;
+}
 
 /** The lowering of one function (or function literal). */
 export class FnLower {
   readonly scopes: Map<string, Var>[] = [];
   private readonly frames: Frame[] = [];
   /** err variable -> the handle whose Start gave it. */
-  private readonly errs = new Map<Var, Handle>();
+  readonly errs = new Map<Var, Handle>();
   /** Call node start -> the handle its Start lowered into (for `cmd.Start() != nil`). */
-  private readonly startCalls = new Map<number, Handle>();
+  readonly startCalls = new Map<number, Handle>();
   readonly captured = new Set<Var>();
   /** The creations of the Cmds this function returns (null: not known), for its callers' program names. */
   readonly returned: (number | null)[] = [];
-  private readonly startedParams = new Set<Handle>();
+  readonly startedParams = new Set<Handle>();
   readonly functions: FunctionIR[] = [];
   unstructured?: string;
-  private readonly paramHandles = new Set<Handle>();
+  readonly paramHandles = new Set<Handle>();
   /** Variables that held a Cmd: their creations are merged where branches meet. */
-  private readonly cmdVars = new Set<Var>();
+  readonly cmdVars = new Set<Var>();
 
   /** Conditions on plain variables, keyed; a variable assigned again loses its key (see Cond `opaque`). */
   private readonly keyed: { v: Var; c: Extract<Cond, { k: 'opaque' }> }[];
@@ -209,7 +211,7 @@ export class FnLower {
   private closeScope(node: SyntaxNode, body: Node[], out: Node[], scoped: boolean): void {
     const names = this.scopes.pop()!;
     const vars = scoped ? [...names.values()].filter((v) => v.kind && !v.cell).map((v) => v.handle) : [];
-    if (vars.length) out.push({ op: 'scope', vars, body, end: rangeOf(lastToken(node)) });
+    if (vars.length) out.push({ op: 'scope', vars, body, end: endOf(node) });
     else for (const n of body) out.push(n);
   }
 
@@ -218,9 +220,9 @@ export class FnLower {
       case 'block': return this.block(node, out);
       case 'expression_statement': return this.exprStatement(node.namedChild(0), out);
       case 'short_var_declaration':
-      case 'assignment_statement': return this.assign(node, out);
+      case 'assignment_statement': return lowerAssign(this, node, out);
       case 'var_declaration':
-        for (const spec of named(node)) if (spec.type === 'var_spec') this.assign(spec, out);
+        for (const spec of named(node)) if (spec.type === 'var_spec') lowerAssign(this, spec, out);
         return;
       case 'const_declaration':
         for (const spec of named(node)) {
@@ -242,7 +244,7 @@ export class FnLower {
         if (inner) this.stmt(inner, out);
         return;
       }
-      case 'return_statement': return this.returnStmt(node, out);
+      case 'return_statement': return lowerReturn(this, node, out);
       case 'go_statement':
       case 'defer_statement': return this.goOrDefer(node, out);
       case 'break_statement':
@@ -294,159 +296,6 @@ export class FnLower {
     } else if (d.k === 'cell') out.push({ op: 'escape', h: d.cell, to: 'other', at: rangeOf(at), why: `${at.text.length <= 40 ? at.text : 'the field'} ${why}` });
   }
 
-  private returnStmt(node: SyntaxNode, out: Node[]): void {
-    const list = node.namedChild(0);
-    const values: (Handle | null)[] = [];
-    if (list) {
-      for (const e of list.type === 'expression_list' ? named(list) : [list]) {
-        const v = this.entityOf(e);
-        if (v) {
-          values.push(this.h(v));
-          if (v.kind === 'cmd') this.returned.push(v.creations?.size === 1 ? [...v.creations][0] : null);
-          continue;
-        }
-        const d = this.expr(e, out);
-        if (d?.k === 'new') this.returned.push(d.creation);
-        else if (d?.k === 'call' && d.kind === 'cmd') this.returned.push(d.creation ?? null);
-        if (d?.k === 'spawn' || d?.k === 'call') {
-          const t = `$t${++seq}`;
-          out.push({ ...d.node, into: t });
-          values.push(t);
-        } else if (d?.k === 'cell') {
-          out.push({ op: 'escape', h: d.cell, to: 'caller', at: rangeOf(e), why: 'returned to the caller' });
-          values.push(null);
-        } else values.push(null);
-      }
-    }
-    out.push({ op: 'return', values, at: rangeOf(node) });
-  }
-
-  private assign(node: SyntaxNode, out: Node[]): void {
-    const isVarSpec = node.type === 'var_spec';
-    const opText = isVarSpec ? '=' : node.childForFieldName('operator')?.text;
-    const define = isVarSpec || node.type === 'short_var_declaration' || opText === ':=';
-    const lhs = isVarSpec ? node.childrenForFieldName('name').filter((n) => n.type === 'identifier') : named(node.childForFieldName('left')!);
-    const rhsList = node.childForFieldName(isVarSpec ? 'value' : 'right');
-    const rhs = rhsList ? (rhsList.type === 'expression_list' ? named(rhsList) : [rhsList]) : [];
-    if (!isVarSpec && !define && opText !== '=') {
-      for (const e of rhs) this.consume(this.expr(e, out), e, out);
-      return;
-    }
-    const descs: (Desc | undefined)[] = [];
-    const aliases: (Var | undefined)[] = [];
-    for (const e of rhs) {
-      const v = this.entityOf(e);
-      aliases.push(v);
-      descs.push(v ? undefined : this.expr(e, out));
-    }
-    const declared = isVarSpec ? this.host.handleType(node.childForFieldName('type')) : undefined;
-    const multi = rhs.length === 1 && lhs.length > 1;
-    // `p, err := os.StartProcess(...)`, `f, err := pty.Start(cmd)`: err tells whether that start failed.
-    let firstHandle: Handle | undefined;
-    // `rec, cmd, err := f()`: the handle f returns goes to the name at its position.
-    const at0 = descs[0]?.k === 'call' ? (descs[0] as { index: number }).index : 0;
-    if ((multi || rhs.length === 1) && descs[0]?.k === 'call' && at0 >= lhs.length) {
-      this.consume(descs[0], rhs[0], out);
-      descs[0] = undefined;
-    }
-    lhs.forEach((l, i) => {
-      const d = multi ? (i === at0 ? descs[0] : undefined) : descs[i];
-      const alias = multi ? undefined : aliases[i];
-      const d0 = descs[0];
-      const errOf = multi && i === lhs.length - 1 ? (d0?.k === 'startErr' ? d0.h : d0?.k === 'spawn' || (d0?.k === 'call' && d0.errorLast) ? firstHandle : undefined) : !multi && d?.k === 'startErr' ? d.h : undefined;
-      const at = rangeOf(l);
-      if (l.type !== 'identifier') return this.store(l, alias, d, out);
-      const name = l.text;
-      if (name === '_') {
-        if (d?.k === 'spawn' || d?.k === 'call') out.push({ ...d.node, into: null });
-        else if (alias === undefined && d?.k === 'cell') this.consume(d, l, out);
-        return;
-      }
-      let v = define ? this.scopes[this.scopes.length - 1].get(name) : this.lookup(name);
-      if (!v) {
-        if (!define) {
-          // A package-level variable: the handle outlives the function.
-          if (alias) out.push({ op: 'escape', h: this.h(alias), to: 'other', at, why: `stored in the package variable ${name}` });
-          else this.consume(d, l, out, `stored in the package variable ${name}`);
-          return;
-        }
-        v = this.declare(name);
-      } else v.assigns = (v.assigns ?? 0) + 1;
-      this.errs.delete(v);
-      v.literal = stringValue(rhs[multi ? rhs.length - 1 : i] ?? null);
-      if (errOf !== undefined) {
-        this.errs.set(v, errOf);
-        return;
-      }
-      if (alias) {
-        const from = this.h(alias);
-        v.cell = undefined;
-        v.kind = alias.kind === 'cmd' && rhs[i]?.type === 'selector_expression' ? 'process' : alias.kind;
-        if (alias.cell) {
-          out.push({ op: 'drop', h: this.h(v), at, why: 'overwritten' });
-          v.cell = alias.cell;
-        } else out.push({ op: 'copy', from, to: this.h(v), at });
-        v.creations = alias.creations;
-        this.cmdVars.add(v);
-        return;
-      }
-      v.cell = undefined;
-      if (!d) {
-        if (declared && !rhs.length) v.kind = declared;
-        if (v.kind) out.push({ op: 'drop', h: this.h(v), at, why: 'overwritten' });
-        return;
-      }
-      switch (d.k) {
-        case 'new':
-          v.kind = 'cmd';
-          out.push({ op: 'drop', h: this.h(v), at, why: 'overwritten' });
-          v.creations = new Set([d.creation]);
-          this.cmdVars.add(v);
-          return;
-        case 'spawn':
-          v.kind = d.kind;
-          v.cell = undefined;
-          firstHandle = this.h(v);
-          this.host.siteVariable(d.node.site, name);
-          out.push({ ...d.node, into: firstHandle });
-          return;
-        case 'call':
-          v.kind = d.kind;
-          if (d.creation !== undefined) v.creations = new Set([d.creation]);
-          this.cmdVars.add(v);
-          firstHandle = this.h(v);
-          // `cmd, err := start()`: by Go's convention no child comes back with an error.
-          out.push({ ...d.node, into: firstHandle, ...(multi && d.errorLast && lhs[lhs.length - 1]?.text !== '_' ? { mayFail: true } : {}) });
-          return;
-        case 'cell':
-          if (v.kind) out.push({ op: 'drop', h: this.h(v), at, why: 'overwritten' });
-          v.kind = 'cmd';
-          v.cell = d.cell;
-          return;
-        case 'startErr':
-          return;
-      }
-    });
-  }
-
-  /** `x.f = v`, `a[i] = v`, `*p = v`: a Cmd field is a cell store; anything else an escape. */
-  private store(l: SyntaxNode, alias: Var | undefined, d: Desc | undefined, out: Node[]): void {
-    const at = rangeOf(l);
-    const cell = this.cellOf(l);
-    if (cell) {
-      if (alias) {
-        out.push({ op: 'copy', from: this.h(alias), to: cell, at });
-        if (alias.kind === 'cmd' && alias.owner === this) alias.cell = cell;
-      } else if (d?.k === 'spawn' || d?.k === 'call') out.push({ ...d.node, into: cell });
-      else if (d?.k === 'new') this.fieldCreations.set(l.text, d.creation);
-      return;
-    }
-    const why = `stored in ${l.text.length <= 40 ? l.text : 'a field'}`;
-    if (alias) out.push({ op: 'escape', h: this.h(alias), to: l.type === 'selector_expression' ? 'field' : 'container', at, why });
-    else this.consume(d, l, out, why);
-    this.consume(this.expr(l, out), l, out);
-  }
-
   /** `s.cmd = exec.Command(...)`: the creation a later `s.cmd.Start()` starts. */
   readonly fieldCreations = new Map<string, number>();
 
@@ -473,16 +322,19 @@ export class FnLower {
 
   // Which exec.Command a Cmd variable holds, where branches meet: either arm's (a site after them has no single program when they differ).
   private creationsNow(): Map<Var, Set<number> | undefined> {
+    if (!this.cmdVars.size) return NO_CREATIONS;
     const m = new Map<Var, Set<number> | undefined>();
     for (const v of this.cmdVars) m.set(v, v.creations);
     return m;
   }
 
   private restoreCreations(m: Map<Var, Set<number> | undefined>): void {
+    if (!this.cmdVars.size) return;
     for (const v of this.cmdVars) v.creations = m.has(v) ? m.get(v) : undefined;
   }
 
   private mergeCreations(other: Map<Var, Set<number> | undefined>): void {
+    if (!this.cmdVars.size) return;
     for (const v of this.cmdVars) {
       const o = other.get(v);
       if (o !== v.creations) v.creations = new Set([...(o ?? []), ...(v.creations ?? [])]);
@@ -611,7 +463,7 @@ export class FnLower {
     // A select without default blocks until a case runs (none: forever).
     if (isSelect && !arms.length) pre.push({ op: 'loop', body: [], infinite: true, at: rangeOf(node) });
     else {
-      const sw: Node = { op: 'switch', arms, exhaustive: isSelect, at: rangeOf(node) };
+      const sw: Node = { op: 'switch', arms, exhaustive: isSelect };
       if (frame.used) pre.push({ op: 'loop', infinite: true, label: frame.label, body: [sw, { op: 'break', label: frame.label, at: rangeOf(node) }] });
       else pre.push(sw);
     }
@@ -652,98 +504,29 @@ export class FnLower {
     }
   }
 
-  // --- expressions ---
+  // --- expressions (go-expr.ts) ---
 
   expr(node: SyntaxNode, out: Node[]): Desc | undefined {
-    switch (node.type) {
-      case 'call_expression': return this.call(node, out);
-      case 'parenthesized_expression': {
-        const inner = node.namedChild(0);
-        return inner ? this.expr(inner, out) : undefined;
-      }
-      case 'identifier': {
-        const v = this.entityOf(node);
-        if (v) out.push({ op: 'escape', h: this.h(v), to: 'other', at: rangeOf(node), why: `${v.name} is used as a value` });
-        return undefined;
-      }
-      case 'selector_expression': {
-        const cell = this.cellOf(node);
-        if (cell && node.childForFieldName('field')?.text !== 'Process') return { k: 'cell', cell };
-        if (cell) {
-          out.push({ op: 'escape', h: cell, to: 'other', at: rangeOf(node), why: `${node.text} is used as a value` });
-          return undefined;
-        }
-        const v = this.entityOf(node);
-        if (v) {
-          out.push({ op: 'escape', h: this.h(v), to: 'other', at: rangeOf(node), why: `${node.text} is used as a value` });
-          return undefined;
-        }
-        // `cmd.Path`, `cmd.Process.Pid`, `s.cmd.Stdout`: reading a field hands nothing over.
-        const operand = node.childForFieldName('operand');
-        if (!operand || this.entityOf(operand) || this.cellOf(operand)) return undefined;
-        this.consume(this.expr(operand, out), operand, out);
-        return undefined;
-      }
-      case 'unary_expression': {
-        const v = this.entityOf(node);
-        if (v) {
-          out.push({ op: 'escape', h: this.h(v), to: 'other', at: rangeOf(node), why: `its address is taken (${node.text})` });
-          return undefined;
-        }
-        const operand = node.childForFieldName('operand');
-        if (operand?.type === 'identifier' && node.childForFieldName('operator')?.text === '&') {
-          const p = this.lookup(operand.text);
-          if (p) p.assigns = (p.assigns ?? 0) + 2;
-        }
-        if (operand) this.consume(this.expr(operand, out), operand, out);
-        return undefined;
-      }
-      case 'binary_expression': {
-        const op = node.childForFieldName('operator')?.text;
-        for (const side of [node.childForFieldName('left'), node.childForFieldName('right')]) {
-          if (!side) continue;
-          // `cmd != nil`, `s.cmd == nil`: a comparison hands nothing over.
-          if ((op === '==' || op === '!=') && (this.entityOf(side) || this.cellOf(side))) continue;
-          this.consume(this.expr(side, out), side, out);
-        }
-        return undefined;
-      }
-      case 'func_literal':
-        this.literal(node, null, out);
-        return undefined;
-      case 'interpreted_string_literal':
-      case 'raw_string_literal':
-      case 'int_literal':
-      case 'float_literal':
-      case 'nil':
-      case 'true':
-      case 'false':
-      case 'comment':
-        return undefined;
-      default:
-        for (const child of named(node)) this.consume(this.expr(child, out), child, out);
-        return undefined;
-    }
+    return lowerExpr(this, node, out);
   }
 
-  /**
-   * A function literal: a function of its own, with the handles it captures as extra parameters.
-   * Called right here (`args` given), it is a call; handed on as a value, what it would do to
-   * the captured handles happens who knows when: they escape.
-   */
+  args(args: SyntaxNode[], out: Node[]): (Handle | null)[] {
+    return lowerArgs(this, args, out);
+  }
+
   literal(lit: SyntaxNode, args: (Handle | null)[] | null, out: Node[], detached = false): Node | undefined {
     const body = lit.childForFieldName('body');
     if (!body) return undefined;
     const inner = new FnLower(this.host, this.display, this);
     const key = `$lit${lit.startIndex}`;
-    const fn = inner.lowerBody(key, lit.childForFieldName('parameters'), body, false, rangeOf(lastToken(body)));
+    const fn = inner.lowerBody(key, lit.childForFieldName('parameters'), body, false, endOf(body));
     const captured = [...inner.captured];
     fn.params.push(...captured.map((v) => v.handle));
     this.functions.push(...inner.functions, fn);
     const at = rangeOf(lit);
     if (args === null) {
       // Only what it would wait for or hand on: a closure that only signals the child (a timeout's Kill) takes nothing away.
-      const taken = handlesTaken(fn.body);
+      const taken = captured.length ? handlesTaken(fn.body) : new Set<Handle>();
       for (const v of captured) if (v.kind && taken.has(v.handle)) out.push({ op: 'escape', h: this.h(v), to: 'closure', at, why: `captured by a closure at line ${at.startLine}` });
       return undefined;
     }
@@ -756,149 +539,6 @@ export class FnLower {
     return node;
   }
 
-  private call(node: SyntaxNode, out: Node[]): Desc | undefined {
-    const fn = node.childForFieldName('function');
-    const argList = node.childForFieldName('arguments');
-    const args = argList ? named(argList).filter((a) => a.type !== 'comment') : [];
-    if (!fn) return undefined;
-    const at = rangeOf(node);
-    const fnType = fn.type;
-    if (fnType === 'func_literal') {
-      this.literal(fn, this.args(args, out), out);
-      return undefined;
-    }
-    if (fnType === 'selector_expression') {
-      const operand = fn.childForFieldName('operand')!;
-      const fieldNode = fn.childForFieldName('field');
-      const field = fieldNode?.text ?? '';
-      if (operand.type === 'identifier' && !this.lookup(operand.text)) {
-        const d = this.host.packageCall(node, operand.text, field, args, this, out);
-        if (d === 'none') return undefined;
-        if (d !== undefined) return d;
-      }
-      const recv = this.entityOf(operand);
-      if (recv) return this.handleMethod(node, fieldNode, operand, recv, field, args, out);
-      const cell = this.cellOf(operand);
-      if (cell) return this.cellMethod(node, fieldNode, operand, cell, field, args, out);
-      if (operand.type === 'call_expression' && (field === 'Start' || WAITING.has(field))) {
-        const inner = this.expr(operand, out);
-        if (inner?.k === 'call' && inner.kind === 'cmd') out.push({ ...inner.node, into: null });
-        if (inner?.k === 'new' || (inner?.k === 'call' && inner.kind === 'cmd')) {
-          this.args(args, out);
-          const site = this.host.site(node, `exec.Cmd.${field}`, inner.creation ?? null, { method: fieldNode ?? undefined });
-          if (field === 'Start') {
-            out.push({ op: 'spawn', site, into: null, outcomes: ['parent', 'failed'], at });
-          }
-          return undefined;
-        }
-        this.consume(inner, operand, out);
-      } else if (!(operand.type === 'identifier' && !this.lookup(operand.text))) this.consume(this.expr(operand, out), operand, out);
-      const goexit = GOEXIT.has(field) && operand.type === 'identifier' && TEST_RECV.test(operand.text);
-      const d = this.callOp(`.${field}`, field, args, node, out);
-      if (goexit) out.push({ op: 'return', values: [], at, how: `${fn.text}() ends the test` });
-      return d;
-    }
-    if (fnType === 'identifier' && !this.lookup(fn.text)) {
-      const name = fn.text;
-      if (name === 'panic') {
-        for (const a of args) this.consume(this.expr(a, out), a, out);
-        out.push({ op: 'exit', at, how: 'panic(), which ends the program unless recovered' });
-        return undefined;
-      }
-      if (name === 'append') {
-        args.forEach((a, i) => {
-          const v = this.entityOf(a);
-          if (v && i > 0) out.push({ op: 'escape', h: this.h(v), to: 'container', at: rangeOf(a), why: 'appended to a slice' });
-          else if (!v) this.consume(this.expr(a, out), a, out, 'appended to a slice');
-        });
-        return undefined;
-      }
-      if (name === 'len' || name === 'cap' || name === 'print' || name === 'println') {
-        for (const a of args) if (!this.entityOf(a)) this.consume(this.expr(a, out), a, out);
-        return undefined;
-      }
-      return this.callOp(name, name, args, node, out);
-    }
-    this.consume(this.expr(fn, out), fn, out);
-    const handles = this.args(args, out);
-    handles.forEach((h, i) => {
-      if (h) out.push({ op: 'escape', h, to: 'callee', at: rangeOf(args[i]), why: `passed to ${fn.text.length <= 40 ? `${fn.text}()` : 'a call'}` });
-    });
-    return undefined;
-  }
-
-  /** Arguments: handles by name, other expressions lowered for their effects. */
-  args(args: SyntaxNode[], out: Node[]): (Handle | null)[] {
-    return args.map((a) => {
-      const v = this.entityOf(a);
-      if (v) return this.h(v);
-      const d = this.expr(a, out);
-      if (d?.k === 'cell') return d.cell;
-      this.consume(d, a, out, 'passed to a call');
-      return null;
-    });
-  }
-
-  /** A call of a function or method of the package (by key), or of unknown code. */
-  private callOp(key: string, name: string, args: SyntaxNode[], node: SyntaxNode, out: Node[]): Desc | undefined {
-    const info = this.host.funcInfo(key, node.startPosition.row + 1);
-    const handles = this.args(args, out);
-    if (!info.known && !handles.some((h) => h)) return undefined;
-    const call: Extract<Node, { op: 'call' }> = { op: 'call', fn: key, args: handles, at: rangeOf(node), words: `${name}()` };
-    if (info.result) return { k: 'call', node: call, kind: info.result, index: info.resultIndex ?? 0, creation: info.creation, errorLast: info.errorLast };
-    out.push(call);
-    return undefined;
-  }
-
-  private handleMethod(node: SyntaxNode, fieldNode: SyntaxNode | null, operand: SyntaxNode, recv: Var, field: string, args: SyntaxNode[], out: Node[]): Desc | undefined {
-    const viaProcess = operand.type === 'selector_expression';
-    for (const a of args) if (!this.entityOf(a)) this.consume(this.expr(a, out), a, out);
-    const at = rangeOf(node);
-    const h = this.h(recv);
-    if (recv.kind === 'cmd' && !viaProcess && (field === 'Start' || WAITING.has(field))) {
-      const creation = recv.creations?.size === 1 ? [...recv.creations][0] : null;
-      const site = this.host.site(node, `exec.Cmd.${field}`, creation, { method: fieldNode ?? undefined, variable: operand.text });
-      if (field !== 'Start') return undefined;
-      if (this.paramHandles.has(h)) this.startedParams.add(h);
-      out.push({ op: 'spawn', site, into: h, outcomes: ['parent', 'failed'], at });
-      this.startCalls.set(node.startIndex, h);
-      return { k: 'startErr', h };
-    }
-    if (field === 'Wait') {
-      out.push({ op: 'wait', h, at, how: node.text.length <= 60 ? node.text : `${recv.name}.Wait()` });
-      return undefined;
-    }
-    if (PIPES.has(field)) return undefined;
-    if ((recv.kind === 'process' || viaProcess) && (field === 'Kill' || field === 'Signal')) {
-      out.push({ op: 'kill', h, at, how: node.text.length <= 60 ? node.text : `${recv.name}.${field}()` });
-      return undefined;
-    }
-    if ((recv.kind === 'process' || viaProcess) && field === 'Release') {
-      out.push({ op: 'release', h, at, how: node.text.length <= 60 ? node.text : `${recv.name}.Release()` });
-      return undefined;
-    }
-    return undefined;
-  }
-
-  /** `s.cmd.Start()`, `s.cmd.Wait()`, `s.cmd.Process.Kill()`: operations on a Cmd field. */
-  private cellMethod(node: SyntaxNode, fieldNode: SyntaxNode | null, operand: SyntaxNode, cell: Handle, field: string, args: SyntaxNode[], out: Node[]): Desc | undefined {
-    const viaProcess = operand.childForFieldName('field')?.text === 'Process';
-    for (const a of args) if (!this.entityOf(a)) this.consume(this.expr(a, out), a, out);
-    const at = rangeOf(node);
-    const text = node.text.length <= 60 ? node.text : `${cell.slice(2)}.${field}()`;
-    if (!viaProcess && (field === 'Start' || WAITING.has(field))) {
-      const creation = this.fieldCreations.get(operand.text) ?? null;
-      const site = this.host.site(node, `exec.Cmd.${field}`, creation, { method: fieldNode ?? undefined, field: cell.slice(2) });
-      if (field !== 'Start') return undefined;
-      out.push({ op: 'spawn', site, into: cell, outcomes: ['parent', 'failed'], at });
-      this.startCalls.set(node.startIndex, cell);
-      return { k: 'startErr', h: cell };
-    }
-    if (field === 'Wait') out.push({ op: 'wait', h: cell, at, how: text });
-    else if (viaProcess && (field === 'Kill' || field === 'Signal')) out.push({ op: 'kill', h: cell, at, how: text });
-    else if (viaProcess && field === 'Release') out.push({ op: 'escape', h: cell, to: 'other', at, why: `${text} frees the handle` });
-    return undefined;
-  }
 }
 
 /** Handles a body does more to than signal or read: waits, hands on, stores, starts, releases. */
@@ -966,9 +606,8 @@ export function stringValue(node: SyntaxNode | null): string | undefined {
 }
 
 
-/** The last token of a node (the closing brace of a block or statement). */
-export function lastToken(node: SyntaxNode): SyntaxNode {
-  let n = node;
-  for (let c = n.lastChild; c; c = n.lastChild) n = c;
-  return n;
+/** The node's last character as a range: the closing brace of a block or a braced statement (one call into WASM, not a walk down to the last token). */
+export function endOf(node: SyntaxNode): SourceRange {
+  const e = node.endPosition;
+  return { startLine: e.row + 1, startColumn: Math.max(1, e.column), endLine: e.row + 1, endColumn: e.column + 1 };
 }
