@@ -28,6 +28,15 @@ export interface GoDecl {
   keepFromRow: number;
   /** Identifiers seen in the declaration (only those in the set asked for). */
   hits: number;
+  /** A function's (or method's) name. */
+  name?: string;
+  /** Hits in a function's signature (before its body's brace): it takes or returns a handle. */
+  headHits: number;
+  /** The function's body has begun. */
+  inBody?: boolean;
+  /** Character offsets: from its keyword to the next declaration's (or the end). */
+  start: number;
+  end: number;
 }
 
 export interface GoOutline {
@@ -106,9 +115,10 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
   let expectPackageName = false;
   const commentStart = new Map<number, number>();
 
-  const closeDecl = () => {
+  const closeDecl = (at: number) => {
     if (decl) {
       decl.endRow = lastTokenRow;
+      decl.end = at;
       out.decls.push(decl);
       decl = undefined;
     }
@@ -165,14 +175,14 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
       const keyword = keywordAt(text, i, j - i);
       if (depth === 0 && terminated && keyword !== undefined && DECL_KEYWORDS.has(keyword)) {
         const word = keyword;
-        closeDecl();
+        closeDecl(i);
         if (word !== 'import' && word !== 'package' && !interesting) {
           out.headEnd = i;
           if (options.headOnly) return out;
           interesting = options.interesting?.(out.imports) ?? new Set();
           interestingFilter = new IdentFilter(interesting);
         }
-        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0 };
+        decl = { keyword: word as GoDecl['keyword'], startRow: tokenRow, endRow: tokenRow, keepFromRow: commentStart.get(tokenRow) ?? tokenRow, hits: 0, headHits: 0, start: i, end: n };
         expectPackageName = word === 'package';
         pendingAlias = undefined;
       } else if (decl) {
@@ -180,7 +190,14 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
           out.packageName = text.slice(i, j);
           expectPackageName = false;
         } else if (decl.keyword === 'import') pendingAlias = text.slice(i, j);
-        else if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) decl.hits++;
+        else {
+          // `func Name(` / `func (r *T) Name(`: the first identifier outside the receiver's parentheses.
+          if (decl.keyword === 'func' && decl.name === undefined && depth === 0 && keyword === undefined) decl.name = text.slice(i, j);
+          if (interesting && interestingFilter!.mayHave(c, j - i) && interesting.has(text.slice(i, j))) {
+            decl.hits++;
+            if (!decl.inBody) decl.headHits++;
+          }
+        }
       }
       terminated = false;
       // A newline after an identifier or break/continue/fallthrough/return ends a statement; after other keywords it does not.
@@ -242,6 +259,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
     // Punctuation.
     lastTokenRow = tokenRow;
     if (c === 40 || c === 91 || c === 123) {
+      if (c === 123 && depth === 0 && decl) decl.inBody = true;
       depth++;
       lastSemiable = false;
     } else if (c === 41 || c === 93 || c === 125) {
@@ -266,7 +284,7 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
     terminated = false;
     i++;
   }
-  closeDecl();
+  closeDecl(n);
   if (!interesting) out.headEnd = text.length;
   return out;
 }
@@ -280,9 +298,12 @@ export function outlineGo(text: string, options: { headOnly?: boolean; interesti
 export function keepRelevant(text: string, outline: GoOutline, smallVar = SMALL_VAR_ROWS): { text: string; keptRows: number; totalRows: number } {
   const lines = text.split('\n');
   const keep = new Uint8Array(lines.length);
+  const callers = callersOfRelevant(outline.decls.filter((d) => d.keyword === 'func').map((d) => ({ name: d.name, hit: d.hits > 0, helper: d.headHits > 0, text: () => text.slice(d.start, d.end) })));
+  let f = 0;
   for (const d of outline.decls) {
     const small = d.endRow - d.startRow < smallVar;
-    const wanted = d.keyword === 'package' || d.keyword === 'import' || d.keyword === 'const' || d.hits > 0 || (d.keyword === 'var' && small);
+    const caller = d.keyword === 'func' ? callers[f++] : false;
+    const wanted = d.keyword === 'package' || d.keyword === 'import' || d.keyword === 'const' || d.hits > 0 || caller || (d.keyword === 'var' && small);
     if (!wanted) continue;
     for (let r = d.keepFromRow; r <= d.endRow && r < lines.length; r++) keep[r] = 1;
   }
@@ -313,6 +334,26 @@ export function goInterestingIdents(imports: readonly GoImport[]): Set<string> {
     } else if (imp.name !== '_') set.add(imp.name ?? 'exec');
   }
   return set;
+}
+
+/**
+ * Which functions are worth analysing though they name no handle API: the ones that call a
+ * function of the file whose signature does (takes or returns a Cmd: `cmd, err := startHelper()`
+ * then `cmd.Wait()`), one level deep. `funcs` in file order; the answer is true for those callers
+ * (false for the relevant ones themselves, which are kept anyway). The index's pre-pass and the Go
+ * scanner both decide by it.
+ */
+export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean; helper: boolean; text: () => string }[]): boolean[] {
+  const helpers = new Set<string>();
+  for (const f of funcs) if (f.helper && f.name) helpers.add(f.name);
+  if (!helpers.size) return funcs.map(() => false);
+  const names = [...helpers];
+  return funcs.map((f) => {
+    if (f.hit) return false;
+    const text = f.text();
+    // A substring test first (native, fast): most functions name none of the helpers at all.
+    return names.some((n) => text.includes(n)) && hasInterestingIdent(text, helpers);
+  });
 }
 
 /** Var declarations longer than this are kept only when they mention an interesting identifier. */

@@ -14,6 +14,8 @@ import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { C_SITE_FUNCTIONS, scanC } from './c';
 import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
+import type { CellFacts } from './engine/walk';
+import { GoDeps, moduleRootOf } from './godeps';
 import { neverRunsWithZombies, withoutZombies } from './platform';
 import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
@@ -389,6 +391,8 @@ export class SpawnSiteIndex {
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
+  /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
+  private readonly goDeps = new GoDeps();
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
@@ -956,7 +960,7 @@ export class SpawnSiteIndex {
     t = performance.now();
     try {
       const dir = dirname(path);
-      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName), source);
+      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName), source, text);
       const scan = { sites: facts.sites, findings: facts.findings };
       const why = neverRunsWithZombies(path, 'go', text);
       return { path, ...info, scan: why ? withoutZombies(scan, why) : scan, go: { packageName: facts.packageName, imports: facts.imports, facts } };
@@ -997,6 +1001,28 @@ export class SpawnSiteIndex {
         return undefined;
       },
       isCmdField: (name: string) => get().some((f) => f.cmdFields.includes(name)),
+      cell: (name: string) => {
+        let out: CellFacts | undefined;
+        for (const f of get()) {
+          const c = f.cells?.[name];
+          if (c) out = out ? { waits: [...out.waits, ...c.waits], kills: [...out.kills, ...c.kills], escapes: [...out.escapes, ...c.escapes] } : c;
+        }
+        return out;
+      },
+      depReturnsCmd: (importPath: string, fn: string) => this.goDeps.returnsCmd(moduleRootOf(dir, (d) => this.goModules.has(d)), importPath, fn),
+      mentionsField: (name: string) => {
+        // Every other file of the directory, analysed or not (a file without os/exec may still use the field).
+        const re = new RegExp(`\\.\\s*${name}\\b`);
+        for (const p of this.goDirs.get(dir) ?? []) {
+          if (p === path) continue;
+          try {
+            if (re.test(readFile(p).bytes.toString('utf8'))) return true;
+          } catch {
+            return true;
+          }
+        }
+        return false;
+      },
     };
   }
 
@@ -1008,6 +1034,7 @@ export class SpawnSiteIndex {
     for (const [k, v] of facts.constants) keys.set(`const:${k}`, v);
     for (const [k, v] of facts.flags) keys.set(`flag:${k}`, JSON.stringify(v));
     for (const k of facts.cmdFields) keys.set(`field:${k}`, '1');
+    for (const [k, v] of Object.entries(facts.cells ?? {})) keys.set(`cell:${k}`, JSON.stringify(v));
     return keys;
   }
 

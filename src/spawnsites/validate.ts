@@ -79,18 +79,34 @@ export function findingProblem(v: unknown, path: string): string | undefined {
   return undefined;
 }
 
-const isParam = (v: unknown) => v === null || oneOf('waits', 'never', 'unknown')(v);
+const isParam = (v: unknown) => v === null || oneOf('waits', 'never', 'escapes', 'some')(v);
+const isEvList = (v: unknown) => Array.isArray(v) && v.every((e) => isObj(e) && isRange(e.at) && isStr(e.how) && isStr(e.fn));
 
 /** The encoded GoFileFacts of snapshot.ts (Maps and Sets as arrays). */
 export function goFactsProblem(f: unknown): string | undefined {
   if (!isObj(f)) return 'Go facts that are no object';
   if (!isStr(f.packageName) || !isStrList(f.imports) || typeof f.hasMain !== 'boolean') return 'damaged Go facts';
   const pairs = (v: unknown, value: (x: unknown) => boolean) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && isStr(p[0]) && value(p[1]));
+  const engine = (e: unknown) =>
+    isObj(e) &&
+    isStr(e.key) &&
+    Array.isArray(e.params) &&
+    e.params.every(isParam) &&
+    Array.isArray(e.paramCells) &&
+    e.paramCells.every((c) => c === null || isStr(c)) &&
+    Array.isArray(e.paramKills) &&
+    e.paramKills.every(isEvList) &&
+    Array.isArray(e.returnsSites) &&
+    ['returns', 'exits', 'reapsAll', 'exported'].every((k) => typeof e[k] === 'boolean');
   const summary = (s: unknown) =>
     isObj(s) &&
-    Array.isArray(s.params) &&
-    s.params.every(isParam) &&
+    engine(s.s) &&
+    optional(s.result, oneOf('cmd', 'process', 'pid')) &&
+    optional(s.resultIndex, (x) => typeof x === 'number' && Number.isInteger(x) && x >= 0) &&
+    optional(s.errorLast, (x) => typeof x === 'boolean') &&
     optional(s.returnsCmd, (r) => isObj(r) && (r.program === null || isStr(r.program)) && optional(r.programSource, isProgramSource));
+  const cell = (c: unknown) => isObj(c) && isEvList(c.waits) && isEvList(c.kills) && isEvList(c.escapes);
+  if (!optional(f.cells, (c) => isObj(c) && Object.values(c).every(cell))) return 'damaged Go field facts';
   if (!pairs(f.functions, summary)) return 'damaged Go function summaries';
   if (!pairs(f.constants, isStr) || !pairs(f.flags, (x) => isObj(x) && isStr(x.flag) && isStr(x.value))) return 'damaged Go constants or flags';
   if (!isStrList(f.cmdFields) || !isStrList(f.consulted)) return 'damaged Go fields';

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../src/spawnsites/engine/verdict';
-import type { FunctionIR, Node, ProgramIR } from '../../src/spawnsites/engine/ir';
+import type { Cond, FunctionIR, Node, ProgramIR } from '../../src/spawnsites/engine/ir';
 import type { SourceRange } from '../../src/spawnsites/types';
 
 const L = (line: number): SourceRange => ({ startLine: line, startColumn: 1, endLine: line, endColumn: 2 });
@@ -272,5 +272,58 @@ describe('analysis engine', () => {
     // Keys decided on one path only are forgotten where paths meet: a later test is free again.
     const joined: Node[] = [{ op: 'if', cond: { k: 'opaque' }, then: [{ op: 'if', cond: { k: 'opaque', key: 'debug' }, then: [], else: [] }], else: [] }, ...body('debug')];
     assert.equal(verdict(prog([fn('f', joined)])).waited, 'yes');
+  });
+
+  it('a detached call (a goroutine) applies what it does to its arguments, and the path goes on even if it never returns', () => {
+    // go func() { for { ... } ; cmd.Wait() }(): the goroutine waits; the code after the go statement still runs.
+    const bg = fn('bg', [wait('p', 3), { op: 'loop', infinite: true, body: [] }], { params: ['p'] });
+    const call = (detached: boolean): Node => ({ op: 'call', fn: 'bg', args: ['c'], at: L(11), detached });
+    const body = (detached: boolean) => [spawn('c', 10, 0, ['parent']), call(detached), spawn('d', 12, 1, ['parent']), wait('d', 13)];
+    const a = analyze(prog([bg, fn('f', body(true))], 2));
+    assert.equal(a.verdicts.get(0)!.waited, 'yes');
+    assert.equal(a.verdicts.get(1)!.waited, 'yes');
+    // Called in line, a function that never returns ends the path: the second site is never reached.
+    assert.equal(analyze(prog([bg, fn('f', body(false))], 2)).verdicts.get(1)!.waited, 'unknown');
+  });
+
+  it('a call that may fail (cmd, err := start()) returns no child on its error path', () => {
+    const make = fn('make', [spawn('c', 10, 0, ['parent', 'failed']), { op: 'if', cond: { k: 'is', h: 'c', outcomes: ['failed'] }, then: [{ op: 'return', values: [null], at: L(11) }], else: [] }, { op: 'return', values: ['c'], at: L(12) }]);
+    const caller = (mayFail: boolean) =>
+      fn('run', [
+        spawn('d', 19, 1, ['parent']),
+        { op: 'call', fn: 'make', args: [], into: 'x', at: L(20), mayFail },
+        { op: 'if', cond: { k: 'is', h: 'x', outcomes: ['failed'] }, then: [{ op: 'return', values: [], at: L(21) }], else: [] },
+        wait('x', 22),
+        wait('d', 23),
+      ]);
+    const a = analyze(prog([make, caller(true)], 2));
+    assert.equal(a.verdicts.get(0)!.waited, 'yes');
+    // The error path is a real path: the other child is lost on it.
+    assert.match(a.verdicts.get(1)!.reason, /returns at line 21/);
+    // Without it the error test on a value that cannot fail ends the path: nothing is seen there.
+    assert.equal(analyze(prog([make, caller(false)], 2)).verdicts.get(1)!.waited, 'yes');
+  });
+
+  it('a keyed condition takes the same branch each time it is tested (if write { start } ... if !write { return })', () => {
+    const w = (truth: boolean, key?: string): Cond => (truth ? { k: 'opaque', key } : { k: 'not', c: { k: 'opaque', key } });
+    const body = (key?: string): Node[] => [
+      { op: 'if', cond: w(true, key), then: [spawn('c', 10, 0, ['parent'])], else: [] },
+      { op: 'if', cond: w(false, key), then: [{ op: 'return', values: [], at: L(12) }], else: [] },
+      { op: 'if', cond: w(true, key), then: [wait('c', 13)], else: [] },
+    ];
+    assert.equal(verdict(prog([fn('f', body('write'))])).waited, 'yes');
+    // Unkeyed (the variable may have changed), both branches are possible each time: lost at line 12.
+    const v = verdict(prog([fn('f', body())]));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /returns at line 12/);
+  });
+
+  it('a child pending at a loop that never ends is never waited for (cmd.Start(); for { sleep })', () => {
+    const v = verdict(prog([fn('serve', [spawn('c', 10, 0, ['parent']), { op: 'loop', infinite: true, body: [], at: L(11) }])]));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /serve never returns \(the loop at line 11 never ends\)/);
+    // A wait on the way out of the loop (by a return) covers it.
+    const ok = verdict(prog([fn('serve', [spawn('c', 10, 0, ['parent']), { op: 'loop', infinite: true, at: L(11), body: [{ op: 'if', cond: { k: 'opaque' }, then: [wait('c', 12), { op: 'return', values: [], at: L(13) }], else: [] }] }])]));
+    assert.equal(ok.waited, 'yes');
   });
 });

@@ -27,7 +27,7 @@ describe('process-inspector sites', function () {
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
     const out = JSON.parse(r.stdout) as { sites: Record<string, unknown>[] };
-    assert.equal(out.sites.length, 24);
+    assert.equal(out.sites.length, 34);
     for (const s of out.sites) assert.deepEqual(Object.keys(s), ['file', 'line', 'column', 'language', 'api', 'program', 'waited', 'reason']);
     assert.deepEqual(out.sites.find((s) => s.file === 'seed/main.go' && s.line === 29), {
       file: 'seed/main.go',
@@ -37,7 +37,7 @@ describe('process-inspector sites', function () {
       api: 'exec.Cmd.Start',
       program: null,
       waited: 'no',
-      reason: 'never waited: no cmd.Wait() on any path (cmd goes out of scope at line 34)',
+      reason: 'cmd.Start() at line 29 starts a child that is never waited for: its handle goes out of scope at line 34',
     });
   });
 

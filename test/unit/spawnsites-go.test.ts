@@ -26,11 +26,18 @@ const EXPECTED: Row[] = [
   ['correct/correct.go', 76, 'exec.Cmd.Start', 'yes', 'sleep', null], // handed to waitFor() in waiter.go
   ['correct/correct.go', 81, 'exec.Cmd.Run', 'yes', 'true', null],
   ['correct/correct.go', 84, 'exec.Cmd.Output', 'yes', 'date', null],
-  ['correct/correct.go', 91, 'exec.Cmd.Start', 'unknown', null, null], // struct field
-  ['correct/correct.go', 96, 'exec.Cmd.Start', 'unknown', 'sleep', null], // returned
-  ['correct/correct.go', 103, 'os.StartProcess', 'yes', '/bin/sleep', null],
-  ['correct/correct.go', 113, 'exec.Cmd.Start', 'yes', 'sleep', null], // Kill then Wait
-  ['correct/correct.go', 122, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
+  ['correct/correct.go', 92, 'exec.Cmd.Start', 'unknown', 'server', null], // exported struct field (the program from `s.Cmd = exec.Command(...)` above)
+  ['correct/correct.go', 97, 'exec.Cmd.Start', 'unknown', 'sleep', null], // returned
+  ['correct/correct.go', 104, 'os.StartProcess', 'yes', '/bin/sleep', null],
+  ['correct/correct.go', 114, 'exec.Cmd.Start', 'yes', 'sleep', null], // Kill then Wait
+  ['correct/correct.go', 123, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
+  ['correct/fields.go', 12, 'exec.Cmd.Start', 'yes', 'sleep', null], // a private field, waited in stop()
+  ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
+  ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
+  ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
+  ['deps/build.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
+  ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
+  ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
   ['leaks/leaks.go', 20, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // constant program, lost at the loop body's end
   ['leaks/leaks.go', 29, 'exec.Cmd.Start', 'no', 'helper', 'some-paths'], // filepath.Join base; early return
   ['leaks/leaks.go', 40, 'exec.Cmd.Start', 'no', '/usr/bin/notify-send', 'always'], // Cmd discarded
@@ -39,6 +46,9 @@ const EXPECTED: Row[] = [
   ['leaks/leaks.go', 64, 'syscall.ForkExec', 'no', '/bin/true', 'always'],
   ['leaks/leaks.go', 74, 'exec.Cmd.Start', 'no', 'date', 'always'], // handed to describe(), which never waits
   ['leaks/leaks.go', 87, 'exec.Cmd.Start', 'no', 'tick', 'some-paths'], // overwritten by the next iteration
+  ['leaks/obtained.go', 12, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // built by newWorker() in build.go
+  ['leaks/pty.go', 13, 'pty.Start', 'no', 'bash', 'always'], // creack/pty, never waited
+  ['leaks/returned.go', 8, 'exec.Cmd.Start', 'no', 'helper', 'always'], // returned; the caller drops it
   ['seed/main.go', 22, 'exec.Cmd.Run', 'yes', null, null],
   ['seed/main.go', 29, 'exec.Cmd.Start', 'no', null, 'always'], // the seed's bug
 ];
@@ -65,12 +75,58 @@ describe('spawn sites: Go', function () {
 
   it('says why, with lines', () => {
     const by = (file: string, line: number) => index.sites().find((s) => s.file.endsWith(file) && s.line === line)!;
-    assert.match(by('seed/main.go', 29).reason, /no cmd\.Wait\(\) on any path.*out of scope at line 34/);
+    assert.match(by('seed/main.go', 29).reason, /cmd\.Start\(\) at line 29 starts a child that is never waited for: its handle goes out of scope at line 34/);
     assert.match(by('leaks/leaks.go', 29).reason, /returns at line 33 .*cmd\.Wait\(\) at line 35/);
     assert.match(by('leaks/leaks.go', 45).reason, /p\.Release\(\) at line 49 does not reap it/);
-    assert.match(by('correct/correct.go', 21).reason, /in a goroutine, cmd\.Wait\(\) at line 25/);
+    assert.match(by('correct/correct.go', 21).reason, /waited for by the goroutine started here, which waits for it at line 25/);
     assert.match(by('correct/correct.go', 37).reason, /deferred cmd\.Wait\(\)/);
-    assert.match(by('correct/correct.go', 76).reason, /handed to waitFor\(\), which waits/);
+    assert.match(by('correct/correct.go', 76).reason, /waited for by waitFor\(\), which waits for it at line 77/);
+  });
+
+  it('judges the Go kinds of issue 10 by the whole package: fields, returned Cmds, pty.Start, helpers in other files', () => {
+    const by = (file: string, line: number) => index.sites().find((s) => s.file.endsWith(file) && s.line === line)!;
+    // A private field nothing waits on (only a Kill): never waited; the same field waited in stop(): yes.
+    assert.match(by('leaks/fields.go', 13).reason, /kept in the field cmd, and nothing in this program waits on it; only w\.cmd\.Process\.Kill\(\) at line 18, which does not reap it/);
+    assert.match(by('correct/fields.go', 12).reason, /s\.cmd\.Wait\(\) \(through the field cmd\) at line 17/);
+    // An exported field: code outside the package may wait for it.
+    assert.match(by('correct/correct.go', 92).reason, /kept in the field Cmd, which code outside this program can reach/);
+    // Returned to a caller that drops it: the loss is at the caller; the error path (`err != nil`) returns no child.
+    assert.match(by('leaks/returned.go', 8).reason, /dropped at once \(line 16\)/);
+    const f = index.findings().find((x) => x.site.file.endsWith('leaks/returned.go'))!;
+    assert.ok(f.related?.some((r) => r.range.startLine === 16), JSON.stringify(f.related));
+    assert.match(by('correct/returned.go', 8).reason, /cmd\.Wait\(\) at line 19/);
+    // pty.Start starts the Cmd; the program comes from the Cmd it is given.
+    assert.match(by('leaks/pty.go', 13).reason, /openShell returns at line 17 without waiting for it/);
+    // A Cmd built in another file of the package: its program and its builder's line.
+    assert.equal(by('leaks/obtained.go', 12).go?.commandLine, 11);
+    assert.equal(by('leaks/obtained.go', 12).programSource, 'constant');
+  });
+
+  it('follows a Cmd handed out by a dependency through vendor/ or the module cache, and makes no site without its source', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-go-deps-'));
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-go-modcache-'));
+    const saved = process.env.GOMODCACHE;
+    try {
+      fs.cpSync(path.join(FIXTURES, 'deps'), dir, { recursive: true });
+      fs.rmSync(path.join(dir, 'vendor'), { recursive: true });
+      const lines = async () => {
+        const idx = new SpawnSiteIndex();
+        await idx.indexDirectory(dir);
+        return idx.sites().map((s) => [s.line, s.waited]);
+      };
+      process.env.GOMODCACHE = cache;
+      assert.deepEqual(await lines(), []); // no source: nothing says shell.Exec returns a Cmd
+      fs.cpSync(path.join(FIXTURES, 'deps/vendor/example.com/shell'), path.join(cache, 'example.com/shell@v1.0.0'), { recursive: true });
+      assert.deepEqual(await lines(), [
+        [14, 'no'],
+        [21, 'yes'],
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.GOMODCACHE;
+      else process.env.GOMODCACHE = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('offers Start() -> Run() when nothing uses the Cmd after Start (the seed)', () => {

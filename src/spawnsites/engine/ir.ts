@@ -27,9 +27,9 @@ export type Cond =
   | { k: 'and'; a: Cond; b: Cond }
   | { k: 'or'; a: Cond; b: Cond }
   /**
-   * Unknown to the walk. With `key`, the same test of values that cannot change in between: the
-   * front end gives two tests one key only when they must agree, and the walk keeps each path's
-   * answer (`if debug: p = Popen()` ... `if debug: p.wait()` pairs the branches).
+   * Anything else: both branches possible. `key` names a condition that keeps its value between
+   * two tests (a local boolean not assigned in between: the front end changes the key when it is),
+   * so `if write { start } ... if !write { return }` is not a path on which the child exists.
    */
   | { k: 'opaque'; words?: string; at?: SourceRange; key?: string };
 
@@ -58,8 +58,14 @@ export type Node =
    * at the end of its statement, `drop(x)`), `scope-end`.
    */
   | { op: 'drop'; h: Handle; at: SourceRange; why: string; kind?: 'overwrite' | 'discarded' | 'scope-end' }
-  /** A call of a function of this program (file or package): its summary decides what happens to the arguments. */
-  | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string }
+  /**
+   * A call of a function of this program (file or package): its summary decides what happens to
+   * the arguments. `detached`: it runs beside this code (a goroutine, a thread): only what it does
+   * to the arguments counts here, not whether it returns or exits. `mayFail`: the call also says
+   * whether it failed (Go's error result), and on failure it returns no child: `into` then holds a
+   * failed value too, which conditions (`err != nil`) tell apart.
+   */
+  | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string; detached?: boolean; mayFail?: boolean }
   /** Reaps every child of the process (`waitpid(-1, ...)` in a loop, SIGCHLD ignored from here on). */
   | { op: 'reapAll'; at: SourceRange; how: string }
   /** The process ends here (exit, a fatal log, an exec that replaces it): init reaps its children. */
@@ -123,6 +129,8 @@ export interface CellIR {
   exported: boolean;
   /** For words: `field cmd of Server`, `the global child_pid`. */
   words: string;
+  /** Why an unexported cell is still not judged (said instead of "code outside can reach it"). */
+  unjudged?: string;
 }
 
 export interface ProgramIR {

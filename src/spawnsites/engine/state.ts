@@ -23,8 +23,8 @@ export interface Val {
   cell?: string;
   /** For a lost child: the key of the loss (the site's leak it is). */
   lost?: string;
-  /** Keyed conditions (ir.ts) known on every path to its start: a later test of one of them that disagrees is not on its path. */
-  when?: ReadonlyMap<string, boolean>;
+  /** Keyed conditions known on the path that made it (see Cond `opaque`.key). */
+  when?: Readonly<Record<string, boolean>>;
   trace: Step[];
 }
 
@@ -46,8 +46,8 @@ export class State {
     /** Every child was reaped at once (`waitpid(-1)` loop) on every path here. */
     public reapedAll = false,
     public dead = false,
-    /** Keyed opaque conditions (ir.ts) decided on every path here, with their answer. */
-    readonly known = new Map<string, boolean>(),
+    /** Keyed conditions known on every path here: values made here carry them. */
+    public assumed: Readonly<Record<string, boolean>> = NONE,
   ) {}
 
   static dead(): State {
@@ -57,7 +57,7 @@ export class State {
   clone(): State {
     const vals = new Map<Handle, Map<string, Val>>();
     for (const [h, m] of this.vals) vals.set(h, new Map(m));
-    return new State(vals, new Set(this.defers), this.reapedAll, this.dead, new Map(this.known));
+    return new State(vals, new Set(this.defers), this.reapedAll, this.dead, this.assumed);
   }
 
   get(h: Handle): Val[] {
@@ -68,7 +68,11 @@ export class State {
   set(h: Handle, vals: Iterable<Val>): void {
     if (this.dead) return;
     const m = new Map<string, Val>();
-    for (const v of vals) m.set(`${v.st}:${v.id}`, v);
+    for (const v of vals) {
+      const k = `${v.st}:${v.id}`;
+      const have = m.get(k);
+      m.set(k, have ? meetWhen(have, v) : v);
+    }
     if (m.size) this.vals.set(h, m);
     else this.vals.delete(h);
   }
@@ -102,10 +106,31 @@ export class State {
   key(): string {
     if (this.dead) return 'dead';
     const parts: string[] = [];
-    for (const [h, m] of this.vals) parts.push(`${h}=${[...m.keys()].sort().join(',')}`);
-    const known = [...this.known].map(([k, v]) => `${k}=${v}`).sort().join(',');
-    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}|${known}`;
+    for (const [h, m] of this.vals) parts.push(`${h}=${[...m.entries()].map(([k, v]) => (v.when ? `${k}${whenKey(v.when)}` : k)).sort().join(',')}`);
+    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}|${whenKey(this.assumed)}`;
   }
+}
+
+const NONE: Readonly<Record<string, boolean>> = Object.freeze({});
+
+function whenKey(w: Readonly<Record<string, boolean>>): string {
+  return `{${Object.keys(w).sort().map((k) => `${k}=${w[k]}`).join(',')}}`;
+}
+
+/** The conditions two paths agree on. */
+export function meetAssumed(a: Readonly<Record<string, boolean>>, b: Readonly<Record<string, boolean>>): Readonly<Record<string, boolean>> {
+  if (a === b) return a;
+  let out: Record<string, boolean> | undefined;
+  for (const k of Object.keys(a)) if (b[k] === a[k]) (out ??= {})[k] = a[k];
+  return out ?? NONE;
+}
+
+/** One value reached two ways: it keeps the shorter path and only the conditions both ways agree on. */
+function meetWhen(a: Val, b: Val): Val {
+  const keep = b.trace.length < a.trace.length ? b : a;
+  if (!a.when && !b.when) return keep;
+  const when = a.when && b.when ? meetAssumed(a.when, b.when) : undefined;
+  return when && Object.keys(when).length ? { ...keep, when } : { ...keep, when: undefined };
 }
 
 export function join(states: State[]): State {
@@ -114,14 +139,14 @@ export function join(states: State[]): State {
   if (live.length === 1) return live[0].clone();
   const out = new State();
   out.reapedAll = live.every((s) => s.reapedAll);
-  for (const [k, v] of live[0].known) if (live.every((s) => s.known.get(k) === v)) out.known.set(k, v);
+  out.assumed = live.map((s) => s.assumed).reduce(meetAssumed);
   for (const s of live) {
     for (const [h, m] of s.vals) {
       let cur = out.vals.get(h);
       if (!cur) out.vals.set(h, (cur = new Map()));
       for (const [k, v] of m) {
         const have = cur.get(k);
-        if (!have || v.trace.length < have.trace.length) cur.set(k, v);
+        cur.set(k, have ? meetWhen(have, v) : v);
       }
     }
   }

@@ -74,7 +74,7 @@ function decide(
     const name = info?.words ?? cell.slice(1);
     if (cf.waits.length) cellWaits.push({ ...cf.waits[0], how: `${cf.waits[0].how} (through ${name})` });
     else if (cf.escapes.length) cellUnknown.push(`kept in ${name}, which is handed on at ${line(cf.escapes[0].at)} (${cf.escapes[0].how})`);
-    else if (!info || info.exported) cellUnknown.push(`kept in ${name}, which code outside this program can reach`);
+    else if (!info || info.exported) cellUnknown.push(`kept in ${name}, ${info?.unjudged ?? 'which code outside this program can reach'}`);
     else cellLeaks.push({ cell: name, ev, facts: cf });
   }
 
@@ -120,6 +120,11 @@ function decide(
   if (goods.length || exits.length) {
     const firstEv = f.waits[0] ?? cellWaits[0] ?? f.exits[0];
     return { ...base, waited: 'yes', reason: [...new Set([...goods, ...exits])].join('; '), path: firstEv ? [{ at: firstEv.at, words: goods[0] ?? exits[0] }] : [] };
+  }
+  if (f.stuck.length) {
+    const s = f.stuck[0];
+    const message = `${s.fn} never returns (${s.how}) and nothing waits for it`;
+    return { waited: 'no', leak: 'always', reason: `${site.words} at ${line(site.at)} starts a child that is never waited for: ${message}`, path: [{ at: s.at, words: message }], losses: [{ at: s.at, message }], facts: f };
   }
   return { ...base, waited: 'unknown', reason: 'no path was seen to wait for or lose the child' };
 }

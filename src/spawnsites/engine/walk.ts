@@ -46,6 +46,8 @@ export interface SiteFacts {
   reaped: Set<string>;
   /** A wait that ran in the child (after fork, where the pid is 0): it reaps nothing of the parent's. */
   childWaits: Ev[];
+  /** Pending at a loop that never ends and is never left (a server loop): the function never gets to wait. */
+  stuck: Ev[];
   unstructured?: string;
 }
 
@@ -160,7 +162,7 @@ export class Walker {
 }
 
 function newFacts(): SiteFacts {
-  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), returnedAt: [], childWaits: [], confirmed: new Set(), reaped: new Set() };
+  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), returnedAt: [], childWaits: [], stuck: [], confirmed: new Set(), reaped: new Set() };
 }
 
 const isCell = (h: Handle) => h.startsWith('@');
@@ -352,7 +354,7 @@ class FunctionWalk {
     const facts = this.w.siteFacts(n.site);
     facts.reached = true;
     const start: Step = { at: n.at, words: 'started here' };
-    const when = st.known.size ? new Map(st.known) : undefined;
+    const when = Object.keys(st.assumed).length ? st.assumed : undefined;
     const vals: Val[] = n.outcomes.map((o) => ({
       st: o === 'parent' ? 'pending' : o,
       id: `s${n.site}`,
@@ -516,21 +518,26 @@ class FunctionWalk {
       } else if (s?.paramCells[i]) this.copy(st, h, s.paramCells[i]!, n.at);
       else this.escape(st, h, ev(!s ? `handed to ${words}` : fate === 'some' ? `handed to ${words}, which waits for it on some paths only` : `handed to ${words}, which hands it on`), 'callee');
     });
-    if (!s) {
+    if (!s || n.detached) {
       if (n.into) this.drop(st, n.into, 'overwrite', n.at);
       return st;
     }
     if (s.reapsAll) this.node({ op: 'reapAll', at: n.at, how: `${words}, which reaps every child` }, st);
     if (n.into !== undefined) {
-      const got: Val[] = s.returnsSites.map((site) => ({
-        st: 'pending',
-        id: `s${site}`,
-        site,
-        // The path starts at the site, in the callee, then comes back through this call.
-        trace: [...this.siteStart(site), { at: n.at, words: `returned by ${words}` }],
-      }));
-      if (n.into === null) for (const v of got) this.leak(v, 'discarded', n.at, st);
-      else if (got.length) {
+      const got: Val[] = s.returnsSites.flatMap((site) => {
+        const v: Val = {
+          st: 'pending',
+          id: `s${site}`,
+          site,
+          // The path starts at the site, in the callee, then comes back through this call.
+          trace: [...this.siteStart(site), { at: n.at, words: `returned by ${words}` }],
+          ...(Object.keys(st.assumed).length ? { when: st.assumed } : {}),
+        };
+        return n.mayFail ? [v, { ...v, st: 'failed' as const }] : [v];
+      });
+      if (n.into === null) {
+        for (const v of got) if (v.st === 'pending') this.leak(v, 'discarded', n.at, st);
+      } else if (got.length) {
         this.drop(st, n.into, 'overwrite', n.at);
         st.set(n.into, got);
       } else if (!isCell(n.into)) this.drop(st, n.into, 'overwrite', n.at);
@@ -562,6 +569,11 @@ class FunctionWalk {
       if (next.key() === head.key()) break;
       head = next;
     }
+    if (n.infinite && !frame.breaks!.length) {
+      // Never left but by a return inside: what is still pending at the head is never waited for here.
+      const at = n.at ?? this.fn.end;
+      for (const v of head.all('pending')) this.w.siteFacts(v.site!).stuck.push({ at, how: `the loop at line ${at.startLine} never ends`, fn: this.name });
+    }
     return n.infinite ? join(frame.breaks!) : join([head, ...frame.breaks!]);
   }
 
@@ -570,16 +582,15 @@ class FunctionWalk {
     switch (c.k) {
       case 'opaque': {
         if (!c.key) return st.clone();
-        const was = st.known.get(c.key);
-        if (was !== undefined && was !== truth) return State.dead();
+        const key = c.key;
+        if (st.assumed[key] === !truth) return State.dead();
+        // Values made where the condition had the other value are not on this path.
         const out = st.clone();
-        out.known.set(c.key, truth);
-        // A child started where the test had the other answer is not on this path.
-        for (const h of [...out.vals.keys()]) {
-          const vals = out.get(h);
-          const kept = vals.filter((v) => v.when?.get(c.key!) === undefined || v.when.get(c.key!) === truth);
-          if (kept.length !== vals.length) out.set(h, kept);
+        for (const [h, m] of out.vals) {
+          for (const [k, v] of m) if (v.when && v.when[key] === !truth) m.delete(k);
+          if (!m.size) out.vals.delete(h);
         }
+        out.assumed = { ...st.assumed, [key]: truth };
         return out;
       }
       case 'not': return this.filter(st, c.c, !truth);
