@@ -12,15 +12,13 @@
 import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { C_SITE_FUNCTIONS, scanC } from './c';
-import { type GoFileFacts, type GoFuncSummary, type GoPackageView, scanGo } from './go';
+import type { GoFileFacts, GoFuncSummary, GoPackageView } from './go';
 import { neverRunsWithZombies, withoutZombies } from './platform';
 import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
-import { scanJavaScript } from './javascript';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
-import { PYTHON_SITE_NAMES, scanPython } from './python';
-import { scanRust } from './rust';
+// Loaded on first use (scanners.ts): a start from the saved index with nothing changed scans nothing.
+import { C_SITE_FUNCTIONS, PYTHON_SITE_NAMES, scanC, scanGo, scanJavaScript, scanPython, scanRust } from './scanners';
 import { openRegular, readRegularText, readTextIfFile } from './safefs';
 import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, sigOf, unchanged } from './snapshot';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
