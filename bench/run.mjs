@@ -2,7 +2,9 @@
 //   node bench/run.mjs [--only process|sites|recorders|gitignore|accuracy] [--write-docs] [--rounds N] [...]
 // Runs each benchmark as its own child process, in turn:
 //   process  bench/lib/process-table.mjs (the /proc reader against ps, ps-list and a floor)
-//   sites    bench/sites.mjs, when that file exists (the spawn-site index)
+//   sites    bench/sites.mjs, when that file exists (the spawn-site index against rg and ast-grep;
+//            with --baseline COMMIT also against the index as of that commit, built apart:
+//            `npm run bench -- --only sites --baseline 1ddf22e`)
 //   recorders  bench/recorders.mjs (the spawn recorders of Go, Python, Node and C side by side: cost
 //              per spawn recording, loaded but off, and without; the Go overlay's build times)
 //   gitignore bench/gitignore.mjs (a 10,000-line .gitignore: the index against git on one tree)

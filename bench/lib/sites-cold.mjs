@@ -6,19 +6,24 @@
 //                                                start from the index saved in FILE (as the CLI
 //                                                and the extension do after their first run);
 //                                                FILE is read, never written
+//   node bench/lib/sites-cold.mjs DIR --code TREE the same with the index of another checkout
+//                                                TREE (built there by its own scripts/build.mjs:
+//                                                bench/sites.mjs --baseline COMMIT), so that two
+//                                                builds run under one harness
 // "Cold" is the point: a new process, so loading our code, the tree-sitter runtime and the
 // grammars is counted, as it is the first time the extension or the CLI indexes a workspace.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const codeAt = process.argv.indexOf('--code');
+const ROOT = codeAt > 0 ? path.resolve(process.argv[codeAt + 1]) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const dir = process.argv[2];
 const phases = process.argv.includes('--phases');
 const snapAt = process.argv.indexOf('--snapshot');
 const snapshotPath = snapAt > 0 ? process.argv[snapAt + 1] : undefined;
 if (!dir) {
-  process.stderr.write('usage: node bench/lib/sites-cold.mjs DIR [--phases]\n');
+  process.stderr.write('usage: node bench/lib/sites-cold.mjs DIR [--phases] [--snapshot FILE] [--code TREE]\n');
   process.exit(2);
 }
 

@@ -5,7 +5,9 @@
  *   pi-bench-timer CMD1 ARGS... -- CMD2 ARGS... -- ...
  *
  * Reads one command index per line on stdin; for each, runs that command once and answers
- * "<nanoseconds> <exit status> <stdout bytes>". stderr is inherited. Ends at EOF on stdin.
+ * "<nanoseconds> <exit status> <stdout bytes> <CPU nanoseconds>", the CPU time being the
+ * command's user + system time as wait4 reports it (its own and that of the children it waited
+ * for). stderr is inherited. Ends at EOF on stdin.
  * The caller interleaves these runs with its in-process measurements.
  */
 #define _GNU_SOURCE
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@ int main(int argc, char **argv) {
   while (fgets(line, sizeof line, stdin)) {
     int k = atoi(line);
     if (k < 0 || k >= ncmds || cmds[k][0] == NULL) {
-      printf("-1 -1 0\n");
+      printf("-1 -1 0 0\n");
       fflush(stdout);
       continue;
     }
@@ -65,13 +68,15 @@ int main(int argc, char **argv) {
     close(out[1]);
     long long bytes = 0;
     int status = -1;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
     if (err == 0) {
       for (;;) {
         ssize_t n = read(out[0], buf, sizeof buf);
         if (n > 0) bytes += n;
         else if (n == 0 || errno != EINTR) break;
       }
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
       }
     } else {
       fprintf(stderr, "pi-bench-timer: cannot start %s: %s\n", cmds[k][0], strerror(err));
@@ -79,7 +84,8 @@ int main(int argc, char **argv) {
     long long t1 = now_ns();
     close(out[0]);
     posix_spawn_file_actions_destroy(&fa);
-    printf("%lld %d %lld\n", t1 - t0, status, bytes);
+    long long cpu = ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL + ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+    printf("%lld %d %lld %lld\n", t1 - t0, status, bytes, cpu);
     fflush(stdout);
   }
   return 0;

@@ -19,22 +19,26 @@ export class Timer {
     }
   }
 
-  /** Runs command k once: { ms, status, bytes }. */
+  /**
+   * Runs command k once: { ms, status, bytes, cpuMs }. cpuMs is the command's user + system CPU
+   * time (wait4's rusage: its own and its waited-for children's); NaN without the C helper
+   * (spawnSync gives no rusage of the child).
+   */
   async run(k) {
     if (!this.proc) {
       const [cmd, ...args] = this.commands[k];
       const t0 = process.hrtime.bigint();
       const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
       const t1 = process.hrtime.bigint();
-      return { ms: Number(t1 - t0) / 1e6, status: r.status === null ? -1 : r.status << 8, bytes: r.stdout?.length ?? 0 };
+      return { ms: Number(t1 - t0) / 1e6, status: r.status === null ? -1 : r.status << 8, bytes: r.stdout?.length ?? 0, cpuMs: NaN };
     }
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error('timer helper ended');
     this.proc.stdin.write(`${k}\n`);
     const { value, done } = await this.lines.next();
     if (done) throw new Error('timer helper ended');
-    const [ns, status, bytes] = value.split(' ').map(Number);
+    const [ns, status, bytes, cpuNs] = value.split(' ').map(Number);
     if (ns < 0) throw new Error(`timer helper cannot run command ${k}`);
-    return { ms: ns / 1e6, status, bytes };
+    return { ms: ns / 1e6, status, bytes, cpuMs: cpuNs / 1e6 };
   }
 
   close() {

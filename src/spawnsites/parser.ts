@@ -8,7 +8,7 @@
  * the repository's dist/wasm/ or node_modules are found by walking up. PROCESS_INSPECTOR_WASM_DIR
  * overrides both.
  */
-import Parser = require('web-tree-sitter');
+import type Parser = require('web-tree-sitter');
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -58,6 +58,19 @@ export function locateWasm(file: string): string {
   throw new Error(`cannot find ${file}; looked in:\n  ${tried.join('\n  ')}`);
 }
 
+/**
+ * The web-tree-sitter runtime, required on first use: a start from the saved index that finds
+ * nothing changed parses nothing, and so never loads it (bench/sites.mjs, "A start from the saved
+ * index").
+ */
+let runtimeModule: typeof Parser | undefined;
+function treeSitter(): typeof Parser {
+  // A require at the call, not an import: an import would load the module with this one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  runtimeModule ??= require('web-tree-sitter') as typeof Parser;
+  return runtimeModule;
+}
+
 let runtime: Promise<void> | undefined;
 const languages = new Map<Grammar, Promise<Parser.Language>>();
 const loaded = new Map<Grammar, Parser.Language>();
@@ -71,7 +84,7 @@ let loadChain: Promise<unknown> = Promise.resolve();
 
 /** Loads the tree-sitter runtime (once per process). */
 export function initTreeSitter(): Promise<void> {
-  runtime ??= Parser.init({
+  runtime ??= treeSitter().init({
     // Emscripten looks for tree-sitter.wasm beside the script by default; in a bundle that is
     // dist/, not dist/wasm/, so every lookup goes through locateWasm.
     locateFile: (name: string) => locateWasm(name),
@@ -86,7 +99,7 @@ export function loadGrammar(grammar: Grammar): Promise<Parser.Language> {
     pending = loadChain
       .catch(() => undefined)
       .then(() => initTreeSitter())
-      .then(() => Parser.Language.load(readFileSync(locateWasm(GRAMMAR_FILES[grammar]))))
+      .then(() => treeSitter().Language.load(readFileSync(locateWasm(GRAMMAR_FILES[grammar]))))
       .then((language) => {
         loaded.set(grammar, language);
         return language;
@@ -111,7 +124,7 @@ export function loadedParser(grammar: Grammar): Parser | undefined {
   if (!parser) {
     const language = loaded.get(grammar);
     if (!language) return undefined;
-    parser = new Parser();
+    parser = new (treeSitter())();
     parser.setLanguage(language);
     parsers.set(grammar, parser);
   }

@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProcessInspectorApi } from '../../src/extension';
-import { readSnapshotFile, snapshotFile } from '../../src/spawnsites/snapshot';
+import { decodeSnapshot, readSnapshotFile, type SnapshotKey, snapshotFile } from '../../src/spawnsites/snapshot';
 import type { SpawnSite } from '../../src/spawnsites/types';
 import type { Node } from '../../src/ui/nodes';
 import { findZombiesAcceptFirst, startSession, waitFor, type WatchedSession } from './support/debug';
@@ -305,18 +305,22 @@ describe('spawn sites in the editor', function () {
   });
 });
 
-/** The parts of a saved index (src/spawnsites/snapshot.ts) these tests read. */
+/** The parts of a saved index (src/spawnsites/snapshot.ts) these tests read; `files` decoded from its rows by decodeSnapshot. */
 interface SavedIndex {
   root: string;
   savedAt: number;
-  files: { path: string; scan?: { sites: SpawnSite[] } }[];
+  files: { path: string; scan?: { sites: readonly SpawnSite[] } }[];
 }
 
 /** The saved index in `file`, or undefined when there is none; a damaged one fails the test. */
 function readSaved(file: string): SavedIndex | undefined {
   const { data, error } = readSnapshotFile(file);
   if (error) throw new Error(error);
-  return data as SavedIndex | undefined;
+  if (data === undefined) return undefined;
+  const { root, savedAt, options } = data as { root: string; savedAt: number; options: SnapshotKey['options'] };
+  const decoded = decodeSnapshot(data, { root, options });
+  if ('rejected' in decoded) throw new Error(`the saved index is refused: ${decoded.rejected}`);
+  return { root, savedAt, files: [...decoded.entries.values()] };
 }
 
 describe('spawn-site index saved in the workspace storage', function () {

@@ -133,7 +133,7 @@ function runCliEnv(args: string[], env: Record<string, string>): Promise<Awaited
 describe('faults: a saved index that is valid JSON of the wrong shape (issue 12, item 2)', function () {
   this.timeout(120000);
   let dir: string;
-  let cold: { snap: { files: unknown[] } & Record<string, unknown>; answers: string };
+  let cold: { snap: { dirs: unknown[]; strings: unknown[] } & Record<string, unknown>; answers: string };
   const answers = (idx: SpawnSiteIndex) => JSON.stringify({ sites: idx.sites(), findings: idx.findings(), units: idx.units().map((u) => ({ ...u, files: [...u.files] })) });
   before(async () => {
     dir = tmp('pi-damaged-');
@@ -152,7 +152,7 @@ describe('faults: a saved index that is valid JSON of the wrong shape (issue 12,
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** Every place in the file list: [parent, key, value]. */
+  /** Every place in the file list (format 2: the directory rows and the string table): [parent, key, value]. */
   function places(v: unknown, out: [Record<string, unknown> | unknown[], string | number, unknown][] = []): typeof out {
     if (Array.isArray(v)) {
       v.forEach((x, i) => {
@@ -169,7 +169,7 @@ describe('faults: a saved index that is valid JSON of the wrong shape (issue 12,
   }
   const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
   const BAD: unknown[] = [null, 'x', 42, -1, 0.5, 2 ** 60, 1e308, [], {}, true, '/etc/passwd', '../outside.py'];
-  const REQUIRED = new Set(['path', 'language', 'grammar', 'sig', 'size', 'mtimeMs', 'ctimeMs', 'ino', 'readAt', 'sites', 'findings', 'file', 'line', 'column', 'api', 'program', 'waited', 'reason', 'range', 'startLine', 'startColumn', 'endLine', 'endColumn', 'code', 'severity', 'message', 'site', 'kind', 'title', 'edits', 'newText', 'packageName', 'imports', 'hasMain', 'functions', 'constants', 'flags', 'cmdFields', 'consulted', 'params', 'go']);
+  const REQUIRED = new Set(['p', 'i', 'path', 'language', 'grammar', 'sig', 'size', 'mtimeMs', 'ctimeMs', 'ino', 'readAt', 'sites', 'findings', 'file', 'line', 'column', 'api', 'program', 'waited', 'reason', 'range', 'startLine', 'startColumn', 'endLine', 'endColumn', 'code', 'severity', 'message', 'site', 'kind', 'title', 'edits', 'newText', 'packageName', 'imports', 'hasMain', 'functions', 'constants', 'flags', 'cmdFields', 'consulted', 'params', 'go']);
   const SCHEMA_BREAKING = (key: string | number, was: unknown, bad: unknown) => {
     if (typeOf(bad) !== typeOf(was)) return !(key === 'program' && (bad === null || typeof bad === 'string'));
     if (typeof bad === 'number') return !(Number.isSafeInteger(bad) && bad > 0 && bad < 2 ** 31) || (was as number) < 0;
@@ -178,12 +178,13 @@ describe('faults: a saved index that is valid JSON of the wrong shape (issue 12,
   };
 
   it('any field of any entry broken (wrong type, huge, negative, fractional, outside the root): never a throw, always the --no-cache answer (property)', async () => {
-    const all = places(JSON.parse(JSON.stringify(cold.snap.files)));
+    const fileList = (snap: typeof cold.snap) => places(snap.strings, places(snap.dirs));
+    const all = fileList(JSON.parse(JSON.stringify(cold.snap)));
     let rejected = 0;
     await fc.assert(
       fc.asyncProperty(fc.nat(all.length - 1), fc.constantFrom(...BAD, 'delete'), async (at, bad) => {
         const snap = JSON.parse(JSON.stringify(cold.snap)) as typeof cold.snap;
-        const [parent, key, was] = places(snap.files)[at];
+        const [parent, key, was] = fileList(snap)[at];
         if (bad === 'delete') {
           // A shorter list, or an optional field gone, is another valid index (only a checksum could tell).
           if (Array.isArray(parent) || !REQUIRED.has(key as string)) return;
@@ -217,8 +218,12 @@ describe('faults: a saved index that is valid JSON of the wrong shape (issue 12,
         const fresh = await runCliEnv(['sites', dir, '--json', '--no-cache'], env);
         assert.equal((await runCliEnv(['sites', dir, '--json'], env)).code, 0);
         const file = snapshotFile(cache, dir);
-        const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { files: { scan?: { sites: Record<string, unknown>[] } }[] };
-        damage(saved.files.find((f) => f.scan?.sites.length)!.scan!.sites[0]);
+        // Format 2: a row a directory, [dir, names, numbers, extras]; a file's scan is its extra's `s`.
+        const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { dirs: [string, string[], number[], (0 | { s?: { sites: Record<string, unknown>[] } })[]][] };
+        const extras = saved.dirs.flatMap((r) => r[3]);
+        const withSites = extras.find((x) => x !== 0 && x.s?.sites.length);
+        assert.ok(withSites, 'a saved file with sites');
+        damage(withSites.s!.sites[0]);
         fs.writeFileSync(file, JSON.stringify(saved));
         for (const args of [['sites', dir, '--json'], ['sites', dir]]) {
           const r = await runCliEnv(args, env);

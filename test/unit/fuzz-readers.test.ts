@@ -109,8 +109,11 @@ describe('fuzz: readers of outside input never throw (issue 12)', function () {
 
   it('decodeSnapshot: random JSON and damaged snapshot files are refused or decoded, never a throw', () => {
     const key = { root: '/ws', options: { ignore: ['node_modules'], gitignore: true, maxFileBytes: 4194304, prefilter: true } };
-    const entry = fc.record({ path: fc.oneof(fc.constant('/ws/a.py'), fc.string()), language: fc.oneof(fc.constant('python'), fc.jsonValue()), grammar: fc.oneof(fc.constant('python'), fc.jsonValue()), sig: fc.jsonValue(), scan: fc.jsonValue(), go: fc.jsonValue() }, { requiredKeys: [] });
-    const snapshot = fc.record({ format: fc.oneof(fc.constant(SNAPSHOT_FORMAT), fc.jsonValue()), build: fc.jsonValue(), root: fc.oneof(fc.constant('/ws'), fc.jsonValue()), options: fc.oneof(fc.constant(key.options), fc.jsonValue()), files: fc.oneof(fc.array(entry), fc.jsonValue()) }, { requiredKeys: [] });
+    // Format 2 (snapshot.ts): a row a directory, [dir, names, numbers (6 a file), extras], and a string table.
+    const num = fc.oneof(fc.constant(3 * 8 + 3), fc.nat(), fc.double(), fc.jsonValue());
+    const extra = fc.oneof(fc.constant(0), fc.record({ p: fc.oneof(fc.nat(3), fc.jsonValue()), i: fc.oneof(fc.array(fc.nat(3)), fc.jsonValue()), s: fc.jsonValue(), f: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue());
+    const row = fc.oneof(fc.tuple(fc.oneof(fc.constant(''), fc.constant('a/b'), fc.string()), fc.array(fc.oneof(fc.constant('a.py'), fc.string()), { maxLength: 3 }), fc.array(num, { maxLength: 18 }), fc.array(extra, { maxLength: 3 })), fc.jsonValue());
+    const snapshot = fc.record({ format: fc.oneof(fc.constant(SNAPSHOT_FORMAT), fc.jsonValue()), build: fc.jsonValue(), root: fc.oneof(fc.constant('/ws'), fc.jsonValue()), options: fc.oneof(fc.constant(key.options), fc.jsonValue()), strings: fc.oneof(fc.array(fc.string()), fc.jsonValue()), dirs: fc.oneof(fc.array(row), fc.jsonValue()) }, { requiredKeys: [] });
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), snapshot), (data) => {
         const r = decodeSnapshot(data, key);
@@ -121,7 +124,7 @@ describe('fuzz: readers of outside input never throw (issue 12)', function () {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-fuzz-snap-'));
     try {
       const file = path.join(tmp, 'x.json');
-      const whole = Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, root: '/ws', files: [{ path: '/ws/a.py', language: 'python', grammar: 'python', sig: { size: 1 } }] }));
+      const whole = Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, root: '/ws', strings: ['main'], dirs: [['', ['a.py'], [3 * 8 + 3, 1, 2, 3, 4, 5], [0]]] }));
       fc.assert(
         fc.property(damaged(whole), (b) => {
           fs.writeFileSync(file, b);

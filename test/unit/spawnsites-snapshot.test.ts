@@ -51,6 +51,16 @@ function answers(idx: SpawnSiteIndex) {
   return { sites: idx.sites(), findings: idx.findings(), units: idx.units().map((u) => ({ ...u, files: [...u.files] })) };
 }
 
+/** A snapshot's rows (format 2: one a directory, see snapshot.ts), for the tests that damage one. */
+type Row = [string, string[], number[], (0 | { s?: { sites: unknown[]; findings: unknown[] } })[]];
+
+/** The files a snapshot holds, by absolute path (whatever its layout: decodeSnapshot says). */
+function heldPaths(data: unknown, root: string): string[] {
+  const decoded = decodeSnapshot(data, { root, options: { ignore: ['node_modules', 'vendor', '__pycache__', 'venv'], gitignore: true, maxFileBytes: 4 * 1024 * 1024, prefilter: true } });
+  assert.ok('entries' in decoded, 'rejected' in decoded ? decoded.rejected : '');
+  return [...decoded.entries.keys()];
+}
+
 async function coldIndex(dir: string) {
   const idx = new SpawnSiteIndex();
   const stats = await idx.indexDirectory(dir);
@@ -159,16 +169,26 @@ describe('saved spawn-site index', function () {
 
   it('refuses a snapshot of another root, other options, another format or a damaged one, and indexes cold instead', async () => {
     const first = await coldIndex(dir);
-    const snap = first.idx.snapshot() as Record<string, unknown> & { files: Record<string, unknown>[] };
+    const snap = first.idx.snapshot() as Record<string, unknown> & { dirs: Row[] };
     const expected = answers(first.idx);
+    const withSites = snap.dirs.findIndex((r) => r[3].some((x) => x !== 0 && x.s));
+    assert.ok(withSites >= 0);
+    const row = snap.dirs[withSites];
+    const k = row[3].findIndex((x) => x !== 0 && x.s);
+    const file = path.join(dir, row[0], row[1][k]);
+    const damaged = (change: (r: Row) => Row) => ({ ...snap, dirs: snap.dirs.map((r, i) => (i === withSites ? change(r) : r)) });
     const cases: [string, unknown, RegExp][] = [
       ['another root', { ...snap, root: '/elsewhere' }, /made for \/elsewhere/],
       ['other options', { ...snap, options: { ...(snap.options as object), prefilter: false } }, /other index options/],
       ['another format', { ...snap, format: 99 }, /format 99/],
       ['another build', { ...snap, build: 'feedface' }, /another build/],
       ['not an object', [1, 2], /not a snapshot/],
-      ['a site without its line', { ...snap, files: snap.files.map((f) => (f.scan ? { ...f, scan: { ...(f.scan as object), sites: [{ file: f.path }] } } : f)) }, /damaged site/],
-      ['a signature that is a string', { ...snap, files: [{ ...snap.files[0], sig: 'x' }, ...snap.files.slice(1)] }, /damaged signature/],
+      ['a site without its line', damaged((r) => [r[0], r[1], r[2], r[3].map((x, j) => (j === k ? { ...(x as object), s: { sites: [{ file }], findings: [] } } : x))]), /damaged site/],
+      ['a signature that is a string', damaged((r) => [r[0], r[1], r[2].map((x, j) => (j === k * 6 + 2 ? ('x' as unknown as number) : x)), r[3]]), /damaged signature/],
+      ['a file outside the root', damaged((r) => [r[0], r[1].map((n, j) => (j === k ? '../../etc/passwd' : n)), r[2], r[3]]), /a file outside/],
+      ['a directory outside the root', damaged((r) => ['go/../..', r[1], r[2], r[3]]), /a directory outside/],
+      ['a language that is none', damaged((r) => [r[0], r[1], r[2].map((x, j) => (j === k * 6 ? 99 : x)), r[3]]), /damaged file entry/],
+      ['a row cut short', damaged((r) => [r[0], r[1], r[2].slice(1), r[3]]), /damaged directory entry/],
     ];
     for (const [what, data, reason] of cases) {
       const idx = new SpawnSiteIndex();
@@ -262,7 +282,7 @@ describe('saved spawn-site index', function () {
       // Files only deleted: nothing to read, but the saved index is rewritten without them.
       fs.rmSync(path.join(dir, 'python'), { recursive: true });
       assert.equal(cli(['sites', dir, '--json'], env).status, 0);
-      const held = (readSnapshotFile(saved).data as { files: { path: string }[] }).files.map((f) => f.path);
+      const held = heldPaths(readSnapshotFile(saved).data, dir);
       assert.ok(held.length > 0 && !held.some((p) => p.startsWith(path.join(dir, 'python'))));
     });
 
