@@ -78,10 +78,87 @@
     install();
   }
 
+  // The child's start time as field 22 of /proc/CHILD/stat gives it (clock ticks since boot),
+  // mostly without reading that file, which while the child is still in execve was the largest
+  // part of a record (bench/recorders.mjs). The kernel takes the child's start_boottime while it
+  // creates it, between a reading of CLOCK_BOOTTIME before the spawn and one after, and field 22
+  // is that time rounded down to whole ticks. Node has no CLOCK_BOOTTIME, but /proc/uptime is it,
+  // rounded down to hundredths of a second: the tick itself when there are 100 ticks a second
+  // (AT_CLKTCK in /proc/self/auxv, read once). So /proc/uptime is opened before the spawn, read
+  // then and again after it (two preads of one descriptor, O_CLOEXEC as libuv opens everything);
+  // the same hundredth both times is the child's tick, exactly. Otherwise (a spawn that
+  // straddled a tick, or another tick rate) the child's stat is read.
+  const AT_CLKTCK = 17;
+  let uptimeTicks = false;
+  try {
+    // 64-bit little-endian entries (type, value); any other layout reads no AT_CLKTCK of 100
+    const auxv = process.arch.endsWith('64') ? fs.readFileSync('/proc/self/auxv') : Buffer.alloc(0);
+    for (let i = 0; i + 16 <= auxv.length; i += 16) {
+      const type = auxv.readBigUInt64LE(i);
+      if (type === 0n) break;
+      if (type === BigInt(AT_CLKTCK)) {
+        uptimeTicks = auxv.readBigUInt64LE(i + 8) === 100n;
+        break;
+      }
+    }
+  } catch {
+    // no auxv (not Linux, or a 32-bit layout): every record reads the child's stat
+  }
+  const uptimeBuffer = Buffer.allocUnsafe(128);
+  /** /proc/uptime's first number in hundredths of a second, from a descriptor; -1 on any doubt. */
+  function uptimeOf(fd) {
+    try {
+      const n = fs.readSync(fd, uptimeBuffer, 0, uptimeBuffer.length, 0);
+      let v = 0;
+      let i = 0;
+      let frac = -1;
+      for (; i < n; i++) {
+        const c = uptimeBuffer[i];
+        if (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          if (frac >= 0) frac++;
+        } else if (c === 46 && frac < 0) frac = 0; // '.'
+        else break;
+      }
+      return frac === 2 && i < n && uptimeBuffer[i] === 32 && Number.isSafeInteger(v) ? v : -1; // "SECONDS.HH "
+    } catch {
+      return -1;
+    }
+  }
+
   function spawn() {
-    const result = realSpawn.apply(this, arguments);
-    if (typeof this.pid === 'number') note(this.pid);
+    let fd = -1;
+    let before = -1;
+    if (uptimeTicks) {
+      try {
+        fd = fs.openSync('/proc/uptime', fs.constants.O_RDONLY);
+        before = uptimeOf(fd);
+      } catch {
+        fd = -1;
+      }
+    }
+    let result;
+    try {
+      result = realSpawn.apply(this, arguments);
+    } catch (e) {
+      if (fd >= 0) closeQuietly(fd);
+      throw e;
+    }
+    let start;
+    if (fd >= 0) {
+      const after = uptimeOf(fd);
+      closeQuietly(fd);
+      if (before >= 0 && after === before) start = before;
+    }
+    if (typeof this.pid === 'number') note(this.pid, start);
     return result;
+  }
+  function closeQuietly(fd) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // nothing to do
+    }
   }
   const structured = (_error, sites) => sites;
   function callSites() {
@@ -174,14 +251,14 @@
     return true;
   }
 
-  function note(pid) {
+  function note(pid, start) {
     try {
       const sites = callSites();
       const stack = Array.isArray(sites) ? sites.map(frameOf) : [];
       const record = { v: 1, pid, ppid: process.pid };
       const t = threadId();
       if (t) record.tid = t;
-      record.start = startOf(pid);
+      record.start = start === undefined ? startOf(pid) : start;
       record.time = Date.now();
       record.api = 'ChildProcess.spawn';
       record.lang = 'node';
