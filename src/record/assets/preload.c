@@ -12,7 +12,8 @@
  *    clearenv()/unsetenv() later still records (its exec'd children inherit what the environment
  *    then holds, and record only if the variable is still there). Setting the variable later does
  *    not start recording. When the variable is unset at load, every wrapper is a plain call of the
- *    real function (system() included: then glibc's own runs).
+ *    real function (system() included: then glibc's own runs), and the library takes itself out of
+ *    LD_PRELOAD, so that the programs this one execs do not load it for nothing (drop_from_preload).
  *  - The child's start time (the record's "start", field 22 of /proc/CHILD/stat) comes from
  *    CLOCK_BOOTTIME read right before and right after the spawn, when both fall in the same clock
  *    tick; only otherwise is /proc/CHILD/stat read (child_start()).
@@ -135,25 +136,66 @@ static void *next_symbol(const char *name) {
       __atomic_store_n(&var, (type)next_symbol(name), __ATOMIC_RELEASE);  \
   } while (0)
 
+/* Not recording (PROCESS_INSPECTOR_RECORD unset or empty when this process started, so nothing it
+ * does will ever be recorded): the library takes itself out of LD_PRELOAD, so that the programs
+ * this one execs do not load it for nothing (bench/recorders.mjs: ~25-40 us of each child's CPU,
+ * the price of any LD_PRELOAD library). Other entries stay, in their order, separated by spaces;
+ * when ours was the only one the variable goes. The string is edited in place: no allocation
+ * before main. The environment is then what the program had before we were added to it. */
+static void drop_from_preload(void) {
+  static const char ours[] = "libpirecord.so";
+  char *v = getenv("LD_PRELOAD");
+  if (!v) return;
+  char *w = v; /* never ahead of r: at most what was read is written */
+  const char *r = v;
+  int kept = 0, dropped = 0;
+  for (;;) {
+    while (*r == ' ' || *r == ':') r++; /* ld.so's separators */
+    if (!*r) break;
+    const char *e = r;
+    while (*e && *e != ' ' && *e != ':') e++;
+    size_t n = (size_t)(e - r);
+    const char *base = r + n;
+    while (base > r && base[-1] != '/') base--;
+    if ((size_t)(e - base) == sizeof ours - 1 && memcmp(base, ours, sizeof ours - 1) == 0) {
+      dropped = 1;
+    } else {
+      if (kept) *w++ = ' ';
+      memmove(w, r, n);
+      w += n;
+      kept = 1;
+    }
+    r = e;
+  }
+  if (!dropped) return;
+  if (kept) *w = 0;
+  else unsetenv("LD_PRELOAD");
+}
+
 /* Nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)), or 0: then every record reads the child's
  * start time from /proc/CHILD/stat (see child_start()). Set in the constructor when recording. */
 static long long tick_ns;
 
 __attribute__((constructor)) static void pirecord_init(void) {
   int saved = errno;
-  REAL(real_fork, fork_fn, "fork");
-  REAL(real_posix_spawn, spawn_fn, "posix_spawn");
-  REAL(real_posix_spawnp, spawn_fn, "posix_spawnp");
-  REAL(real_popen, popen_fn, "popen");
-  REAL(real_system, system_fn, "system");
-  REAL(real_forkpty, forkpty_fn, "forkpty");
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
   void *block;
-  if (p && *p && strlen(p) < PATH_BYTES &&
+  if (!p || !*p) {
+    drop_from_preload();
+  } else if (strlen(p) < PATH_BYTES &&
       (block = mmap(NULL, 2 * PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
     record_path = block;
     memcpy(record_path, p, strlen(p) + 1);
     exe_path = record_path + PATH_BYTES;
+    /* Resolved here, not at the first spawn (which may be in a signal handler, where dlsym is not
+     * safe); only when recording: every exec'd child runs this constructor, and six dlsym calls
+     * are wasted on the many that never spawn (the wrappers resolve lazily all the same). */
+    REAL(real_fork, fork_fn, "fork");
+    REAL(real_posix_spawn, spawn_fn, "posix_spawn");
+    REAL(real_posix_spawnp, spawn_fn, "posix_spawnp");
+    REAL(real_popen, popen_fn, "popen");
+    REAL(real_system, system_fn, "system");
+    REAL(real_forkpty, forkpty_fn, "forkpty");
     long hz = sysconf(_SC_CLK_TCK); /* the auxiliary vector's AT_CLKTCK: no system call */
     if (hz > 0 && 1000000000L % hz == 0) tick_ns = 1000000000L / hz;
     recording = 1;
