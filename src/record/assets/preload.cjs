@@ -195,9 +195,15 @@
     }
     const line = site.getLineNumber();
     if (typeof line === 'number') frame.line = line;
-    let name = site.getFunctionName() || site.getMethodName();
-    if (site.isConstructor()) name = `new ${name || '<anonymous>'}`;
-    else if (!site.isToplevel()) {
+    // getMethodName searches the receiver's properties for the function: asked only of method
+    // calls, as V8's own stack formatter does (for a top-level frame the receiver is the global
+    // object, or none, and the search was most of frameOf's cost: bench/recorders.mjs, perf).
+    let name = site.getFunctionName();
+    const constructor = site.isConstructor();
+    const toplevel = constructor || site.isToplevel();
+    if (!name && !toplevel) name = site.getMethodName();
+    if (constructor) name = `new ${name || '<anonymous>'}`;
+    else if (!toplevel) {
       const type = site.getTypeName();
       if (type && type !== 'Object' && name && !name.startsWith(`${type}.`)) name = `${type}.${name}`;
     }
