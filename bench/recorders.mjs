@@ -1,7 +1,7 @@
 // The spawn recorders' cost, all runtimes side by side in one run. Through bench/run.mjs
 // (`npm run bench -- --only recorders`), or after `node scripts/build.mjs`:
 //   node bench/recorders.mjs [--rounds N] [--spawns N] [--build-rounds N] [--python PATH]
-//                            [--baseline GIT-REF] [--write-docs]
+//                            [--baseline GIT-REF] [--runtimes go,python,node,c] [--write-docs]
 //
 // For each runtime a loop of --spawns (1,000) spawns of `true`, each waited, timed inside the
 // program (bench/lib/recorder-loops.mjs, bench/lib/spawnloop.c: start-up left out), in three
@@ -22,6 +22,8 @@
 // --baseline REF adds a fourth set-up per runtime: recording with the recorders of git REF
 // (src/record/assets/ at REF, loaded through PROCESS_INSPECTOR_RECORD_ASSETS), to compare a change
 // to the recorders with what it replaces in the same run. Not written to the docs.
+// --runtimes picks some of the runtimes (go, python, node, c: both C loops), for a quicker look at
+// one recorder; not with --write-docs, whose section holds them all.
 // --write-docs rewrites the "## Spawn recorders" section of docs/benchmarks.md, targets included.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,6 +49,7 @@ const { values: opts } = parseArgs({
     'build-rounds': { type: 'string', default: '3' },
     python: { type: 'string', default: '/usr/bin/python3' },
     baseline: { type: 'string' },
+    runtimes: { type: 'string', default: 'go,python,node,c' },
     'write-docs': { type: 'boolean', default: false },
   },
 });
@@ -68,6 +71,9 @@ process.on('SIGINT', () => {
   cleanup();
   process.exit(130);
 });
+const WANTED = new Set(opts.runtimes.split(',').map((r) => r.trim()).filter(Boolean));
+for (const r of WANTED) if (!['go', 'python', 'node', 'c'].includes(r)) fail(`--runtimes: unknown runtime ${r} (go, python, node, c)`);
+if (opts['write-docs'] && WANTED.size < 4) fail('--write-docs wants every runtime (leave out --runtimes)');
 for (const [name, n] of [['--rounds', ROUNDS], ['--spawns', SPAWNS], ['--build-rounds', BUILD_ROUNDS]]) {
   if (!(Number.isInteger(n) && n >= 1)) fail(`${name} wants a whole number >= 1`);
 }
@@ -99,6 +105,7 @@ function prepareAll(name, assetsDir) {
   try {
     const out = {};
     for (const [lang, prep] of [['go', prepareGo], ['python', preparePython], ['node', prepareNode], ['native', prepareNative]]) {
+      if (!WANTED.has(lang === 'native' ? 'c' : lang)) continue;
       if (lang === 'go' && !have('go', ['version'])) continue;
       if (lang === 'native' && !haveCc()) continue;
       const p = prep(ctx);
@@ -193,10 +200,10 @@ try {
       },
     });
   };
-  interp('python', `Python ${version(opts.python, ['--version']).replace('Python ', '')}`, "subprocess.run(['true'])", opts.python, script('loop.py', PYTHON_LOOP), 'python',
+  if (preps.python) interp('python', `Python ${version(opts.python, ['--version']).replace('Python ', '')}`, "subprocess.run(['true'])", opts.python, script('loop.py', PYTHON_LOOP), 'python',
     'the record, timed by parts inside this loop (2026-12-02): reading /proc/CHILD/stat while the child is still in execve, ~25-60 µs; ' +
     'the frame walk, ~10-20 µs; os.open + os.write + os.close of the record file, ~8 µs');
-  interp('node', `Node ${process.version}`, "await spawn('true')", process.execPath, script('loop.js', NODE_LOOP), 'node',
+  if (preps.node) interp('node', `Node ${process.version}`, "await spawn('true')", process.execPath, script('loop.js', NODE_LOOP), 'node',
     "the record: node --cpu-prof of this loop (2026-12-02) finds ~60 µs a spawn inside the recorder: /proc/CHILD/stat ~25 (open, read, close " +
     'through node:fs), V8 call sites ~18, the record file opened, written, closed ~10, frames ~6; the rest of the CPU difference is outside it');
   if (preps.native) {
