@@ -48,10 +48,11 @@
  *    cannot be opened or written the record is dropped. One open(O_WRONLY|O_APPEND|O_CREAT|
  *    O_CLOEXEC, 0600), ONE write(2) of the whole line, close.
  *  - Threads: no mutable static state after the constructor except the system() signal counter
- *    (under a mutex) and the main program's path (written once, see exe_name()). Records of
- *    spawns made inside signal handlers are not async-signal-safe (backtrace() may dlopen libgcc_s
- *    at the first record; before glibc 2.35 dl_iterate_phdr takes the loader's lock); the spawn
- *    itself is unchanged.
+ *    (under a mutex), the main program's path (written once, see exe_name()) and the real
+ *    functions (each resolved by its wrapper's first call, stored atomically: a race resolves it
+ *    twice, alike). Records of spawns made inside signal handlers are not async-signal-safe
+ *    (backtrace() may dlopen libgcc_s at the first record; before glibc 2.35 dl_iterate_phdr takes
+ *    the loader's lock), and neither is a wrapper's first call (dlsym).
  *  - Not seen: static binaries (LD_PRELOAD does nothing to them), raw clone/clone3 syscalls,
  *    _Fork, programs that do not use glibc's symbols (Go).
  */
@@ -129,7 +130,7 @@ static void *next_symbol(const char *name) {
   return dlsym(RTLD_NEXT, name);
 }
 
-/* A wrapper may run before our constructor (from another library's constructor): resolve lazily. */
+/* Each wrapper resolves the function it wraps at its first call (not in the constructor, below). */
 #define REAL(var, type, name)                                             \
   do {                                                                    \
     if (!__atomic_load_n(&var, __ATOMIC_ACQUIRE))                         \
@@ -176,6 +177,10 @@ static void drop_from_preload(void) {
  * start time from /proc/CHILD/stat (see child_start()). Set in the constructor when recording. */
 static long long tick_ns;
 
+/* The real functions are not resolved here but by each wrapper at its first call (REAL): every
+ * exec'd child runs this constructor, recording or not, most never spawn, and six first dlsym calls
+ * cost a child ~8 us. (A first spawn inside a signal handler then calls dlsym there, which is not
+ * async-signal-safe; neither is its record, see the top of this file.) */
 __attribute__((constructor)) static void pirecord_init(void) {
   int saved = errno;
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
@@ -187,15 +192,6 @@ __attribute__((constructor)) static void pirecord_init(void) {
     record_path = block;
     memcpy(record_path, p, strlen(p) + 1);
     exe_path = record_path + PATH_BYTES;
-    /* Resolved here, not at the first spawn (which may be in a signal handler, where dlsym is not
-     * safe); only when recording: every exec'd child runs this constructor, and six dlsym calls
-     * are wasted on the many that never spawn (the wrappers resolve lazily all the same). */
-    REAL(real_fork, fork_fn, "fork");
-    REAL(real_posix_spawn, spawn_fn, "posix_spawn");
-    REAL(real_posix_spawnp, spawn_fn, "posix_spawnp");
-    REAL(real_popen, popen_fn, "popen");
-    REAL(real_system, system_fn, "system");
-    REAL(real_forkpty, forkpty_fn, "forkpty");
     long hz = sysconf(_SC_CLK_TCK); /* the auxiliary vector's AT_CLKTCK: no system call */
     if (hz > 0 && 1000000000L % hz == 0) tick_ns = 1000000000L / hz;
     recording = 1;
