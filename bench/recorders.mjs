@@ -201,11 +201,11 @@ try {
     });
   };
   if (preps.python) interp('python', `Python ${version(opts.python, ['--version']).replace('Python ', '')}`, "subprocess.run(['true'])", opts.python, script('loop.py', PYTHON_LOOP), 'python',
-    'the record, timed by parts inside this loop (2026-12-02): reading /proc/CHILD/stat while the child is still in execve, ~25-60 µs; ' +
-    'the frame walk, ~10-20 µs; os.open + os.write + os.close of the record file, ~8 µs');
+    'the record: the frame walk (sys._getframe, one string per frame), the JSON line, os.open + os.write + os.close of the record file; ' +
+    "the child's start time is two CLOCK_BOOTTIME readings around the spawn (its /proc/CHILD/stat is read only when the spawn straddles a clock tick)");
   if (preps.node) interp('node', `Node ${process.version}`, "await spawn('true')", process.execPath, script('loop.js', NODE_LOOP), 'node',
-    "the record: node --cpu-prof of this loop (2026-12-02) finds ~60 µs a spawn inside the recorder: /proc/CHILD/stat ~25 (open, read, close " +
-    'through node:fs), V8 call sites ~18, the record file opened, written, closed ~10, frames ~6; the rest of the CPU difference is outside it');
+    'the record: V8 call sites (Error.captureStackTrace) turned into frames, JSON.stringify, the record file opened, written, closed through node:fs; ' +
+    "for the child's start time /proc/uptime opened and read before and after the spawn (its /proc/CHILD/stat only when the spawn straddles a tick)");
   if (preps.native) {
     const loop = buildC('spawnloop');
     for (const api of ['posix_spawn', 'fork']) {
@@ -213,8 +213,8 @@ try {
       runtimes.push({
         id: `c-${api}`, label: `C, ${api === 'fork' ? 'fork + execv' : 'posix_spawn'}`, what: api === 'fork' ? 'fork(); execv("/bin/true"); waitpid' : 'posix_spawn("/bin/true"); waitpid',
         native: true, args: [api],
-        cause: `the record (backtrace(), /proc/CHILD/stat, open + write + close of the record file${api === 'fork' ? "; after fork() the parent's first writes copy pages the child still shares" : ''}) and each child loading the inherited library`,
-        offCause: 'each child loads the inherited LD_PRELOAD library (open, mmap, relocations, its constructor), spawning or not: the price of LD_PRELOAD itself',
+        cause: `the record (backtrace(), open + write + close of the record file${api === 'fork' ? "; after fork() the parent's first writes copy pages the child still shares" : ''}) and each child loading the inherited library (open, mmap, relocations, its constructor), which a recorded child must: it may spawn too`,
+        offCause: 'the loop loads the library once, which then takes itself out of LD_PRELOAD: its children do not load it',
         setups: {
           none: { cmd: loop, env: base },
           off: { cmd: loop, env: e.off },
