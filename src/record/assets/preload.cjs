@@ -84,10 +84,9 @@
   // creates it, between a reading of CLOCK_BOOTTIME before the spawn and one after, and field 22
   // is that time rounded down to whole ticks. Node has no CLOCK_BOOTTIME, but /proc/uptime is it,
   // rounded down to hundredths of a second: the tick itself when there are 100 ticks a second
-  // (AT_CLKTCK in /proc/self/auxv, read once). So /proc/uptime is opened before the spawn, read
-  // then and again after it (two preads of one descriptor, O_CLOEXEC as libuv opens everything);
-  // the same hundredth both times is the child's tick, exactly. Otherwise (a spawn that
-  // straddled a tick, or another tick rate) the child's stat is read.
+  // (AT_CLKTCK in /proc/self/auxv, read once). So /proc/uptime is read before the spawn and
+  // after it: the same hundredth both times is the child's tick, exactly. Otherwise (a spawn
+  // that straddled a tick, or another tick rate) the child's stat is read.
   const AT_CLKTCK = 17;
   let uptimeTicks = false;
   try {
@@ -105,8 +104,18 @@
     // no auxv (not Linux, or a 32-bit layout): every record reads the child's stat
   }
   const uptimeBuffer = Buffer.allocUnsafe(128);
-  /** /proc/uptime's first number in hundredths of a second, from a descriptor; -1 on any doubt. */
-  function uptimeOf(fd) {
+  /**
+   * /proc/uptime's first number in hundredths of a second; -1 on any doubt. Opened and closed each
+   * time: a descriptor held across the spawn could be the one a program at its descriptor limit
+   * needed for the spawn's own pipes.
+   */
+  function uptimeNow() {
+    let fd;
+    try {
+      fd = fs.openSync('/proc/uptime', fs.constants.O_RDONLY);
+    } catch {
+      return -1;
+    }
     try {
       const n = fs.readSync(fd, uptimeBuffer, 0, uptimeBuffer.length, 0);
       let v = 0;
@@ -123,43 +132,22 @@
       return frac === 2 && i < n && uptimeBuffer[i] === 32 && Number.isSafeInteger(v) ? v : -1; // "SECONDS.HH "
     } catch {
       return -1;
+    } finally {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // nothing to do
+      }
     }
   }
 
   function spawn() {
-    let fd = -1;
-    let before = -1;
-    if (uptimeTicks) {
-      try {
-        fd = fs.openSync('/proc/uptime', fs.constants.O_RDONLY);
-        before = uptimeOf(fd);
-      } catch {
-        fd = -1;
-      }
-    }
-    let result;
-    try {
-      result = realSpawn.apply(this, arguments);
-    } catch (e) {
-      if (fd >= 0) closeQuietly(fd);
-      throw e;
-    }
-    let start;
-    if (fd >= 0) {
-      const after = uptimeOf(fd);
-      closeQuietly(fd);
-      if (before >= 0 && after === before) start = before;
-    }
-    if (typeof this.pid === 'number') note(this.pid, start);
+    const before = uptimeTicks ? uptimeNow() : -1;
+    const result = realSpawn.apply(this, arguments);
+    if (typeof this.pid === 'number') note(this.pid, before >= 0 && uptimeNow() === before ? before : undefined);
     return result;
   }
-  function closeQuietly(fd) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // nothing to do
-    }
-  }
+
   const structured = (_error, sites) => sites;
   function callSites() {
     const hadPrepare = own.call(Error, 'prepareStackTrace');
