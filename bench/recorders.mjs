@@ -41,8 +41,19 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const HEADING = '## Spawn recorders';
 const TARGET = 1.05; // "under 5% slower per spawn"
 // A benchmark started under `nice -n -N` (as root) is scheduled ahead of the machine's other load,
-// its loops and their children with it (the niceness is inherited): said in the section.
+// its loops and their children with it (the niceness is inherited): said in the section. Where the
+// kernel groups processes by session (sched_autogroup_enabled), a niceness counts only inside the
+// group: `echo -N > /proc/self/autogroup` first sets the group's own.
 const NICE = os.getPriority();
+/** The scheduler's autogroup niceness of this session (Linux, CONFIG_SCHED_AUTOGROUP), or undefined. */
+const AUTOGROUP_NICE = (() => {
+  try {
+    const m = /nice (-?\d+)/.exec(fs.readFileSync('/proc/self/autogroup', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 const { values: opts } = parseArgs({
   strict: false,
@@ -329,7 +340,7 @@ try {
 
 Measured by \`bench/recorders.mjs\`: \`${COMMAND}\` (add \`--write-docs\` to rewrite this section).
 ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} CPUs (\`nproc\`; ${cpuModel}), Linux ${os.release()}, Node ${process.version}, ${version(opts.python, ['--version'])}, ${goVersion ?? 'no go'}, ${haveCc() ? version('cc', ['--version']) : 'no cc'}.
-Load average ${load(loadBefore)} before and ${load(loadAfter)} after the rounds (${seconds.toFixed(0)} s): a shared, noisy machine, so read the ratios, measured side by side, rather than the absolute times.${NICE < 0 ? ` The benchmark ran at nice ${NICE} (\`nice -n ${NICE}\`, every loop and child with it), ahead of the other load in the CPU scheduler.` : ''}
+Load average ${load(loadBefore)} before and ${load(loadAfter)} after the rounds (${seconds.toFixed(0)} s): a shared, noisy machine, so read the ratios, measured side by side, rather than the absolute times.${NICE < 0 ? ` The benchmark ran at nice ${NICE} (\`nice -n ${NICE}\`, every loop and child with it)${AUTOGROUP_NICE !== undefined && AUTOGROUP_NICE < 0 ? `, its session's scheduler autogroup at nice ${AUTOGROUP_NICE} (written to /proc/self/autogroup: with autogroups a niceness counts only inside its own group)` : ''}, ahead of the other load in the CPU scheduler.` : ''}
 
 **Method.** Each runtime runs a loop of ${SPAWNS.toLocaleString('en')} spawns of \`true\`, each waited, timed inside the program (start-up left out;
 the loops are in bench/lib/recorder-loops.mjs and bench/lib/spawnloop.c), in three set-ups: no recorder (Go: a plain build);
