@@ -538,6 +538,28 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.deepEqual(fs.readdirSync(cwd), []);
   });
 
+  it('PROCESS_INSPECTOR_RECORD unset: the library takes itself out of LD_PRELOAD, other entries kept, so the programs it execs do not load it', () => {
+    const ours = prep.env.LD_PRELOAD.split(' ')[0];
+    const other = path.join(tmp, 'empty.so');
+    fs.writeFileSync(path.join(tmp, 'empty.c'), 'int pi_empty;\n');
+    execFileSync('cc', ['-shared', '-fPIC', '-o', other, path.join(tmp, 'empty.c')]);
+    // sh loads the library and has its environment edited before main; grep, exec'd by it, looks
+    // for the library in its own mappings
+    const seen = (preload: string, record?: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: preload };
+      delete env.PROCESS_INSPECTOR_RECORD;
+      if (record) env.PROCESS_INSPECTOR_RECORD = record;
+      return spawnSync('/bin/sh', ['-c', 'printf "[%s] " "${LD_PRELOAD-unset}"; if grep -q libpirecord.so /proc/self/maps; then echo loaded; else echo absent; fi'], { env, encoding: 'utf8' }).stdout.trim();
+    };
+    assert.equal(seen(ours), '[unset] absent', 'ours alone: the variable goes');
+    assert.equal(seen(`${ours} ${other}`), `[${other}] absent`);
+    assert.equal(seen(`${other}:${ours}`), `[${other}] absent`);
+    assert.equal(seen(` ${other} : ${ours}:${other} `), `[${other} ${other}] absent`, 'separators are spaces and colons; the others keep their order');
+    assert.equal(seen(other), `[${other}] absent`, 'without ours: untouched');
+    const file = path.join(tmp, 'kept.jsonl');
+    assert.equal(seen(`${ours} ${other}`, file), `[${ours} ${other}] loaded`, 'recording: kept, every child loads it');
+  });
+
   it('resolveNativeFrames caches per module and offset: a second call needs no addr2line', function () {
     if (!addr2lineAvailable()) this.skip();
     const src = path.join(FIXTURES, 'clearenv.c');

@@ -12,7 +12,11 @@
  *    clearenv()/unsetenv() later still records (its exec'd children inherit what the environment
  *    then holds, and record only if the variable is still there). Setting the variable later does
  *    not start recording. When the variable is unset at load, every wrapper is a plain call of the
- *    real function (system() included: then glibc's own runs).
+ *    real function (system() included: then glibc's own runs), and the library takes itself out of
+ *    LD_PRELOAD, so that the programs this one execs do not load it for nothing (drop_from_preload).
+ *  - The child's start time (the record's "start", field 22 of /proc/CHILD/stat) comes from
+ *    CLOCK_BOOTTIME read right before and right after the spawn, when both fall in the same clock
+ *    tick; only otherwise is /proc/CHILD/stat read (child_start()).
  *  - vfork becomes fork: a wrapper cannot return twice on a shared stack. A vfork child may only
  *    _exit or exec, which a fork child can do as well.
  *  - forkpty and daemon call glibc's internal __fork, not the public fork, so forkpty is wrapped
@@ -44,10 +48,11 @@
  *    cannot be opened or written the record is dropped. One open(O_WRONLY|O_APPEND|O_CREAT|
  *    O_CLOEXEC, 0600), ONE write(2) of the whole line, close.
  *  - Threads: no mutable static state after the constructor except the system() signal counter
- *    (under a mutex) and the main program's path (written once, see exe_name()). Records of
- *    spawns made inside signal handlers are not async-signal-safe (backtrace() may dlopen libgcc_s
- *    at the first record; before glibc 2.35 dl_iterate_phdr takes the loader's lock); the spawn
- *    itself is unchanged.
+ *    (under a mutex), the main program's path (written once, see exe_name()) and the real
+ *    functions (each resolved by its wrapper's first call, stored atomically: a race resolves it
+ *    twice, alike). Records of spawns made inside signal handlers are not async-signal-safe
+ *    (backtrace() may dlopen libgcc_s at the first record; before glibc 2.35 dl_iterate_phdr takes
+ *    the loader's lock), and neither is a wrapper's first call (dlsym).
  *  - Not seen: static binaries (LD_PRELOAD does nothing to them), raw clone/clone3 syscalls,
  *    _Fork, programs that do not use glibc's symbols (Go).
  */
@@ -125,28 +130,70 @@ static void *next_symbol(const char *name) {
   return dlsym(RTLD_NEXT, name);
 }
 
-/* A wrapper may run before our constructor (from another library's constructor): resolve lazily. */
+/* Each wrapper resolves the function it wraps at its first call (not in the constructor, below). */
 #define REAL(var, type, name)                                             \
   do {                                                                    \
     if (!__atomic_load_n(&var, __ATOMIC_ACQUIRE))                         \
       __atomic_store_n(&var, (type)next_symbol(name), __ATOMIC_RELEASE);  \
   } while (0)
 
+/* Not recording (PROCESS_INSPECTOR_RECORD unset or empty when this process started, so nothing it
+ * does will ever be recorded): the library takes itself out of LD_PRELOAD, so that the programs
+ * this one execs do not load it for nothing (bench/recorders.mjs: ~25-40 us of each child's CPU,
+ * the price of any LD_PRELOAD library). Other entries stay, in their order, separated by spaces;
+ * when ours was the only one the variable goes. The string is edited in place: no allocation
+ * before main. The environment is then what the program had before we were added to it. */
+static void drop_from_preload(void) {
+  static const char ours[] = "libpirecord.so";
+  char *v = getenv("LD_PRELOAD");
+  if (!v) return;
+  char *w = v; /* never ahead of r: at most what was read is written */
+  const char *r = v;
+  int kept = 0, dropped = 0;
+  for (;;) {
+    while (*r == ' ' || *r == ':') r++; /* ld.so's separators */
+    if (!*r) break;
+    const char *e = r;
+    while (*e && *e != ' ' && *e != ':') e++;
+    size_t n = (size_t)(e - r);
+    const char *base = r + n;
+    while (base > r && base[-1] != '/') base--;
+    if ((size_t)(e - base) == sizeof ours - 1 && memcmp(base, ours, sizeof ours - 1) == 0) {
+      dropped = 1;
+    } else {
+      if (kept) *w++ = ' ';
+      memmove(w, r, n);
+      w += n;
+      kept = 1;
+    }
+    r = e;
+  }
+  if (!dropped) return;
+  if (kept) *w = 0;
+  else unsetenv("LD_PRELOAD");
+}
+
+/* Nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)), or 0: then every record reads the child's
+ * start time from /proc/CHILD/stat (see child_start()). Set in the constructor when recording. */
+static long long tick_ns;
+
+/* The real functions are not resolved here but by each wrapper at its first call (REAL): every
+ * exec'd child runs this constructor, recording or not, most never spawn, and six first dlsym calls
+ * cost a child ~8 us. (A first spawn inside a signal handler then calls dlsym there, which is not
+ * async-signal-safe; neither is its record, see the top of this file.) */
 __attribute__((constructor)) static void pirecord_init(void) {
   int saved = errno;
-  REAL(real_fork, fork_fn, "fork");
-  REAL(real_posix_spawn, spawn_fn, "posix_spawn");
-  REAL(real_posix_spawnp, spawn_fn, "posix_spawnp");
-  REAL(real_popen, popen_fn, "popen");
-  REAL(real_system, system_fn, "system");
-  REAL(real_forkpty, forkpty_fn, "forkpty");
   const char *p = getenv("PROCESS_INSPECTOR_RECORD");
   void *block;
-  if (p && *p && strlen(p) < PATH_BYTES &&
+  if (!p || !*p) {
+    drop_from_preload();
+  } else if (strlen(p) < PATH_BYTES &&
       (block = mmap(NULL, 2 * PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
     record_path = block;
     memcpy(record_path, p, strlen(p) + 1);
     exe_path = record_path + PATH_BYTES;
+    long hz = sysconf(_SC_CLK_TCK); /* the auxiliary vector's AT_CLKTCK: no system call */
+    if (hz > 0 && 1000000000L % hz == 0) tick_ns = 1000000000L / hz;
     recording = 1;
   }
   errno = saved;
@@ -200,8 +247,19 @@ static void putjson(struct out *o, const char *s) {
   put(o, "\"", 1);
 }
 
+/* CLOCK_BOOTTIME in nanoseconds (the vDSO: no system call), or -1. */
+static long long boot_ns(void) {
+  struct timespec ts;
+  int saved = errno;
+  if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) {
+    errno = saved;
+    return -1;
+  }
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1. */
-static long long start_ticks(pid_t pid) {
+static long long stat_ticks(pid_t pid) {
   char path[48], buf[1024];
   struct out o = {path, 0, sizeof path - 1, 0};
   puts_(&o, "/proc/");
@@ -227,6 +285,23 @@ static long long start_ticks(pid_t pid) {
   long long v = 0;
   while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
   return v;
+}
+
+/* Both clock readings widened by this much before they are rounded to ticks: insurance against a
+ * reading on one CPU and the kernel's on another a hair apart. It costs a few more stat reads. */
+#define CLOCK_GUARD_NS 20000LL
+
+/* The child's start time as field 22 of /proc/CHILD/stat gives it: the kernel takes the child's
+ * start_boottime (CLOCK_BOOTTIME) while it creates it, between t0 (read before the spawn) and t1
+ * (after it returned), and field 22 is that time rounded down to whole clock ticks. So when t0 and
+ * t1 fall in the same tick, that tick IS field 22, exactly, with no read of /proc (which, while
+ * the child is still in execve, took 20-60 us a record: bench/recorders.mjs). Only when they fall
+ * in different ticks (a spawn that took longer, or straddled a tick: ~1-2% of spawns of `true`
+ * here) is the file read. The record stays what it was: pid and the exact start tick. */
+static long long child_start(pid_t pid, long long t0, long long t1) {
+  if (tick_ns > 0 && t0 >= CLOCK_GUARD_NS && t1 >= t0 && (t0 - CLOCK_GUARD_NS) / tick_ns == (t1 + CLOCK_GUARD_NS) / tick_ns)
+    return t0 / tick_ns;
+  return stat_ticks(pid);
 }
 
 struct frames {
@@ -286,7 +361,8 @@ static void locate(struct frames *f) {
 #endif
 }
 
-static void record(pid_t pid, const char *api) {
+/* t0, t1: boot_ns() right before the spawn and right after it returned (-1: not taken). */
+static void record(pid_t pid, const char *api, long long t0, long long t1) {
   int saved = errno;
   if (!recording || pid <= 0) goto out;
   void *raw[MAX_FRAMES + 8];
@@ -305,7 +381,7 @@ static void record(pid_t pid, const char *api) {
 
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  long long start = start_ticks(pid);
+  long long start = child_start(pid, t0, t1);
 
   char buf[LINE_MAX_BYTES];
   struct out o = {buf, 0, sizeof buf - 4, 0}; /* room for "]}\n" */
@@ -371,8 +447,9 @@ static pid_t do_fork(const char *api) {
     errno = ENOSYS;
     return -1;
   }
+  long long t0 = recording ? boot_ns() : -1;
   pid_t pid = real_fork();
-  if (pid > 0) record(pid, api); /* in the child (pid 0) nothing at all */
+  if (pid > 0) record(pid, api, t0, boot_ns()); /* in the child (pid 0) nothing at all */
   return pid;
 }
 
@@ -389,9 +466,11 @@ static int do_spawn(spawn_fn fn, const char *api, pid_t *pidp, const char *path,
                     char *const envp[]) {
   if (!fn) return ENOSYS;
   pid_t pid = 0;
+  long long t0 = recording ? boot_ns() : -1;
   int rc = fn(&pid, path, fa, attr, argv, envp); /* our own pid_t: the caller's may be NULL */
+  long long t1 = recording ? boot_ns() : -1;
   if (pidp) *pidp = pid;
-  if (rc == 0) record(pid, api);
+  if (rc == 0) record(pid, api, t0, t1);
   return rc;
 }
 
@@ -413,8 +492,9 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struc
     errno = ENOSYS;
     return -1;
   }
+  long long t0 = recording ? boot_ns() : -1;
   pid_t pid = real_forkpty(amaster, name, termp, winp);
-  if (pid > 0) record(pid, "forkpty");
+  if (pid > 0) record(pid, "forkpty", t0, boot_ns());
   return pid;
 }
 
@@ -479,8 +559,10 @@ FILE *popen(const char *command, const char *mode) {
   int saved = errno;
   size_t nb = 0, na = 0;
   pid_t *before = thread_children(&nb);
+  long long t0 = boot_ns();
   errno = saved;
   FILE *fp = real_popen(command, mode);
+  long long t1 = boot_ns();
   if (!fp || !before) {
     free(before);
     return fp;
@@ -496,7 +578,7 @@ FILE *popen(const char *command, const char *mode) {
   free(before);
   free(after);
   errno = saved;
-  if (found > 0) record(found, "popen");
+  if (found > 0) record(found, "popen", t0, t1);
   return fp;
 }
 
@@ -546,10 +628,12 @@ int system(const char *command) {
   char *argv[] = {(char *)"sh", (char *)"-c", (char *)"--", (char *)command, NULL};
   pid_t pid = 0;
   int status;
+  long long t0 = boot_ns();
   int rc = real_posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+  long long t1 = boot_ns();
   posix_spawnattr_destroy(&attr);
   if (rc == 0) {
-    record(pid, "system");
+    record(pid, "system", t0, t1);
     pid_t w;
     while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }

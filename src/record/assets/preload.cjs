@@ -78,11 +78,76 @@
     install();
   }
 
+  // The child's start time as field 22 of /proc/CHILD/stat gives it (clock ticks since boot),
+  // mostly without reading that file, which while the child is still in execve was the largest
+  // part of a record (bench/recorders.mjs). The kernel takes the child's start_boottime while it
+  // creates it, between a reading of CLOCK_BOOTTIME before the spawn and one after, and field 22
+  // is that time rounded down to whole ticks. Node has no CLOCK_BOOTTIME, but /proc/uptime is it,
+  // rounded down to hundredths of a second: the tick itself when there are 100 ticks a second
+  // (AT_CLKTCK in /proc/self/auxv, read once). So /proc/uptime is read before the spawn and
+  // after it: the same hundredth both times is the child's tick, exactly. Otherwise (a spawn
+  // that straddled a tick, or another tick rate) the child's stat is read.
+  const AT_CLKTCK = 17;
+  let uptimeTicks = false;
+  try {
+    // 64-bit little-endian entries (type, value); any other layout reads no AT_CLKTCK of 100
+    const auxv = process.arch.endsWith('64') ? fs.readFileSync('/proc/self/auxv') : Buffer.alloc(0);
+    for (let i = 0; i + 16 <= auxv.length; i += 16) {
+      const type = auxv.readBigUInt64LE(i);
+      if (type === 0n) break;
+      if (type === BigInt(AT_CLKTCK)) {
+        uptimeTicks = auxv.readBigUInt64LE(i + 8) === 100n;
+        break;
+      }
+    }
+  } catch {
+    // no auxv (not Linux, or a 32-bit layout): every record reads the child's stat
+  }
+  const uptimeBuffer = Buffer.allocUnsafe(128);
+  /**
+   * /proc/uptime's first number in hundredths of a second; -1 on any doubt. Opened and closed each
+   * time: a descriptor held across the spawn could be the one a program at its descriptor limit
+   * needed for the spawn's own pipes.
+   */
+  function uptimeNow() {
+    let fd;
+    try {
+      fd = fs.openSync('/proc/uptime', fs.constants.O_RDONLY);
+    } catch {
+      return -1;
+    }
+    try {
+      const n = fs.readSync(fd, uptimeBuffer, 0, uptimeBuffer.length, 0);
+      let v = 0;
+      let i = 0;
+      let frac = -1;
+      for (; i < n; i++) {
+        const c = uptimeBuffer[i];
+        if (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          if (frac >= 0) frac++;
+        } else if (c === 46 && frac < 0) frac = 0; // '.'
+        else break;
+      }
+      return frac === 2 && i < n && uptimeBuffer[i] === 32 && Number.isSafeInteger(v) ? v : -1; // "SECONDS.HH "
+    } catch {
+      return -1;
+    } finally {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // nothing to do
+      }
+    }
+  }
+
   function spawn() {
+    const before = uptimeTicks ? uptimeNow() : -1;
     const result = realSpawn.apply(this, arguments);
-    if (typeof this.pid === 'number') note(this.pid);
+    if (typeof this.pid === 'number') note(this.pid, before >= 0 && uptimeNow() === before ? before : undefined);
     return result;
   }
+
   const structured = (_error, sites) => sites;
   function callSites() {
     const hadPrepare = own.call(Error, 'prepareStackTrace');
@@ -118,9 +183,15 @@
     }
     const line = site.getLineNumber();
     if (typeof line === 'number') frame.line = line;
-    let name = site.getFunctionName() || site.getMethodName();
-    if (site.isConstructor()) name = `new ${name || '<anonymous>'}`;
-    else if (!site.isToplevel()) {
+    // getMethodName searches the receiver's properties for the function: asked only of method
+    // calls, as V8's own stack formatter does (for a top-level frame the receiver is the global
+    // object, or none, and the search was most of frameOf's cost: bench/recorders.mjs, perf).
+    let name = site.getFunctionName();
+    const constructor = site.isConstructor();
+    const toplevel = constructor || site.isToplevel();
+    if (!name && !toplevel) name = site.getMethodName();
+    if (constructor) name = `new ${name || '<anonymous>'}`;
+    else if (!toplevel) {
       const type = site.getTypeName();
       if (type && type !== 'Object' && name && !name.startsWith(`${type}.`)) name = `${type}.${name}`;
     }
@@ -174,14 +245,14 @@
     return true;
   }
 
-  function note(pid) {
+  function note(pid, start) {
     try {
       const sites = callSites();
       const stack = Array.isArray(sites) ? sites.map(frameOf) : [];
       const record = { v: 1, pid, ppid: process.pid };
       const t = threadId();
       if (t) record.tid = t;
-      record.start = startOf(pid);
+      record.start = start === undefined ? startOf(pid) : start;
       record.time = Date.now();
       record.api = 'ChildProcess.spawn';
       record.lang = 'node';

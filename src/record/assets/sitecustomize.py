@@ -115,7 +115,32 @@ def _install(record_path):
                 encoders.append(_quote_slow)
         return encoders[0](s)
 
-    def start_of(pid):
+    # The child's start time as field 22 of /proc/CHILD/stat gives it (clock ticks since boot),
+    # mostly without reading that file: the kernel takes the child's start_boottime while it
+    # creates it, between t0 (CLOCK_BOOTTIME read before the spawn) and t1 (after it returned), and
+    # field 22 is that time rounded down to whole ticks. When t0 and t1 (widened by a guard against
+    # readings a hair apart on two CPUs) fall in the same tick, that tick is field 22, exactly; else
+    # (a spawn that straddled a tick: ~1-2% of spawns of `true` here) the file is read. Reading it
+    # while the child is still in execve was the largest part of a record (25-60 us,
+    # bench/recorders.mjs); CLOCK_BOOTTIME is read through the vDSO, no system call.
+    try:
+        _boot = time.clock_gettime_ns
+        _BOOTTIME = time.CLOCK_BOOTTIME
+        hz = _os.sysconf('SC_CLK_TCK')
+        tick = 1000000000 // hz if hz > 0 and 1000000000 % hz == 0 else 0
+        _boot(_BOOTTIME)
+    except Exception:
+        # Python < 3.7, or no CLOCK_BOOTTIME: every record reads the file
+        tick = 0
+        _BOOTTIME = None
+
+        def _boot(clock):
+            return -1
+    guard = 20000  # ns
+
+    def start_of(pid, t0, t1):
+        if tick and t0 >= guard and t1 >= t0 and (t0 - guard) // tick == (t1 + guard) // tick:
+            return t0 // tick
         # Field 22 of /proc/PID/stat; comm (field 2) may hold ')' and spaces: split at the last ')'.
         try:
             fd = _open('/proc/%d/stat' % pid, rdflags)
@@ -143,9 +168,10 @@ def _install(record_path):
         pieces[code] = p
         return p
 
-    def note(api, pid):
-        # Called by a wrapper right after its spawn returned pid: frame 0 is this function,
-        # 1 the wrapper, 2 the caller of the wrapped function.
+    def note(api, pid, t0, t1):
+        # Called by a wrapper right after its spawn returned pid, with the clock read before and
+        # after it (see start_of): frame 0 is this function, 1 the wrapper, 2 the caller of the
+        # wrapped function.
         try:
             frames = []
             relative = False
@@ -162,7 +188,7 @@ def _install(record_path):
                     relative = True
                 f = f.f_back
             f = None
-            start = start_of(pid)
+            start = start_of(pid, t0, t1)
             line = '{"v":1,"pid":%d,"ppid":%d%s,"start":%s,"time":%r,"api":"%s","lang":"python","stack":[%s]' % (
                 pid, _getpid(), '' if _tid is None else ',"tid":%d' % _tid(),
                 'null' if start is None else '%d' % start, _now() * 1000.0, api, ','.join(frames))
@@ -193,24 +219,27 @@ def _install(record_path):
     def pid_wrapper(real, api):
         # fork_exec and posix_spawn(p) return the child's PID (they raise on failure)
         def wrapper(*args, **kwargs):
+            t0 = _boot(_BOOTTIME)
             pid = real(*args, **kwargs)
-            note(api, pid)
+            note(api, pid, t0, _boot(_BOOTTIME))
             return pid
         return wraps(real, wrapper)
 
     def fork_wrapper(real):
         def wrapper(*args, **kwargs):
+            t0 = _boot(_BOOTTIME)
             pid = real(*args, **kwargs)
             if pid > 0:
-                note('os.fork', pid)
+                note('os.fork', pid, t0, _boot(_BOOTTIME))
             return pid
         return wraps(real, wrapper)
 
     def forkpty_wrapper(real):
         def wrapper(*args, **kwargs):
+            t0 = _boot(_BOOTTIME)
             result = real(*args, **kwargs)
             if result[0] > 0:
-                note('os.forkpty', result[0])
+                note('os.forkpty', result[0], t0, _boot(_BOOTTIME))
             return result
         return wraps(real, wrapper)
 
