@@ -1050,8 +1050,9 @@ export class SpawnSiteIndex {
     for (let round = 0; round < 4 && pending.size; round++) {
       const next = new Set<string>();
       for (const path of pending) {
-        const e = this.files.get(path)!;
-        const facts = e.go!.facts!;
+        // A later round's files are every file of the package, some never analysed (no Go facts): skip those.
+        const facts = this.files.get(path)?.go?.facts;
+        if (!facts) continue;
         const provided = this.providedKeys(path);
         if (![...facts.consulted].some((k) => provided.has(k))) continue;
         const before = SpawnSiteIndex.goKeys(facts);
