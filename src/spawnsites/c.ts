@@ -42,6 +42,8 @@ const WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
 /** Calls that end the process (the C library's own noreturn functions). */
 const EXITS = new Set(['exit', '_exit', '_Exit', 'abort', 'quick_exit', 'err', 'errx', 'verr', 'verrx', '__builtin_trap']);
 /** Calls that take a pid or a FILE* and keep nothing of it (none waits). */
+/** Calls that keep the program waiting a while: children lost before them stay zombies meanwhile. */
+const BLOCKS = new Set(['sleep', 'usleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'sigwait', 'sigwaitinfo', 'sigtimedwait']);
 const HARMLESS = new Set([
   'printf', 'fprintf', 'dprintf', 'sprintf', 'snprintf', 'syslog', 'perror', 'killpg', 'setpgid', 'getpgid', 'tcsetpgrp', 'warn', 'warnx',
   'fgets', 'fgetc', 'getc', 'fread', 'fwrite', 'fputs', 'fputc', 'putc', 'fscanf', 'getline', 'getdelim', 'fileno',
@@ -276,6 +278,7 @@ export class CScanner {
     if (name === 'kill') return { k: 'kill', arg: 0 };
     if (EXITS.has(name) || this.facts.noreturn.has(name)) return { k: 'exit' };
     if (name in EXECS) return { k: 'exec' };
+    if (BLOCKS.has(name)) return { k: 'block' };
     if (HARMLESS.has(name)) return { k: 'harmless' };
     return { k: 'unknown' };
   }

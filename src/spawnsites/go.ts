@@ -340,6 +340,11 @@ export class GoScanner implements GoLowerHost {
       this.ignoresSigchld ??= at.startLine;
       return 'none';
     }
+    if (path === 'time' && field === 'Sleep') {
+      plain();
+      out.push({ op: 'block', at, how: `${pkgName}.Sleep()` });
+      return 'none';
+    }
     if (path === 'os' && field === 'Exit') {
       plain();
       out.push({ op: 'exit', at, how: `${pkgName}.Exit()` });
@@ -392,6 +397,8 @@ export class GoScanner implements GoLowerHost {
       const body = decl.childForFieldName('body')!;
       const fn = l.lowerBody(key, decl.childForFieldName('parameters'), body, exportedName(name), endOf(body), decl.childForFieldName('receiver'));
       l.settleKeys();
+      // package main's func main: its end is the program's (Go exits with every goroutine), as C's main and a Python script.
+      if (name === 'main' && !decl.childForFieldName('receiver') && named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text === 'main') fn.isMain = true;
       functions.push(...l.functions, fn);
       keys.push(key);
       this.returned.set(key, l.returned);

@@ -321,7 +321,10 @@ export class PythonScanner {
   /** Run as a script (its module code's end ends the program): a `__main__` guard, a `#!` line, or `__main__.py`. */
   private isScript(): boolean {
     if (/(^|\/)__main__\.py$/.test(this.file) || (this.text ?? this.root.text).startsWith('#!')) return true;
-    return named(this.root).some((s) => s.type === 'if_statement' && /__name__/.test(s.childForFieldName('condition')?.text ?? ''));
+    const top = named(this.root);
+    if (top.some((s) => s.type === 'if_statement' && /__name__/.test(s.childForFieldName('condition')?.text ?? ''))) return true;
+    // A file that defines no function or class has nothing to import but its variables: it is run, not imported.
+    return !top.some((s) => /^(function_definition|class_definition|decorated_definition)$/.test(s.type));
   }
 
   /** `windows` when the condition holds only on Windows, `posix` when only elsewhere. */

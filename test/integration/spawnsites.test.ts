@@ -79,7 +79,8 @@ async function writeUntil<T>(file: string, text: string, cond: () => T | undefin
 const GO_MAIN = path.join(demo, 'go-zombies/main.go');
 const C_LEAK = path.join(demo, 'c-zombies/leak.c');
 const SCRATCH = path.join(demo, 'pi-it-scratch');
-const PY_LEAK = 'import subprocess\n\np = subprocess.Popen(["true"])  # LEAK\n';
+// A loop that never ends: each child is lost when p is bound again (a script that just ends is no leak: init reaps its child).
+const PY_LEAK = 'import subprocess\nimport time\n\nwhile True:\n    p = subprocess.Popen(["true"])  # LEAK\n    time.sleep(1)\n';
 
 /** The never-waited Popen of a file written with PY_LEAK, as a site of the index and as a Problem. */
 function pyLeakSeen(pi: ProcessInspectorApi, py: string): boolean {
@@ -155,7 +156,7 @@ describe('spawn sites in the editor', function () {
 
     const go = path.join(SCRATCH, 'main.go');
     const uri = vscode.Uri.file(go);
-    const gd = await writeUntil(go, 'package main\n\nimport "os/exec"\n\nfunc main() {\n\tcmd := exec.Command("true")\n\tif err := cmd.Start(); err != nil { // LEAK\n\t\tpanic(err)\n\t}\n}\n', () => ours(uri).find((x) => x.code === 'go-start-without-wait'), 'a diagnostic for the new Go file');
+    const gd = await writeUntil(go, 'package main\n\nimport "os/exec"\n\nfunc main() {\n\tfor {\n\t\tcmd := exec.Command("true")\n\t\tif err := cmd.Start(); err != nil { // LEAK\n\t\t\tpanic(err)\n\t\t}\n\t}\n}\n', () => ours(uri).find((x) => x.code === 'go-start-without-wait'), 'a diagnostic for the new Go file');
     assert.equal(gd!.range.start.line, markedLine(go, /LEAK/) - 1);
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);

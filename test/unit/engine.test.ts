@@ -253,6 +253,44 @@ describe('analysis engine', () => {
     assert.equal(verdict(prog([fn('f', body(false))])).waited, 'no'); // the coarse form: the body's end reaches the handler
   });
 
+  it('an exit on the error path of a failed start excuses nothing: the children lost before live until starts fail', () => {
+    // for (;;) { pid_t pid = fork(); if (pid < 0) { perror("fork"); return 1; } if (pid == 0) _exit(0); sleep(1); }  (demo/c-zombies)
+    const body = (failed: Node[]): Node[] => [
+      {
+        op: 'loop',
+        infinite: true,
+        body: [{ op: 'scope', vars: ['pid'], end: L(15), body: [spawn('pid'), { op: 'if', cond: { k: 'is', h: 'pid', outcomes: ['failed'], words: 'pid < 0', at: L(11) }, then: failed, else: [] }, { op: 'if', cond: isChild('pid'), then: [{ op: 'exit', at: L(12), how: '_exit()' }], else: [] }] }],
+      },
+    ];
+    const v = verdict(prog([fn('main', body([{ op: 'return', values: [], at: L(11) }]), { isMain: true })]));
+    assert.equal(v.waited, 'no', v.reason);
+    assert.match(v.reason, /out of scope at line 15/);
+    assert.equal(verdict(prog([fn('main', body([{ op: 'exit', at: L(11), how: 'exit(1)' }]))])).waited, 'no');
+    // The same return on an opaque condition (not the start's failure) still ends the program and excuses.
+    const opaque: Node[] = [{ op: 'loop', infinite: true, body: [{ op: 'scope', vars: ['pid'], end: L(15), body: [spawn('pid'), { op: 'if', cond: isChild('pid'), then: [{ op: 'exit', at: L(12), how: '_exit()' }], else: [] }, { op: 'if', cond: { k: 'opaque' }, then: [{ op: 'return', values: [], at: L(13) }], else: [] }] }] }];
+    assert.equal(verdict(prog([fn('main', opaque, { isMain: true })])).waited, 'yes');
+  });
+
+  it('a sleep with a lost or held child unwaited makes the later end of the program no excuse; a kill or a reap after it does', () => {
+    // for i in range(3): kids.append(Popen(...)); time.sleep(60)  (the module code of a script)
+    const sleep: Node = { op: 'block', at: L(20), how: 'time.sleep()' };
+    const held = (after: Node[]): ProgramIR => prog([fn('<module>', [spawn('p', 10, 0, ['parent']), sleep, ...after], { isMain: true })]);
+    const v = verdict(held([]));
+    assert.equal(v.waited, 'no');
+    assert.match(v.reason, /while the program sleeps in time\.sleep\(\) at line 20/);
+    assert.equal(verdict(held([{ op: 'kill', h: 'p', at: L(21), how: 'p.kill()' }])).waited, 'yes');
+    assert.equal(verdict(held([{ op: 'reapAll', at: L(21), how: 'os.wait()' }])).waited, 'yes');
+    assert.equal(verdict(held([wait('p', 21)])).waited, 'yes');
+    // Without the sleep the end excuses it (init reaps it at once).
+    assert.equal(verdict(prog([fn('<module>', [spawn('p', 10, 0, ['parent'])], { isMain: true })])).waited, 'yes');
+    // A child lost (scope end), then the sleep, then exit.
+    const lost = prog([fn('main', [{ op: 'scope', vars: ['c'], body: [spawn('c', 10, 0, ['parent'])], end: L(11) }, sleep, { op: 'exit', at: L(22), how: 'exit()' }])]);
+    assert.equal(verdict(lost).waited, 'no');
+    // Slept on one branch only: not said (a warning needs every way).
+    const oneWay = prog([fn('<module>', [spawn('p', 10, 0, ['parent']), { op: 'if', cond: { k: 'opaque' }, then: [sleep], else: [] }], { isMain: true })]);
+    assert.equal(verdict(oneWay).waited, 'yes');
+  });
+
   it('a child dropped before the process exits is reaped by init: said as the exit, not "no path seen"', () => {
     // if os.fork() == 0: subprocess.Popen(cmd); os._exit(0)  (the intermediate child of a double fork)
     const v = verdict(prog([fn('f', [spawn(null, 10, 0, ['parent']), { op: 'exit', at: L(11), how: 'os._exit()' }])]));

@@ -37,7 +37,7 @@ describe('process-inspector sites', function () {
       api: 'exec.Cmd.Start',
       program: null,
       waited: 'no',
-      reason: 'cmd.Start() at line 29 starts a child that is never waited for: its handle goes out of scope at line 34',
+      reason: 'cmd.Start() at line 29 starts a child that is never waited for: its handle goes out of scope at line 34; nothing waits for it while the program sleeps in time.Sleep() at line 33',
     });
   });
 

@@ -68,6 +68,11 @@ export type Node =
   | { op: 'call'; fn: string; args: (Handle | null)[]; into?: Handle | null; at: SourceRange; words?: string; detached?: boolean; mayFail?: boolean }
   /** Reaps every child of the process (`waitpid(-1, ...)` in a loop, SIGCHLD ignored from here on). */
   | { op: 'reapAll'; at: SourceRange; how: string }
+  /**
+   * The program waits here for a long time (a sleep, `pause()`): children lost before it are
+   * zombies all that while, so a later exit no longer excuses them (a wait for every child does).
+   */
+  | { op: 'block'; at: SourceRange; how: string }
   /** The process ends here (exit, a fatal log, an exec that replaces it): init reaps its children. */
   | { op: 'exit'; at: SourceRange; how: string }
   /** A raise/throw/panic leaving this point: a `try` handler or the caller gets the state. */

@@ -23,6 +23,8 @@ export interface Val {
   cell?: string;
   /** For a lost child: the key of the loss (the site's leak it is). */
   lost?: string;
+  /** For a lost child: the program blocked after the loss (a sleep), where. */
+  blocked?: { at: SourceRange; how: string };
   /** Keyed conditions known on the path that made it (see Cond `opaque`.key). */
   when?: Readonly<Record<string, boolean>>;
   trace: Step[];
@@ -48,6 +50,8 @@ export class State {
     public dead = false,
     /** Keyed conditions known on every path here: values made here carry them. */
     public assumed: Readonly<Record<string, boolean>> = NONE,
+    /** Every path here took the failed outcome of the last start (`pid < 0`): the program's error path. */
+    public failedStart = false,
   ) {}
 
   static dead(): State {
@@ -57,7 +61,7 @@ export class State {
   clone(): State {
     const vals = new Map<Handle, Map<string, Val>>();
     for (const [h, m] of this.vals) vals.set(h, new Map(m));
-    return new State(vals, new Set(this.defers), this.reapedAll, this.dead, this.assumed);
+    return new State(vals, new Set(this.defers), this.reapedAll, this.dead, this.assumed, this.failedStart);
   }
 
   get(h: Handle): Val[] {
@@ -106,8 +110,8 @@ export class State {
   key(): string {
     if (this.dead) return 'dead';
     const parts: string[] = [];
-    for (const [h, m] of this.vals) parts.push(`${h}=${[...m.entries()].map(([k, v]) => (v.when ? `${k}${whenKey(v.when)}` : k)).sort().join(',')}`);
-    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}|${whenKey(this.assumed)}`;
+    for (const [h, m] of this.vals) parts.push(`${h}=${[...m.entries()].map(([k, v]) => `${k}${v.blocked ? '+b' : ''}${v.when ? whenKey(v.when) : ''}`).sort().join(',')}`);
+    return `${parts.sort().join(';')}|${[...this.defers].sort().join(',')}|${this.reapedAll}|${whenKey(this.assumed)}|${this.failedStart}`;
   }
 }
 
@@ -127,7 +131,9 @@ export function meetAssumed(a: Readonly<Record<string, boolean>>, b: Readonly<Re
 
 /** One value reached two ways: it keeps the shorter path and only the conditions both ways agree on. */
 function meetWhen(a: Val, b: Val): Val {
-  const keep = b.trace.length < a.trace.length ? b : a;
+  let keep = b.trace.length < a.trace.length ? b : a;
+  // Slept with unwaited on every way here, or not said (a warning needs every way).
+  if (keep.blocked && !(a.blocked && b.blocked)) keep = { ...keep, blocked: undefined };
   if (!a.when && !b.when) return keep;
   const when = a.when && b.when ? meetAssumed(a.when, b.when) : undefined;
   return when && Object.keys(when).length ? { ...keep, when } : { ...keep, when: undefined };
@@ -139,6 +145,7 @@ export function join(states: State[]): State {
   if (live.length === 1) return live[0].clone();
   const out = new State();
   out.reapedAll = live.every((s) => s.reapedAll);
+  out.failedStart = live.every((s) => s.failedStart);
   out.assumed = live.map((s) => s.assumed).reduce(meetAssumed);
   for (const s of live) {
     for (const [h, m] of s.vals) {

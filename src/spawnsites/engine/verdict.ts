@@ -97,12 +97,13 @@ function decide(
       const k = c.facts.kills.length ? `; only ${c.facts.kills[0].how} at ${line(c.facts.kills[0].at)}, which does not reap it` : '';
       losses.push({ at: c.ev.at, message: `kept in ${c.cell}, and nothing in this program waits on it${k}` });
     }
+    const blocked = f.blocked.length ? `; nothing waits for it while the program sleeps in ${f.blocked[0].how} at ${line(f.blocked[0].at)}` : '';
     const waitedElsewhere = f.waits.length ? `; it is waited for only on other paths (${f.waits[0].how} at ${line(f.waits[0].at)})` : '';
     return {
       waited: 'no',
       leak: good ? 'some-paths' : 'always',
       // The site's own line: a child returned to a caller has a trace that starts at the call.
-      reason: `${site.words} at ${line(site.at)} starts a child that is never waited for: ${losses[0].message}${waitedElsewhere}${kills}${childWait}`,
+      reason: `${site.words} at ${line(site.at)} starts a child that is never waited for: ${losses[0].message}${blocked}${waitedElsewhere}${kills}${childWait}`,
       path: first ? [...first.trace, { at: first.at, words: lossWords(first) }] : [{ at: cellLeaks[0].ev.at, words: losses[0].message }],
       losses,
       facts: f,

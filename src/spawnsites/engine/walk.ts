@@ -48,6 +48,8 @@ export interface SiteFacts {
   childWaits: Ev[];
   /** Pending at a loop that never ends and is never left (a server loop): the function never gets to wait. */
   stuck: Ev[];
+  /** Where the program blocked (a sleep) with children lost before it still zombies. */
+  blocked: Ev[];
   unstructured?: string;
 }
 
@@ -162,7 +164,7 @@ export class Walker {
 }
 
 function newFacts(): SiteFacts {
-  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), returnedAt: [], childWaits: [], stuck: [], confirmed: new Set(), reaped: new Set() };
+  return { reached: false, leaks: new Map(), waits: [], kills: [], escapes: [], exits: [], stores: new Map(), returnedBy: new Set(), returnedAt: [], childWaits: [], stuck: [], blocked: [], confirmed: new Set(), reaped: new Set() };
 }
 
 const isCell = (h: Handle) => h.startsWith('@');
@@ -260,11 +262,12 @@ class FunctionWalk {
         st.reapedAll = true;
         return st;
       }
+      case 'block': {
+        for (const m of st.vals.values()) for (const [k, v] of m) if (v.st === 'pending' && !v.blocked) m.set(k, { ...v, blocked: { at: n.at, how: n.how } });
+        return st;
+      }
       case 'exit': {
-        if (this.w.exitExcusesLost) this.settleLost(st, 'reaped', { ev: { at: n.at, how: n.how, fn: this.name }, as: 'exits' });
-        else this.settleLost(st, 'confirmed');
-        for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push({ at: n.at, how: n.how, fn: this.name });
-        this.exitedSomewhere = true;
+        this.programEnds(st, { at: n.at, how: n.how, fn: this.name }, 'end', this.w.exitExcusesLost);
         return State.dead();
       }
       case 'throw': {
@@ -353,6 +356,7 @@ class FunctionWalk {
   private spawn(n: Extract<Node, { op: 'spawn' }>, st: State): State {
     const facts = this.w.siteFacts(n.site);
     facts.reached = true;
+    st.failedStart = false;
     const start: Step = { at: n.at, words: 'started here' };
     const when = Object.keys(st.assumed).length ? st.assumed : undefined;
     const vals: Val[] = n.outcomes.map((o) => ({
@@ -403,6 +407,9 @@ class FunctionWalk {
       this.w.cell(h).kills.push(ev);
       return;
     }
+    // A child killed after a sleep: the end that follows reaps it at once (the sleep no longer counts).
+    const m = st.vals.get(h);
+    if (m) for (const [k, v] of m) if (v.st === 'pending' && v.blocked) for (const mm of st.vals.values()) if (mm.has(k)) mm.set(k, { ...v, blocked: undefined });
     for (const v of st.get(h)) {
       if (v.st === 'pending') this.w.siteFacts(v.site!).kills.push(ev);
       else if (v.st === 'param') this.params[v.param!].kills.push(ev);
@@ -489,12 +496,45 @@ class FunctionWalk {
     st.vals.set(LOST, lost);
   }
 
+  /**
+   * The process ends here: init reaps what it leaves, so a child lost or held until now is no
+   * leak (`excuses`), unless the program slept with it unwaited first (a `block` since it was
+   * started, and no kill after), or the end is the error path of a failed start (children lost
+   * before live until starts fail: that is the leak's own end, not an excuse).
+   */
+  private programEnds(st: State, ev: Ev, kind: LeakKind, excuses: boolean): void {
+    this.exitedSomewhere = true;
+    if (st.failedStart) {
+      st.vals.delete(LOST);
+      return;
+    }
+    if (excuses) this.settleLost(st, 'reaped', { ev, as: 'exits' });
+    else this.settleLost(st, 'confirmed');
+    for (const v of st.all('pending')) {
+      if (v.blocked && excuses) {
+        this.leak(v, kind, ev.at);
+        this.noteBlocked(v);
+      } else this.w.siteFacts(v.site!).exits.push(ev);
+    }
+  }
+
+  private noteBlocked(v: Val): void {
+    const facts = this.w.siteFacts(v.site!);
+    if (!facts.blocked.some((b) => b.at.startLine === v.blocked!.at.startLine)) facts.blocked.push({ ...v.blocked!, fn: this.name });
+  }
+
   /** The path ends: each child lost on it is a leak (`confirmed`) or was reaped by the end (`reaped`). */
   private settleLost(st: State, how: 'confirmed' | 'reaped', by?: { ev: Ev; as: 'waits' | 'exits' }): void {
     const said = new Set<number>();
     for (const v of st.get(LOST)) {
       if (!v.lost) continue;
       const facts = this.w.siteFacts(v.site!);
+      if (v.blocked && by?.as === 'exits') {
+        // The program slept with the child a zombie before it ended: the end excuses nothing.
+        facts.confirmed.add(v.lost);
+        this.noteBlocked(v);
+        continue;
+      }
       facts[how].add(v.lost);
       // What reaped the lost child is what the verdict names (a fork loop's pids all lost, then waitpid(-1) or main's return).
       if (by && !said.has(v.site!) && !facts[by.as].some((e) => e.at.startLine === by.ev.at.startLine && e.at.startColumn === by.ev.at.startColumn)) facts[by.as].push(by.ev);
@@ -611,6 +651,7 @@ class FunctionWalk {
         const out = st.clone();
         const step: Step | undefined = c.words && c.at ? { at: c.at, words: `\`${c.words}\` is ${truth}` } : undefined;
         out.set(c.h, [...vals.filter((v) => !OUTCOME_OF[v.st]), ...kept.map((v) => (step && v.st === 'pending' ? withStep(v, step) : v))]);
+        if (kept.every((v) => v.st === 'failed')) out.failedStart = true;
         if (kept.every((v) => v.st === 'child')) {
           // In the child: the parent's children are not this process's; losing them here loses nothing.
           out.forget(new Set(out.all('pending').map((v) => v.id)), 'pending');
@@ -686,9 +727,7 @@ class FunctionWalk {
     if (st.dead) return;
     if (this.fn.isMain && kind !== 'throw') {
       const ev: Ev = { at, how: kind === 'end' ? `${this.name} ends, and with it the program` : `${this.name} returns, and the program ends`, fn: this.name };
-      this.settleLost(st, 'reaped', { ev, as: 'exits' });
-      for (const v of st.all('pending')) this.w.siteFacts(v.site!).exits.push(ev);
-      this.exitedSomewhere = true;
+      this.programEnds(st, ev, kind, true);
       return;
     }
     this.returned = true;

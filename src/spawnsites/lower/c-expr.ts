@@ -20,6 +20,8 @@ export type CallModel =
   | { k: 'waitAny' }
   | { k: 'kill'; arg: number }
   | { k: 'exit' }
+  /** Sleeps or waits for a signal: the program stays a while (see the IR's `block`). */
+  | { k: 'block' }
   /** exec*: replaces the process (in a fork's child: ends it). */
   | { k: 'exec' }
   /** Reads its arguments and keeps nothing (printf, fgets...). */
@@ -399,6 +401,9 @@ export abstract class ExprLowering {
         out.push({ op: 'exit', at: where, how: `${name}() replaces the process` });
         return {};
       case 'harmless':
+        return result();
+      case 'block':
+        out.push({ op: 'block', at: where, how: `${name}()` });
         return result();
       case 'local': {
         this.notes.callees.add(m.key);

@@ -492,6 +492,12 @@ export class ExprLower {
         if (h) out.push({ op: 'kill', h, at, how: n.text.split('\n')[0] });
         return null;
       }
+      if (name === 'time.sleep' || name === 'signal.pause') {
+        // The program waits a while: children lost before stay zombies meanwhile.
+        this.spawnArgs(n, out);
+        out.push({ op: 'block', at, how: `${name}()` });
+        return null;
+      }
       if (HARMLESS.has(name) || name.startsWith('logging.') || name.startsWith('signal.')) {
         this.spawnArgs(n, out);
         return null;
