@@ -122,7 +122,8 @@ async function runOne(run) {
     if (!lines.has(file)) lines.set(file, fs.readFileSync(path.join(dir, file), 'utf8').split('\n'));
     return lines.get(file)[line - 1] ?? '';
   };
-  const warnings = sites.filter((s) => s.waited === 'no').map((s) => ({
+  // A warning is what Problems, SARIF and --check show: an exec in a fork's child is its fork's, not a second one.
+  const warnings = sites.filter((s) => s.waited === 'no' && s.childOf === undefined).map((s) => ({
     repo: run.repo, commit: run.commit, language: s.language, path: s.file, line: s.line, api: s.api, reason: s.reason,
     lineKey: lineKey(textOf(s.file, s.line)),
   }));

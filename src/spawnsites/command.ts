@@ -36,6 +36,8 @@ Lists every place under DIR that starts a child process (Go, C/C++, Python,
 JavaScript/TypeScript, Rust), whether the child is waited for, and why.
 
   --json     {"sites":[{"file","line","column","language","api","program","waited","reason"}]}
+             (an exec in a fork's child adds "childOf": the fork's line; the
+             child is counted once, at its fork)
   --sarif    the never-waited findings as SARIF 2.1.0 (one result each, the lines
              that decide it as relatedLocations, the quick fix as fixes), for
              code-scanning tools; URIs relative to %SRCROOT%, which is DIR
@@ -63,6 +65,8 @@ export interface SiteJson {
   program: string | null;
   waited: SpawnSite['waited'];
   reason: string;
+  /** An exec in the child of the fork at this line: the same child as the fork's, counted there. */
+  childOf?: number;
 }
 
 export function siteJson(site: SpawnSite, root: string): SiteJson {
@@ -75,6 +79,7 @@ export function siteJson(site: SpawnSite, root: string): SiteJson {
     program: site.program,
     waited: site.waited,
     reason: site.reason,
+    ...(site.fork?.forkLine !== undefined ? { childOf: site.fork.forkLine } : {}),
   };
 }
 
@@ -222,8 +227,10 @@ export function formatSites(sites: SpawnSite[], root: string): string {
   const widths = [0, 1, 2, 3].map((c) => Math.min(60, Math.max(...rows.map((r) => r[c].length))));
   const lines = rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());
   const files = new Set(sites.map((s) => s.file)).size;
-  const never = sites.filter((s) => s.waited === 'no').length;
-  const unknown = sites.filter((s) => s.waited === 'unknown').length;
+  // An exec in a fork's child is the fork's child: counted once, at the fork.
+  const children = sites.filter((s) => s.fork?.forkLine === undefined);
+  const never = children.filter((s) => s.waited === 'no').length;
+  const unknown = children.filter((s) => s.waited === 'unknown').length;
   lines.push('', `${sites.length} site${sites.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}: ${never} not waited for, ${unknown} unknown.`);
   return `${lines.join('\n')}\n`;
 }

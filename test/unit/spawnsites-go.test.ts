@@ -31,12 +31,14 @@ const EXPECTED: Row[] = [
   ['correct/correct.go', 104, 'os.StartProcess', 'yes', '/bin/sleep', null],
   ['correct/correct.go', 114, 'exec.Cmd.Start', 'yes', 'sleep', null], // Kill then Wait
   ['correct/correct.go', 123, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
+  ['correct/fatal_test.go', 13, 'exec.Cmd.Start', 'yes', 'sleep', null], // the ways out without Wait are t.Fatal: a failed test
   ['correct/fields.go', 12, 'exec.Cmd.Start', 'yes', 'sleep', null], // a private field, waited in stop()
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
   ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
   ['deps/build.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
   ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
+  ['leaks/fatal_test.go', 13, 'exec.Cmd.Start', 'no', 'sleep', 'some-paths'], // a plain return passes the test without Wait
   ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
   ['leaks/leaks.go', 20, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // constant program, lost at the loop body's end
   ['leaks/leaks.go', 29, 'exec.Cmd.Start', 'no', 'helper', 'some-paths'], // filepath.Join base; early return

@@ -73,6 +73,11 @@ export type Node =
    * zombies all that while, so a later exit no longer excuses them (a wait for every child does).
    */
   | { op: 'block'; at: SourceRange; how: string }
+  /**
+   * The path ends in a failure that is not the code's run (a failed or skipped test: `t.Fatal`):
+   * what it holds is judged neither way, as a failed start's error path is.
+   */
+  | { op: 'abandon'; at: SourceRange; how: string }
   /** The process ends here (exit, a fatal log, an exec that replaces it): init reaps its children. */
   | { op: 'exit'; at: SourceRange; how: string }
   /** A raise/throw/panic leaving this point: a `try` handler or the caller gets the state. */

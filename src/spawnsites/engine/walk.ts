@@ -266,6 +266,10 @@ class FunctionWalk {
         for (const m of st.vals.values()) for (const [k, v] of m) if (v.st === 'pending' && !v.blocked) m.set(k, { ...v, blocked: { at: n.at, how: n.how } });
         return st;
       }
+      case 'abandon': {
+        st.vals.delete(LOST);
+        return State.dead();
+      }
       case 'exit': {
         this.programEnds(st, { at: n.at, how: n.how, fn: this.name }, 'end', this.w.exitExcusesLost);
         return State.dead();

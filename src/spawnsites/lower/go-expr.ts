@@ -130,7 +130,8 @@ function lowerCall(l: FnLower, node: SyntaxNode, out: Node[]): Desc | undefined 
     } else if (!(operand.type === 'identifier' && !l.lookup(operand.text))) l.consume(l.expr(operand, out), operand, out);
     const goexit = GOEXIT.has(field) && operand.type === 'identifier' && TEST_RECV.test(operand.text);
     const d = callOp(l, `.${field}`, field, args, node, out);
-    if (goexit) out.push({ op: 'return', values: [], at, how: `${fn.text}() ends the test` });
+    // The test has failed (or is skipped) there: what it left is not the code's run, and not judged.
+    if (goexit) out.push({ op: 'abandon', at, how: `${fn.text}() ends the test` });
     return d;
   }
   if (fnType === 'identifier' && !l.lookup(fn.text)) {
