@@ -127,8 +127,15 @@ async function runOne(run) {
     repo: run.repo, commit: run.commit, language: s.language, path: s.file, line: s.line, api: s.api, reason: s.reason,
     lineKey: lineKey(textOf(s.file, s.line)),
   }));
+  // Where a user is told (Problems, SARIF): a Child returned and dropped is reported at the caller, as clippy does.
+  let reported = [];
+  if (run.key === clippyKey) {
+    const sr = spawnSync(process.execPath, [CLI, 'sites', dir, '--sarif', '--no-cache'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (sr.status !== 0 && sr.status !== 4) throw new Error(`sites --sarif ${run.key} exited ${sr.status}: ${sr.stderr.slice(0, 2000)}`);
+    reported = JSON.parse(sr.stdout).runs[0].results.map((x) => ({ path: x.locations[0].physicalLocation.artifactLocation.uri, line: x.locations[0].physicalLocation.region.startLine }));
+  }
   if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
-  return { sites: sites.length, all: sites, warnings, files, absent, ms };
+  return { sites: sites.length, all: sites, warnings, reported, files, absent, ms };
 }
 
 const results = new Map();
@@ -148,7 +155,8 @@ const present = (kind) => [...runs.values()].filter((r) => r.kind === kind && re
 const corpusWarnings = present('corpus').flatMap((r) => results.get(r.key).warnings);
 const leakWarnings = present('leak').flatMap((r) => results.get(r.key).warnings);
 const presentLeaks = leaks.filter((l) => hasCommit(l.repo, l.commit));
-const clippyWarnings = results.has(clippyKey) ? results.get(clippyKey).warnings.map((w) => ({ ...w, path: w.path })) : [];
+// The clippy cases are compared with where we report (the SARIF results), as clippy's .stderr says where it does.
+const clippyWarnings = results.has(clippyKey) ? results.get(clippyKey).reported : [];
 const presentRepos = new Set(present('corpus').map((r) => r.repo));
 const s = score({
   corpusWarnings,

@@ -141,7 +141,8 @@ export class RustScanner {
         }
         if (n.type === 'parameter' && patternName(n.childForFieldName('pattern')) === recv.text) {
           const t = n.childForFieldName('type')?.text.replace(/&|mut\s+|\s/g, '') ?? '';
-          if (this.commandNames.has(t) || t === 'std::process::Command') found = { program: null };
+          const parts = t.split('::');
+          if (this.commandNames.has(t) || t === 'std::process::Command' || (parts.length === 2 && this.processNames.has(parts[0]) && parts[1] === 'Command')) found = { program: null };
         }
         return true;
       });

@@ -30,6 +30,7 @@ interface SiteJson {
   program: string | null;
   waited: 'yes' | 'no' | 'unknown';
   reason: string;
+  childOf?: number;
 }
 
 interface ZombieJson {

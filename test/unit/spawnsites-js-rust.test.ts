@@ -93,6 +93,8 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/clippy_shapes.rs', 190, 'Command::spawn', 'no', 'xclip', 'always'],
     ['src/kinds/clippy_shapes.rs', 194, 'Command::spawn', 'no', 'server', 'some-paths'],
     ['src/kinds/clippy_shapes.rs', 198, 'Command::spawn', 'unknown', 'server', null],
+    ['src/kinds/detached.rs', 7, 'Command::spawn', 'no', null, 'always'],
+    ['src/kinds/detached.rs', 12, 'Command::spawn', 'unknown', null, null],
     ['src/kinds/drop_kill.rs', 12, 'Command::spawn', 'no', 'ssh-agent', 'always'],
     ['src/kinds/drop_kill.rs', 34, 'Command::spawn', 'yes', 'gpg-agent', null],
     ['src/kinds/drop_kill.rs', 51, 'Command::spawn', 'unknown', 'tail', null],
@@ -161,6 +163,7 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/clippy_shapes.rs', 186, 186],
       ['src/kinds/clippy_shapes.rs', 190, 190],
       ['src/kinds/clippy_shapes.rs', 225, 194], // `make_child();` in main
+      ['src/kinds/detached.rs', 7, 7],
       ['src/kinds/drop_kill.rs', 12, 12],
       ['src/kinds/helpers.rs', 17, 17],
       ['src/kinds/idioms.rs', 41, 41],

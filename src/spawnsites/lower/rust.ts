@@ -450,6 +450,11 @@ export class RustFnLowering {
         return h;
       }
       if (T.PASS.has(m)) return h;
+      if ((m === 'map' || m === 'and_then') && ignoresItsArgument(argsNode)) {
+        // `spawn().map(|_| ())`: the closure drops the Child it is given.
+        out.push({ op: 'drop', h, at: rangeOf(n), why: `dropped by .${m}(|_| …)`, kind: 'discarded' });
+        return null;
+      }
       const callee = this.items.resolve(fnNode, this.fn.implType);
       if (callee) return this.callLocal(callee, [h, ...vals], n, out);
       out.push({ op: 'escape', h, to: 'callee', at: rangeOf(n), why: `handed to .${m}()` });
@@ -575,4 +580,12 @@ export class RustFnLowering {
     return null;
   }
 
+}
+
+/** `(|_| …)` or `(|_x| …)`: the one closure argument binds its parameter to nothing (dropped at once) or to an unused `_name`. */
+function ignoresItsArgument(args: SyntaxNode | null): boolean {
+  const a = args?.namedChildren ?? [];
+  if (a.length !== 1 || a[0].type !== 'closure_expression') return false;
+  const ps = (a[0].childForFieldName('parameters')?.text ?? '').replace(/^\||\|$/g, '').split(',');
+  return ps.length === 1 && /^_\w*$/.test(ps[0].replace(/:.*$/s, '').trim());
 }
