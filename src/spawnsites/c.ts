@@ -338,7 +338,20 @@ export class CScanner {
     for (const call of execCalls) sites.push(this.exec(call, forkSites.get(execOwner.get(call.startIndex) ?? -1)));
     sites.sort((a, b) => a.line - b.line || a.column - b.column);
     findings.sort((a, b) => a.range.startLine - b.range.startLine || a.range.startColumn - b.range.startColumn);
-    return { sites, findings: findings.filter((f) => f.site.waited === 'no') };
+    const reaper = this.processWideReaper();
+    return { sites, findings: findings.filter((f) => f.site.waited === 'no'), ...(reaper ? { reaper } : {}), ...(cHasPlainMain(this.root) ? { hasMain: true } : {}) };
+  }
+
+  /** In a file that defines main(): what makes the program reap every child, for the other files of the program. */
+  private processWideReaper(): FileScan['reaper'] {
+    if (!cHasMain(this.root)) return undefined;
+    const f = this.facts;
+    if (f.sigchldIgnored !== undefined) return { line: f.sigchldIgnored, words: 'SIGCHLD is ignored' };
+    if (f.reapingHandler) return { line: f.reapingHandler.line, words: `the SIGCHLD handler ${f.reapingHandler.name}() waits for any child` };
+    // libev's default loop watches SIGCHLD and reaps every child (waitpid(-1, WNOHANG)).
+    const ev = descendants(this.root, new Set(['identifier', 'call_expression'])).find((n) => (n.type === 'identifier' ? n.text === 'EV_DEFAULT' : calleeName(n) === 'ev_default_loop'));
+    if (ev) return { line: ev.startPosition.row + 1, words: "libev's default loop, whose SIGCHLD watcher reaps every child, is made" };
+    return undefined;
   }
 
   private defOfKey(key: string): SyntaxNode | undefined {
@@ -527,6 +540,13 @@ export class CScanner {
 export function scanC(root: SyntaxNode, file: string, language: 'c' | 'cpp'): FileScan {
   return new CScanner(root, file, language).scan();
 }
+
+/** A main() outside every #if: this file is a program of its own (one under `#ifdef TEST_PARSER` is not counted). */
+function cHasPlainMain(root: SyntaxNode): boolean {
+  return descendants(root, FUNCTION_TYPES).some((d) => functionNameOf(d) === 'main' && !ancestor(d, PREPROC_CONDITIONALS));
+}
+
+const PREPROC_CONDITIONALS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
 
 /** True when the file defines main(): the unit a built binary is named after. */
 export function cHasMain(root: SyntaxNode): boolean {

@@ -179,8 +179,17 @@ function hasWholeName(bytes: Buffer, needle: Buffer, names: ReadonlySet<string>)
   return false;
 }
 
+/** A C file whose main() may make the whole program reap (SIGCHLD, libev): read for the other files' verdicts (FileScan.reaper). */
+const C_REAPER = [new Needle('SIGCHLD'), new Needle('EV_DEFAULT'), new Needle('ev_default_loop')];
+const C_MAIN = new Needle('main');
+
+function mayReapForOthers(language: SiteLanguage, bytes: Buffer): boolean {
+  return (language === 'c' || language === 'cpp') && C_MAIN.in(bytes) && C_REAPER.some((n) => n.in(bytes));
+}
+
 /** Some needle is in the bytes. */
 function hasNeedle(language: SiteLanguage, bytes: Buffer): boolean {
+  if (mayReapForOthers(language, bytes)) return true;
   for (const needle of NEEDLES[language]) if (needle.in(bytes)) return true;
   return language === 'go' && GO_SIGCHLD.every((needle) => needle.in(bytes));
 }
@@ -188,7 +197,7 @@ function hasNeedle(language: SiteLanguage, bytes: Buffer): boolean {
 /** For a file with a needle: can it hold a site (C and Python: is a needle inside a whole name)? */
 function namesSite(language: SiteLanguage, bytes: Buffer): boolean {
   const names = WHOLE_NAMES[language];
-  if (!names) return true;
+  if (!names || mayReapForOthers(language, bytes)) return true;
   for (const needle of NEEDLES[language]) if (hasWholeName(bytes, needle.bytes, names)) return true;
   return false;
 }
@@ -672,7 +681,7 @@ export class SpawnSiteIndex {
     if (!this.cache.sites) {
       const all: SpawnSite[] = [];
       for (const e of this.files.values()) all.push(...e.scan.sites);
-      this.cache.sites = this.adjustGo(all).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+      this.cache.sites = this.adjustC(this.adjustGo(all)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
     }
     return this.cache.sites;
   }
@@ -1143,6 +1152,28 @@ export class SpawnSiteIndex {
         if (r?.reaps) return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but syscall.Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line} reaps any child` };
       }
       return s;
+    });
+  }
+
+  /**
+   * C: a main() that makes the process reap every child (FileScan.reaper) reaps the children of
+   * every file of its program, taken as the files under main's directory when no other file there
+   * defines a main() (outside #if) of its own: a directory of several programs is not one program.
+   * (sway ignores SIGCHLD in sway/main.c; its forks are in sway/config/.)
+   */
+  private adjustC(sites: SpawnSite[]): SpawnSite[] {
+    const reapers: { dir: string; file: string; line: number; words: string }[] = [];
+    for (const e of this.files.values()) if (e.scan.reaper) reapers.push({ dir: dirname(e.path), file: e.path, ...e.scan.reaper });
+    if (reapers.length === 0) return sites;
+    const mains: string[] = [];
+    for (const e of this.files.values()) if (e.scan.hasMain) mains.push(e.path);
+    const alone = reapers.filter((r) => !mains.some((m) => m !== r.file && m.startsWith(r.dir + sep)));
+    if (alone.length === 0) return sites;
+    return sites.map((s) => {
+      if ((s.language !== 'c' && s.language !== 'cpp') || s.waited !== 'no' || s.api === 'popen') return s;
+      const r = alone.find((x) => x.file === s.file || s.file.startsWith(x.dir + sep));
+      if (!r) return s;
+      return { ...s, waited: 'yes', leak: undefined, reason: `${r.words} in main()'s file ${relativeTo(this.rootDir, r.file)}:${r.line}, so every child of the program is reaped` };
     });
   }
 

@@ -159,14 +159,14 @@ export function encodeSnapshot(key: SnapshotKey, entries: Iterable<SnapshotEntry
     row[1].push(e.path.slice(cut + 1));
     row[2].push(LANGUAGES.indexOf(e.language) * KIND_BASE + GRAMMARS.indexOf(e.grammar), e.sig.size, e.sig.mtimeMs, e.sig.ctimeMs, e.sig.ino, e.sig.readAt);
     let extra: 0 | EncodedExtra = 0;
-    if (e.go || e.scan.sites.length || e.scan.findings.length) {
+    if (e.go || e.scan.sites.length || e.scan.findings.length || e.scan.reaper || e.scan.hasMain) {
       extra = {};
       if (e.go) {
         extra.p = str(e.go.packageName);
         extra.i = e.go.imports.map(str);
         if (e.go.facts) extra.f = encodeFacts(e.go.facts);
       }
-      if (e.scan.sites.length || e.scan.findings.length) extra.s = e.scan;
+      if (e.scan.sites.length || e.scan.findings.length || e.scan.reaper || e.scan.hasMain) extra.s = e.scan;
     }
     row[3].push(extra);
   }
@@ -284,6 +284,9 @@ export function decodeSnapshot(data: unknown, key: SnapshotKey): { entries: Map<
         if (extra.s !== undefined) {
           const scan = extra.s;
           if (!isObject(scan) || !Array.isArray(scan.sites) || !Array.isArray(scan.findings)) return { rejected: `damaged scan results (${path})` };
+          const r = scan.reaper;
+          if (r !== undefined && !(isObject(r) && Number.isInteger(r.line) && (r.line as number) > 0 && typeof r.words === 'string')) return { rejected: `a damaged reaper (${path})` };
+          if (scan.hasMain !== undefined && scan.hasMain !== true) return { rejected: `a damaged main mark (${path})` };
           for (const s of scan.sites as unknown[]) {
             const why = siteProblem(s, path);
             if (why) return { rejected: `${why} (${path})` };

@@ -135,4 +135,11 @@ export interface SiteFinding {
 export interface FileScan {
   sites: SpawnSite[];
   findings: SiteFinding[];
+  /**
+   * This file's main() makes the whole process reap its children (SIGCHLD ignored, a handler that
+   * waits for any child, libev's default loop): every file of that program is reaped too (C).
+   */
+  reaper?: { line: number; words: string };
+  /** C: the file defines main() (a program of its own). */
+  hasMain?: boolean;
 }

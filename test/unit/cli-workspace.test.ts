@@ -293,7 +293,11 @@ describe('process-inspector sites DIR (built CLI)', function () {
   it('--json lists the fixtures\' leaking and waiting sites at their exact lines', async () => {
     const sites = await workspaceSites();
     // An exec in a fork's child also names its fork's line, and only it.
-    for (const s of sites) assert.deepEqual(Object.keys(s), ['file', 'line', 'column', 'language', 'api', 'program', 'waited', 'reason', ...(/^runs in the child of/.test(s.reason) ? ['childOf'] : [])]);
+    for (const s of sites) {
+      assert.deepEqual(Object.keys(s), ['file', 'line', 'column', 'language', 'api', 'program', 'waited', 'reason', ...('childOf' in s ? ['childOf'] : [])]);
+      if ('childOf' in s) assert.match(s.api, /exec/, `${s.file}:${s.line}: only an exec runs in a fork's child`);
+      if (/^runs in the child of/.test(s.reason)) assert.ok('childOf' in s, `${s.file}:${s.line} names its fork`);
+    }
     const exec = sites.find((s) => s.file === 'c/correct.c' && s.line === 15);
     assert.equal(exec?.childOf, 12, 'the execlp at line 15 runs in the child of the fork at line 12');
     const at = (file: string, line: number) => sites.find((s) => s.file === file && s.line === line);
