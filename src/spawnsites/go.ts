@@ -240,6 +240,22 @@ export class GoScanner implements GoLowerHost {
     return want.kind;
   }
 
+  cmdLiteral(lit: SyntaxNode, l: FnLower, out: Node[]): Desc | undefined {
+    if (this.handleType(lit.childForFieldName('type')) !== 'cmd') return undefined;
+    let path: SyntaxNode | undefined;
+    const body = lit.childForFieldName('body');
+    for (const el of body ? named(body) : []) {
+      if (el.type !== 'keyed_element') continue;
+      const [key, value] = named(el);
+      if (key?.text === 'Path' && value) path = value.type === 'literal_element' ? value.namedChild(0) ?? value : value;
+      const v = value?.type === 'literal_element' ? value.namedChild(0) : value;
+      if (v) l.consume(l.expr(v, out), v, out);
+    }
+    const prog = path ? this.program(path) : { program: null };
+    this.creations.push({ ...prog, line: lit.startPosition.row + 1 });
+    return { k: 'new', creation: this.creations.length - 1 };
+  }
+
   isCmdField(name: string): boolean {
     if (this.cmdFields.has(name)) return true;
     this.consulted.add(`field:${name}`);

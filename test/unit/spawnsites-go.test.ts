@@ -33,6 +33,7 @@ const EXPECTED: Row[] = [
   ['correct/correct.go', 123, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
   ['correct/fatal_test.go', 13, 'exec.Cmd.Start', 'yes', 'sleep', null], // the ways out without Wait are t.Fatal: a failed test
   ['correct/fields.go', 12, 'exec.Cmd.Start', 'yes', 'sleep', null], // a private field, waited in stop()
+  ['correct/literal.go', 8, 'exec.Cmd.Start', 'yes', '/usr/bin/syncthing', null], // a struct-literal Cmd, waited
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
   ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
@@ -48,6 +49,7 @@ const EXPECTED: Row[] = [
   ['leaks/leaks.go', 64, 'syscall.ForkExec', 'no', '/bin/true', 'always'],
   ['leaks/leaks.go', 74, 'exec.Cmd.Start', 'no', 'date', 'always'], // handed to describe(), which never waits
   ['leaks/leaks.go', 87, 'exec.Cmd.Start', 'no', 'tick', 'some-paths'], // overwritten by the next iteration
+  ['leaks/literal.go', 8, 'exec.Cmd.Start', 'no', '/usr/bin/syncthing', 'always'], // a struct-literal Cmd, never waited
   ['leaks/obtained.go', 12, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // built by newWorker() in build.go
   ['leaks/pty.go', 13, 'pty.Start', 'no', 'bash', 'always'], // creack/pty, never waited
   ['leaks/returned.go', 8, 'exec.Cmd.Start', 'no', 'helper', 'always'], // returned; the caller drops it

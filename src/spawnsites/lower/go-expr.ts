@@ -50,6 +50,8 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
         return undefined;
       }
       const operand = node.childForFieldName('operand');
+      // `&exec.Cmd{...}`: the Cmd itself.
+      if (operand?.type === 'composite_literal' && node.childForFieldName('operator')?.text === '&') return l.expr(operand, out);
       if (operand?.type === 'identifier' && node.childForFieldName('operator')?.text === '&') {
         const p = l.lookup(operand.text);
         if (p) p.assigns = (p.assigns ?? 0) + 2;
@@ -79,6 +81,12 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
     case 'false':
     case 'comment':
       return undefined;
+    case 'composite_literal': {
+      const d = l.host.cmdLiteral(node, l, out);
+      if (d) return d;
+      for (const child of named(node)) l.consume(l.expr(child, out), child, out);
+      return undefined;
+    }
     default:
       for (const child of named(node)) l.consume(l.expr(child, out), child, out);
       return undefined;

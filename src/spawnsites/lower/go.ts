@@ -35,6 +35,8 @@ export interface GoLowerHost {
   siteVariable(site: number, name: string): void;
   /** Counts a `x.field` use the lowering understood (for judging fields package-wide). */
   fieldSeen(name: string): void;
+  /** `exec.Cmd{Path: ..., Args: ...}`: a Cmd built as a struct literal (its program from Path), or undefined. */
+  cmdLiteral(lit: SyntaxNode, l: FnLower, out: Node[]): Desc | undefined;
 }
 
 /** What an expression gave, for its consumer (an assignment, a statement, a return...). */
