@@ -65,6 +65,14 @@ export function finishSite(r0: ReportFile, rec: SiteRec, v: Verdict, creation: C
   site.waited = v.waited;
   site.reason = v.reason;
   if (v.leak) site.leak = v.leak;
+  const traced = v.waited === 'no' ? tracedAt(rec.call) : undefined;
+  if (traced !== undefined) {
+    // delve's native backend, containerd's userns helper: the parent traces the child and reaps it in its own wait4 on the pid.
+    site.waited = 'unknown';
+    site.reason = `started traced (SysProcAttr Ptrace: true at line ${traced}): this program is its tracer, and a tracer reaps its tracee through its own wait4 on the pid, which is not followed`;
+    delete site.leak;
+    return site;
+  }
   if (v.waited === 'no') {
     const release = [...v.facts.leaks.values()].find((l) => l.kind === 'release');
     if (release) site.reason += `; ${textAt(r0, release.at)} at line ${release.at.startLine} does not reap it`;
@@ -205,4 +213,14 @@ export function displayName(decl: SyntaxNode): string | undefined {
   const recvType = decl.childForFieldName('receiver')?.namedChild(0)?.childForFieldName('type');
   if (!recvType) return name;
   return `(${recvType.text}).${name}`;
+}
+
+/** The line of a `Ptrace: true` in the function around `call` (its SysProcAttr), if any. */
+function tracedAt(call: SyntaxNode): number | undefined {
+  let fn: SyntaxNode | null = call.parent;
+  while (fn && fn.type !== 'function_declaration' && fn.type !== 'method_declaration') fn = fn.parent;
+  if (!fn) return undefined;
+  const m = /\bPtrace\s*:\s*true\b/.exec(fn.text);
+  if (!m) return undefined;
+  return fn.startPosition.row + 1 + (fn.text.slice(0, m.index).match(/\n/g)?.length ?? 0);
 }

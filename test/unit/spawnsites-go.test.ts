@@ -37,6 +37,8 @@ const EXPECTED: Row[] = [
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
   ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
+  ['correct/traced.go', 11, 'exec.Cmd.Start', 'unknown', null, null], // its pid handed to PtraceAttach
+  ['correct/traced.go', 21, 'exec.Cmd.Start', 'unknown', null, null], // started traced
   ['deps/build.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
   ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
   ['leaks/fatal_test.go', 13, 'exec.Cmd.Start', 'no', 'sleep', 'some-paths'], // a plain return passes the test without Wait
@@ -53,6 +55,7 @@ const EXPECTED: Row[] = [
   ['leaks/obtained.go', 12, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // built by newWorker() in build.go
   ['leaks/pty.go', 13, 'pty.Start', 'no', 'bash', 'always'], // creack/pty, never waited
   ['leaks/returned.go', 8, 'exec.Cmd.Start', 'no', 'helper', 'always'], // returned; the caller drops it
+  ['leaks/traced.go', 11, 'exec.Cmd.Start', 'no', null, 'always'], // the pid only printed
   ['seed/main.go', 22, 'exec.Cmd.Run', 'yes', null, null],
   ['seed/main.go', 29, 'exec.Cmd.Start', 'no', null, 'always'], // the seed's bug
 ];

@@ -37,6 +37,13 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
         out.push({ op: 'escape', h: l.h(v), to: 'other', at: rangeOf(node), why: `${node.text} is used as a value` });
         return undefined;
       }
+      // `native.Attach(cmd.Process.Pid)`, `{"processId": cmd.Process.Pid}`: the pid is what wait4
+      // takes, and the code it goes to (a tracer, a reaper) may wait for it.
+      const byPid = pidHandle(l, node);
+      if (byPid && pidHandedOn(node)) {
+        out.push({ op: 'escape', h: byPid, to: 'callee', at: rangeOf(node), why: `its pid is handed on (${node.text}), and what takes it may wait for it` });
+        return undefined;
+      }
       // `cmd.Path`, `cmd.Process.Pid`, `s.cmd.Stdout`: reading a field hands nothing over.
       const operand = node.childForFieldName('operand');
       if (!operand || l.entityOf(operand) || l.cellOf(operand)) return undefined;
@@ -247,4 +254,45 @@ function cellMethod(l: FnLower, node: SyntaxNode, fieldNode: SyntaxNode | null, 
   else if (viaProcess && (field === 'Kill' || field === 'Signal')) out.push({ op: 'kill', h: cell, at, how: text });
   else if (viaProcess && field === 'Release') out.push({ op: 'escape', h: cell, to: 'other', at, why: `${text} frees the handle` });
   return undefined;
+}
+
+/** `cmd.Process.Pid` of a Cmd variable, or `p.Pid` of a Process variable: that child's handle. */
+function pidHandle(l: FnLower, node: SyntaxNode): Handle | undefined {
+  if (node.childForFieldName('field')?.text !== 'Pid') return undefined;
+  const operand = node.childForFieldName('operand');
+  if (!operand) return undefined;
+  const direct = l.entityOf(operand);
+  if (direct?.kind === 'process') return l.h(direct);
+  if (operand.type === 'selector_expression' && operand.childForFieldName('field')?.text === 'Process') {
+    const v = l.entityOf(operand.childForFieldName('operand'));
+    if (v?.kind === 'cmd') return l.h(v);
+  }
+  return undefined;
+}
+
+/** Calls a pid goes to that only print, format or signal it. */
+const PID_READERS = /(^|\.)(S|F)?print(f|ln)?$|(^|\.)(Log|Logf|Error|Errorf|Fatal|Fatalf|Info|Infof|Debug|Debugf|Warn|Warnf|Warning|Warningf|Trace|Tracef|Itoa|FormatInt|Kill|Signal|Skip|Skipf|Contains|Equal|NotEqual|True|False)$/;
+const PID_PACKAGES = /^(fmt|log|strconv|errors|assert|require)\./;
+const CONVERSIONS = /^(int|int32|int64|uint|uint32|uint64|uintptr)$/;
+
+/** Is the pid at `node` passed to a call (not a printing one) or put into a literal? */
+function pidHandedOn(node: SyntaxNode): boolean {
+  let n: SyntaxNode = node;
+  for (;;) {
+    const p = n.parent;
+    if (!p) return false;
+    if (p.type === 'parenthesized_expression') {
+      n = p;
+      continue;
+    }
+    if (p.type === 'keyed_element' || p.type === 'literal_element') return true;
+    if (p.type !== 'argument_list') return false;
+    const call = p.parent;
+    const callee = call?.childForFieldName('function')?.text.replace(/\s/g, '') ?? '';
+    if (CONVERSIONS.test(callee) && call) {
+      n = call;
+      continue;
+    }
+    return !PID_READERS.test(callee) && !PID_PACKAGES.test(callee);
+  }
 }
