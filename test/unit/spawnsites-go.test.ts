@@ -33,6 +33,8 @@ const EXPECTED: Row[] = [
   ['correct/correct.go', 123, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
   ['correct/fatal_test.go', 13, 'exec.Cmd.Start', 'yes', 'sleep', null], // the ways out without Wait are t.Fatal: a failed test
   ['correct/fields.go', 12, 'exec.Cmd.Start', 'yes', 'sleep', null], // a private field, waited in stop()
+  ['correct/handedon.go', 13, 'exec.Cmd.Start', 'unknown', 'sleep', null], // put in a struct before its Start
+  ['correct/handedon.go', 23, 'exec.Cmd.Start', 'unknown', 'sleep', null], // its Wait method returned
   ['correct/literal.go', 8, 'exec.Cmd.Start', 'yes', '/usr/bin/syncthing', null], // a struct-literal Cmd, waited
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
@@ -43,6 +45,7 @@ const EXPECTED: Row[] = [
   ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
   ['leaks/fatal_test.go', 13, 'exec.Cmd.Start', 'no', 'sleep', 'some-paths'], // a plain return passes the test without Wait
   ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
+  ['leaks/handedon.go', 9, 'exec.Cmd.Start', 'no', 'sleep', 'always'], // started in a goroutine, held by nothing
   ['leaks/leaks.go', 20, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // constant program, lost at the loop body's end
   ['leaks/leaks.go', 29, 'exec.Cmd.Start', 'no', 'helper', 'some-paths'], // filepath.Join base; early return
   ['leaks/leaks.go', 40, 'exec.Cmd.Start', 'no', '/usr/bin/notify-send', 'always'], // Cmd discarded

@@ -22,7 +22,11 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
     }
     case 'identifier': {
       const v = l.entityOf(node);
-      if (v) out.push({ op: 'escape', h: l.h(v), to: 'other', at: rangeOf(node), why: `${v.name} is used as a value` });
+      if (v) {
+        out.push({ op: 'escape', h: l.h(v), to: 'other', at: rangeOf(node), why: `${v.name} is used as a value` });
+        // Not started yet: what it went to holds the same Cmd, and has the child once it starts.
+        if (v.kind === 'cmd') v.handedOn ??= `${v.name} is used as a value at line ${rangeOf(node).startLine}`;
+      }
       return undefined;
     }
     case 'selector_expression': {
@@ -39,6 +43,12 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
       }
       // `native.Attach(cmd.Process.Pid)`, `{"processId": cmd.Process.Pid}`: the pid is what wait4
       // takes, and the code it goes to (a tracer, a reaper) may wait for it.
+      // `return cmd.Wait`: the method value goes where the caller can call it.
+      const waiter = node.childForFieldName('field')?.text === 'Wait' ? l.entityOf(node.childForFieldName('operand')) : undefined;
+      if (waiter?.kind === 'cmd' && node.parent?.type !== 'call_expression') {
+        out.push({ op: 'escape', h: l.h(waiter), to: 'other', at: rangeOf(node), why: `its Wait method is handed on as a value (${node.text})` });
+        return undefined;
+      }
       const byPid = pidHandle(l, node);
       if (byPid && pidHandedOn(node)) {
         out.push({ op: 'escape', h: byPid, to: 'callee', at: rangeOf(node), why: `its pid is handed on (${node.text}), and what takes it may wait for it` });
@@ -212,6 +222,7 @@ function handleMethod(l: FnLower, node: SyntaxNode, fieldNode: SyntaxNode | null
     if (field !== 'Start') return undefined;
     if (l.paramHandles.has(h)) l.startedParams.add(h);
     out.push({ op: 'spawn', site, into: h, outcomes: ['parent', 'failed'], at });
+    if (recv.handedOn) out.push({ op: 'escape', h, to: 'other', at, why: `it was handed on before it was started (${recv.handedOn})` });
     l.startCalls.set(node.startIndex, h);
     return { k: 'startErr', h };
   }

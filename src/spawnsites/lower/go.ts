@@ -65,6 +65,8 @@ export interface Var {
   owner: FnLower;
   /** Assignments after its declaration (an address taken counts as many). */
   assigns?: number;
+  /** A Cmd handed on as a value before it was started (into a struct literal...): where, in words. */
+  handedOn?: string;
 }
 
 interface Frame {
