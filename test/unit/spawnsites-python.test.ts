@@ -52,6 +52,9 @@ const EXPECTED: Row[] = [
   ['flags.py', 7, 'subprocess.Popen', 'yes', 'tail'], // waited for under the same test
   ['flags.py', 8, 'subprocess.run', 'yes', 'make'],
   ['flags.py', 17, 'subprocess.Popen', 'no', 'tail'], // verbose is rebound before the second test
+  ['flags.py', 27, 'subprocess.Popen', 'yes', null], // a closure's test of its enclosing parameter, twice
+  ['flags.py', 39, 'subprocess.Popen', 'no', null], // two different flags
+  ['flags.py', 49, 'subprocess.Popen', 'yes', null], // `a or b` tested twice
   ['handed.py', 9, 'subprocess.Popen', 'yes', 'worker'], // stop() waits for self.proc
   ['handed.py', 18, 'subprocess.Popen', 'unknown', 'runner'], // self.proc is never waited here, but code outside can reach it
   ['handed.py', 22, 'subprocess.Popen', 'unknown', null], // handed to a thread
@@ -121,6 +124,7 @@ describe('spawn sites: Python', function () {
         ['errors.py', 38, 'python-popen-without-wait'],
         ['exits.py', 23, 'python-popen-without-wait'],
         ['flags.py', 17, 'python-popen-without-wait'],
+        ['flags.py', 39, 'python-popen-without-wait'],
         ['handed.py', 31, 'python-popen-without-wait'],
         ['jobs.py', 7, 'python-popen-without-wait'],
         ['leaks.py', 14, 'python-popen-without-wait'],

@@ -74,6 +74,8 @@ export interface Ctx {
   defs: Map<string, Def>;
   classes: Map<string, Set<string>>;
   cls?: string;
+  /** This function's key (undefined: the module code). */
+  key?: string;
   module: boolean;
   cellsUsed: Set<string>;
   called(key: string): void;
@@ -116,6 +118,10 @@ export class ExprLower {
     const u = unparen(n)!;
     if (u.type === 'not_operator') return { k: 'not', c: this.cond(u.childForFieldName('argument')!, out) };
     if (u.type === 'boolean_operator') {
+      // `args.b or args.c` over stable names and no child: one keyed test, so a second test of the
+      // same text pairs with it (split, the paths' conditions would not agree where they join).
+      const whole = this.keyOf(u);
+      if (whole !== undefined && !u.descendantsOfType('identifier').some((i) => this.kinds.has(i.text) || this.containers.has(i.text))) return { k: 'opaque', words: u.text, at, key: whole };
       const a = this.cond(u.childForFieldName('left')!, out);
       const b = this.cond(u.childForFieldName('right')!, out);
       return { k: u.childForFieldName('operator')?.text === 'and' ? 'and' : 'or', a, b };
@@ -156,8 +162,12 @@ export class ExprLower {
   /** A key for a test whose answer cannot change within the function (python-names.ts). */
   protected keyOf(n: SyntaxNode): string | undefined {
     this.bound ??= bindings(this.c.body);
-    return stableKey(n, this.bound, this.c.params, this.c.f.resolve);
+    // An enclosing function's parameter this one only reads (a closure's `args`): it cannot change while this runs.
+    this.stableParams ??= [...this.c.params, ...enclosingParams(this.c.body).filter((p) => !this.bound!.has(p))];
+    return stableKey(n, this.bound, this.stableParams, this.c.f.resolve);
   }
+
+  private stableParams?: string[];
 
   private bound?: Map<string, number>;
 
@@ -564,7 +574,7 @@ export class ExprLower {
   }
 
   protected localKey(fn: SyntaxNode): string | undefined {
-    if (fn.type === 'identifier') return this.c.defs.has(fn.text) && !this.c.defs.get(fn.text)!.cls ? fn.text : undefined;
+    if (fn.type === 'identifier') return scopedKey(this.c.defs, fn.text, this.c.key);
     if (fn.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && this.c.cls) {
       const m = fn.childForFieldName('attribute')?.text ?? '';
       return this.c.classes.get(this.c.cls)?.has(m) ? `${this.c.cls}.${m}` : undefined;
@@ -599,4 +609,29 @@ export class ExprLower {
 
 export function isCompound(t: string): boolean {
   return t === 'if_statement' || t === 'for_statement' || t === 'while_statement' || t === 'try_statement' || t === 'with_statement' || t === 'match_statement' || t === 'function_definition' || t === 'class_definition' || t === 'decorated_definition';
+}
+
+/** The parameter names of the functions around the one whose body this is (innermost first). */
+function enclosingParams(body: SyntaxNode | null): string[] {
+  const out: string[] = [];
+  let n = body?.parent?.parent ?? null;
+  for (; n; n = n.parent) {
+    if (n.type !== 'function_definition') continue;
+    const ps = n.childForFieldName('parameters');
+    for (const p of ps ? named(ps) : []) {
+      const id = p.type === 'identifier' ? p : p.childForFieldName('name') ?? named(p).find((c) => c.type === 'identifier');
+      if (id?.type === 'identifier') out.push(id.text);
+    }
+  }
+  return out;
+}
+
+/** The function a bare `name(...)` calls from function `at`: the innermost enclosing one's nested def, else a top-level one. */
+export function scopedKey(defs: ReadonlyMap<string, Def>, name: string, at: string | undefined): string | undefined {
+  for (let scope = at; scope; scope = scope.includes('.') ? scope.slice(0, scope.lastIndexOf('.')) : undefined) {
+    const d = defs.get(`${scope}.${name}`);
+    if (d && !d.cls) return d.key;
+  }
+  const d = defs.get(name);
+  return d && !d.cls ? name : undefined;
 }

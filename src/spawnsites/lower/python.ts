@@ -16,7 +16,7 @@ import { childBodies } from '../engine/walk';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
-import { type Ctx, type Def, endOf, ExprLower, isCompound, type PyFacts, unparen } from './python-expr';
+import { type Ctx, type Def, endOf, ExprLower, isCompound, type PyFacts, scopedKey, unparen } from './python-expr';
 
 export type { PyFacts, PyKind, PySiteRef } from './python-expr';
 
@@ -24,16 +24,17 @@ export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } 
   const defs = new Map<string, Def>();
   const classes = new Map<string, Set<string>>();
   const scopeOfSite: SyntaxNode[] = [];
-  const collect = (n: SyntaxNode, cls: string | undefined) => {
+  // A function nested in another is keyed under it (`create.inner`): two outer functions may each have an `inner`.
+  const collect = (n: SyntaxNode, cls: string | undefined, outer?: string) => {
     for (let c of named(n)) {
       if (c.type === 'decorated_definition') c = c.childForFieldName('definition') ?? c;
       if (c.type === 'function_definition') {
         const name = c.childForFieldName('name')?.text ?? '';
-        const key = cls ? `${cls}.${name}` : name;
+        const key = cls ? `${cls}.${name}` : outer ? `${outer}.${name}` : name;
         if (!defs.has(key)) defs.set(key, { key, node: c, cls, params: paramNames(c, !!cls && !isStatic(c)) });
         if (cls) classes.get(cls)!.add(name);
         const body = c.childForFieldName('body');
-        if (body) collect(body, undefined);
+        if (body) collect(body, undefined, key);
       } else if (c.type === 'class_definition') {
         const name = c.childForFieldName('name')?.text ?? '';
         if (!classes.has(name)) classes.set(name, new Set());
@@ -41,7 +42,7 @@ export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } 
         if (body) collect(body, name);
       } else if (c.type === 'block' || /_clause$/.test(c.type) || isCompound(c.type)) {
         // if/try/with/for at any level may hold definitions (`if sys.platform == ...: def f():`).
-        collect(c, cls);
+        collect(c, cls, outer);
       }
     }
   };
@@ -71,7 +72,7 @@ export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } 
     if (!name) continue;
     const at = enclosing(call);
     const cls = defs.get(at)?.cls;
-    const key = fn.type === 'identifier' ? name : cls && classes.get(cls)?.has(name) ? `${cls}.${name}` : undefined;
+    const key = fn.type === 'identifier' ? scopedKey(defs, name, at === MODULE ? undefined : at) : cls && classes.get(cls)?.has(name) ? `${cls}.${name}` : undefined;
     if (key && defs.has(key)) {
       let s = callers.get(key);
       if (!s) callers.set(key, (s = new Set()));
@@ -96,6 +97,7 @@ export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } 
       defs,
       classes,
       cls: d?.cls,
+      key: d?.key,
       module: !d,
       cellsUsed,
       called: (k) => add(k),
@@ -376,3 +378,4 @@ class FnLower extends ExprLower {
 
   // --- expressions ---
 }
+
