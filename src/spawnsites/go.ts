@@ -344,10 +344,10 @@ export class GoScanner implements GoLowerHost {
       out.push({ op: 'spawn', site, into: h, outcomes: ['parent', 'failed'], at });
       return { k: 'startErr', h };
     }
-    if (path === 'syscall' && field === 'Wait4') {
+    if ((path === 'syscall' || path === 'golang.org/x/sys/unix') && field === 'Wait4') {
       const first = args[0];
       const v = l.entityOf(first ?? null);
-      if (v) out.push({ op: 'wait', h: l.h(v), at, how: `syscall.Wait4(${first.text})` });
+      if (v) out.push({ op: 'wait', h: l.h(v), at, how: `${pkgName}.Wait4(${first.text})` });
       else if (first && first.text.replace(/\s/g, '') === '-1') this.reapsAnyChild ??= at.startLine;
       plain(1);
       return 'none';

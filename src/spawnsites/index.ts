@@ -1149,7 +1149,17 @@ export class SpawnSiteIndex {
       for (const d of dirs) {
         const r = reaperOf.get(d);
         if (r?.ignores) return { ...s, waited: 'yes', leak: undefined, reason: `SIGCHLD is ignored (${relativeTo(this.rootDir, r.ignores.file)}:${r.ignores.line}), so the kernel reaps every child` };
-        if (r?.reaps) return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but syscall.Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line} reaps any child` };
+        if (r?.reaps) return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line} reaps any child` };
+      }
+      // A reaper in any package the command links (containerd's shim: pkg/sys/reaper): it may be what reaps this child.
+      // (A _test.go file is not linked into the command, only into its package's test binary.)
+      if (s.file.endsWith('_test.go')) return s;
+      for (const u of units) {
+        if (!u.files.has(s.file)) continue;
+        for (const [d, r] of reaperOf) {
+          if (!r.reaps || !u.files.has(r.reaps.file) || r.reaps.file.endsWith('_test.go')) continue;
+          return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line}, in ${relativeTo(this.rootDir, d)}, which the command ${u.path === this.rootDir ? basename(u.path) : relativeTo(this.rootDir, u.path)} links, reaps any child` };
+        }
       }
       return s;
     });

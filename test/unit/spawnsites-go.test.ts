@@ -61,6 +61,8 @@ const EXPECTED: Row[] = [
   ['leaks/traced.go', 11, 'exec.Cmd.Start', 'no', null, 'always'], // the pid only printed
   ['seed/main.go', 22, 'exec.Cmd.Run', 'yes', null, null],
   ['seed/main.go', 29, 'exec.Cmd.Start', 'no', null, 'always'], // the seed's bug
+  ['shim/logging/logging.go', 12, 'exec.Cmd.Start', 'unknown', null, null], // a reaper package the shim links
+  ['shim/logging/logging_test.go', 11, 'exec.Cmd.Start', 'no', 'shim-test-helper', 'always'], // a test binary: no reaper linked
 ];
 
 describe('spawn sites: Go', function () {
