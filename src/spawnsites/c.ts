@@ -41,9 +41,9 @@ export const C_SITE_FUNCTIONS: ReadonlySet<string> = new Set([...Object.keys(SPA
 const WAITS = new Set(['wait', 'waitpid', 'wait3', 'wait4', 'waitid']);
 /** Calls that end the process (the C library's own noreturn functions). */
 const EXITS = new Set(['exit', '_exit', '_Exit', 'abort', 'quick_exit', 'err', 'errx', 'verr', 'verrx', '__builtin_trap']);
-/** Calls that take a pid or a FILE* and keep nothing of it (none waits). */
 /** Calls that keep the program waiting a while: children lost before them stay zombies meanwhile. */
 const BLOCKS = new Set(['sleep', 'usleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'sigwait', 'sigwaitinfo', 'sigtimedwait']);
+/** Calls that take a pid or a FILE* and keep nothing of it (none waits). */
 const HARMLESS = new Set([
   'printf', 'fprintf', 'dprintf', 'sprintf', 'snprintf', 'syslog', 'perror', 'killpg', 'setpgid', 'getpgid', 'tcsetpgrp', 'warn', 'warnx',
   'fgets', 'fgetc', 'getc', 'fread', 'fwrite', 'fputs', 'fputc', 'putc', 'fscanf', 'getline', 'getdelim', 'fileno',
@@ -338,13 +338,13 @@ export class CScanner {
     for (const call of execCalls) sites.push(this.exec(call, forkSites.get(execOwner.get(call.startIndex) ?? -1)));
     sites.sort((a, b) => a.line - b.line || a.column - b.column);
     findings.sort((a, b) => a.range.startLine - b.range.startLine || a.range.startColumn - b.range.startColumn);
-    const reaper = this.processWideReaper();
-    return { sites, findings: findings.filter((f) => f.site.waited === 'no'), ...(reaper ? { reaper } : {}), ...(cHasPlainMain(this.root) ? { hasMain: true } : {}) };
+    const main = mainsOf(this.root);
+    const reaper = main.any ? this.processWideReaper() : undefined;
+    return { sites, findings: findings.filter((f) => f.site.waited === 'no'), ...(reaper ? { reaper } : {}), ...(main.plain ? { hasMain: true } : {}) };
   }
 
   /** In a file that defines main(): what makes the program reap every child, for the other files of the program. */
   private processWideReaper(): FileScan['reaper'] {
-    if (!cHasMain(this.root)) return undefined;
     const f = this.facts;
     if (f.sigchldIgnored !== undefined) return { line: f.sigchldIgnored, words: 'SIGCHLD is ignored' };
     if (f.reapingHandler) return { line: f.reapingHandler.line, words: `the SIGCHLD handler ${f.reapingHandler.name}() waits for any child` };
@@ -541,12 +541,16 @@ export function scanC(root: SyntaxNode, file: string, language: 'c' | 'cpp'): Fi
   return new CScanner(root, file, language).scan();
 }
 
-/** A main() outside every #if: this file is a program of its own (one under `#ifdef TEST_PARSER` is not counted). */
-function cHasPlainMain(root: SyntaxNode): boolean {
-  return descendants(root, FUNCTION_TYPES).some((d) => functionNameOf(d) === 'main' && !ancestor(d, PREPROC_CONDITIONALS));
-}
-
 const PREPROC_CONDITIONALS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
+
+/**
+ * Does the file define main() (`any`), and one outside every #if (`plain`: a program of its own;
+ * one under `#ifdef TEST_PARSER` is not counted)? One walk for both.
+ */
+function mainsOf(root: SyntaxNode): { any: boolean; plain: boolean } {
+  const mains = descendants(root, FUNCTION_TYPES).filter((d) => functionNameOf(d) === 'main');
+  return { any: mains.length > 0, plain: mains.some((d) => !ancestor(d, PREPROC_CONDITIONALS)) };
+}
 
 /** True when the file defines main(): the unit a built binary is named after. */
 export function cHasMain(root: SyntaxNode): boolean {

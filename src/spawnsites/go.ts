@@ -247,9 +247,10 @@ export class GoScanner implements GoLowerHost {
     for (const el of body ? named(body) : []) {
       if (el.type !== 'keyed_element') continue;
       const [key, value] = named(el);
-      if (key?.text === 'Path' && value) path = value.type === 'literal_element' ? value.namedChild(0) ?? value : value;
       const v = value?.type === 'literal_element' ? value.namedChild(0) : value;
-      if (v) l.consume(l.expr(v, out), v, out);
+      if (!v) continue;
+      if (key?.text === 'Path') path = v;
+      l.consume(l.expr(v, out), v, out);
     }
     const prog = path ? this.program(path) : { program: null };
     this.creations.push({ ...prog, line: lit.startPosition.row + 1 });
@@ -405,6 +406,7 @@ export class GoScanner implements GoLowerHost {
         text: () => texts[k],
       })),
     );
+    const packageName = named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text ?? '';
     for (const [k, [key, decl]] of [...this.localFuncs].entries()) {
       if (!hits[k] && !callers[k]) continue;
       const name = decl.childForFieldName('name')!.text;
@@ -414,7 +416,7 @@ export class GoScanner implements GoLowerHost {
       const fn = l.lowerBody(key, decl.childForFieldName('parameters'), body, exportedName(name), endOf(body), decl.childForFieldName('receiver'));
       l.settleKeys();
       // package main's func main: its end is the program's (Go exits with every goroutine), as C's main and a Python script.
-      if (name === 'main' && !decl.childForFieldName('receiver') && named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text === 'main') fn.isMain = true;
+      if (name === 'main' && !decl.childForFieldName('receiver') && packageName === 'main') fn.isMain = true;
       functions.push(...l.functions, fn);
       keys.push(key);
       this.returned.set(key, l.returned);
@@ -440,7 +442,6 @@ export class GoScanner implements GoLowerHost {
         return this.pkg.cell?.(name);
       },
     });
-    const packageName = named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text ?? '';
     const exported = new Map<string, GoFuncSummary>();
     for (const key of keys) {
       const s = analysis.summaries.get(key);

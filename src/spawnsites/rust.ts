@@ -109,7 +109,11 @@ export class RustScanner {
   /** `Command::new`, `process::Command::new`, `std::process::Command::new`. */
   private isCommandNew(fn: SyntaxNode | null): boolean {
     if (fn?.type !== 'scoped_identifier' || fn.childForFieldName('name')?.text !== 'new') return false;
-    const path = fn.childForFieldName('path')?.text.replace(/\s/g, '').replace(/^::/, '') ?? '';
+    return this.isCommandType(fn.childForFieldName('path')?.text.replace(/\s/g, '').replace(/^::/, '') ?? '');
+  }
+
+  /** `Command`, `process::Command`, `std::process::Command` under this file's `use`s. */
+  private isCommandType(path: string): boolean {
     if (this.commandNames.has(path)) return true;
     const parts = path.split('::');
     if (parts.length === 2 && this.processNames.has(parts[0]) && parts[1] === 'Command') return true;
@@ -141,8 +145,7 @@ export class RustScanner {
         }
         if (n.type === 'parameter' && patternName(n.childForFieldName('pattern')) === recv.text) {
           const t = n.childForFieldName('type')?.text.replace(/&|mut\s+|\s/g, '') ?? '';
-          const parts = t.split('::');
-          if (this.commandNames.has(t) || t === 'std::process::Command' || (parts.length === 2 && this.processNames.has(parts[0]) && parts[1] === 'Command')) found = { program: null };
+          if (this.isCommandType(t)) found = { program: null };
         }
         return true;
       });

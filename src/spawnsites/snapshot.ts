@@ -159,14 +159,15 @@ export function encodeSnapshot(key: SnapshotKey, entries: Iterable<SnapshotEntry
     row[1].push(e.path.slice(cut + 1));
     row[2].push(LANGUAGES.indexOf(e.language) * KIND_BASE + GRAMMARS.indexOf(e.grammar), e.sig.size, e.sig.mtimeMs, e.sig.ctimeMs, e.sig.ino, e.sig.readAt);
     let extra: 0 | EncodedExtra = 0;
-    if (e.go || e.scan.sites.length || e.scan.findings.length || e.scan.reaper || e.scan.hasMain) {
+    const scanned = e.scan.sites.length > 0 || e.scan.findings.length > 0 || !!e.scan.reaper || !!e.scan.hasMain;
+    if (e.go || scanned) {
       extra = {};
       if (e.go) {
         extra.p = str(e.go.packageName);
         extra.i = e.go.imports.map(str);
         if (e.go.facts) extra.f = encodeFacts(e.go.facts);
       }
-      if (e.scan.sites.length || e.scan.findings.length || e.scan.reaper || e.scan.hasMain) extra.s = e.scan;
+      if (scanned) extra.s = e.scan;
     }
     row[3].push(extra);
   }

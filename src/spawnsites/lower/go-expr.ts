@@ -41,14 +41,14 @@ export function lowerExpr(l: FnLower, node: SyntaxNode, out: Node[]): Desc | und
         out.push({ op: 'escape', h: l.h(v), to: 'other', at: rangeOf(node), why: `${node.text} is used as a value` });
         return undefined;
       }
-      // `native.Attach(cmd.Process.Pid)`, `{"processId": cmd.Process.Pid}`: the pid is what wait4
-      // takes, and the code it goes to (a tracer, a reaper) may wait for it.
       // `return cmd.Wait`: the method value goes where the caller can call it.
       const waiter = node.childForFieldName('field')?.text === 'Wait' ? l.entityOf(node.childForFieldName('operand')) : undefined;
       if (waiter?.kind === 'cmd' && node.parent?.type !== 'call_expression') {
         out.push({ op: 'escape', h: l.h(waiter), to: 'other', at: rangeOf(node), why: `its Wait method is handed on as a value (${node.text})` });
         return undefined;
       }
+      // `native.Attach(cmd.Process.Pid)`, `{"processId": cmd.Process.Pid}`: the pid is what wait4
+      // takes, and the code it goes to (a tracer, a reaper) may wait for it.
       const byPid = pidHandle(l, node);
       if (byPid && pidHandedOn(node)) {
         out.push({ op: 'escape', h: byPid, to: 'callee', at: rangeOf(node), why: `its pid is handed on (${node.text}), and what takes it may wait for it` });

@@ -378,4 +378,3 @@ class FnLower extends ExprLower {
 
   // --- expressions ---
 }
-
