@@ -19,11 +19,13 @@
  *  - start: the child's start time, exactly field 22 of /proc/CHILD/stat (clock ticks since boot);
  *           null when it could not be found. With pid it is the child's identity
  *           (ProcessInfo.startTicks): a record is never matched by PID alone. The parent reads
- *           CLOCK_BOOTTIME right before the spawn and right after it returns (Node: /proc/uptime,
- *           the same clock in hundredths of a second); the kernel takes the child's start time
- *           between the two, and field 22 is that time rounded down to whole ticks, so when both
- *           readings fall in the same tick that tick is written, with no read of /proc. Otherwise
- *           (a spawn that straddled a tick) the parent reads /proc/CHILD/stat. Go reads the file.
+ *           CLOCK_BOOTTIME right before the spawn and right after it returns; the kernel takes
+ *           the child's start time between the two, and field 22 is that time rounded down to
+ *           whole ticks, so when both readings fall in the same tick that tick is written, with no
+ *           read of /proc. Otherwise (a spawn that straddled a tick) the parent reads
+ *           /proc/CHILD/stat. Node has no CLOCK_BOOTTIME: it reads CLOCK_MONOTONIC around the
+ *           spawn and bounds the two clocks' offset by every stat it has read (preload.cjs), and
+ *           reads the stat when those bounds do not decide the tick. Go reads the file.
  *  - time:  CLOCK_REALTIME when the record was made, milliseconds since the epoch (may be fractional)
  *  - api:   what the recorder wrapped: Go "syscall.forkExec"; Python "_posixsubprocess.fork_exec",
  *           "os.fork", "os.forkpty", "os.posix_spawn", "os.posix_spawnp"; Node "ChildProcess.spawn";

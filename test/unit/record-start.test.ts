@@ -1,9 +1,12 @@
 /**
  * The child's start time in the C, Python and Node recorders' records: exactly field 22 of
- * /proc/CHILD/stat, the half of the child's identity beside its PID. Each recorder reads the
- * boot-time clock right before and right after the spawn and, when both readings fall in the same
- * clock tick, writes that tick without reading /proc (the usual case); when they do not, it reads
- * the child's stat. The second path is forced here by a preloaded library
+ * /proc/CHILD/stat, the half of the child's identity beside its PID. The C and Python recorders
+ * read the boot-time clock right before and right after the spawn and, when both readings fall in
+ * the same clock tick, write that tick without reading /proc (the usual case); when they do not,
+ * they read the child's stat. The Node recorder reads the monotonic clock instead and bounds its
+ * offset from the boot-time clock by the stats it has read; it reads the child's stat when the
+ * bounds do not decide the tick (the first spawns, a spawn near a tick's edge, a second since the
+ * last read). The second path is forced here by a preloaded library
  * (test/fixtures/record/native/slowspawn.c) that makes every spawn sleep 25 ms first, longer than a
  * tick. The children are zombies, so /proc still has them when the test reads it. (Go's recorder
  * reads the file every time: record-go.test.ts.)

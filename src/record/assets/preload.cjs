@@ -81,70 +81,69 @@
   // The child's start time as field 22 of /proc/CHILD/stat gives it (clock ticks since boot),
   // mostly without reading that file, which while the child is still in execve was the largest
   // part of a record (bench/recorders.mjs). The kernel takes the child's start_boottime while it
-  // creates it, between a reading of CLOCK_BOOTTIME before the spawn and one after, and field 22
-  // is that time rounded down to whole ticks. Node has no CLOCK_BOOTTIME, but /proc/uptime is it,
-  // rounded down to hundredths of a second: the tick itself when there are 100 ticks a second
-  // (AT_CLKTCK in /proc/self/auxv, read once). So /proc/uptime is read before the spawn and
-  // after it: the same hundredth both times is the child's tick, exactly. Otherwise (a spawn
-  // that straddled a tick, or another tick rate) the child's stat is read.
+  // creates it, between a reading of the monotonic clock before the spawn (b) and one after (a),
+  // and field 22 is that time rounded down to whole ticks. CLOCK_BOOTTIME is CLOCK_MONOTONIC plus
+  // a constant (it grows only by time spent suspended), so every stat that is read bounds that
+  // constant: off in [S*tick - a, (S+1)*tick - b). The bounds kept are the intersection of all
+  // such facts; when b+lo and a+hi fall in one tick, that tick is the child's, and no file is
+  // read. Otherwise (a spawn near a tick's edge, bounds still wide, or a second since the last
+  // stat read, so that a suspend cannot mislead us for long) the child's stat is read, and adds
+  // its fact; a fact outside the bounds (a suspend) starts them again. Before this, each record
+  // opened /proc/uptime twice (bench/recorders.mjs: some 40 us a spawn in a loop).
   const AT_CLKTCK = 17;
-  let uptimeTicks = false;
+  let tick = 0; // ms per clock tick, from AT_CLKTCK in /proc/self/auxv; 0: always read the stat
   try {
-    // 64-bit little-endian entries (type, value); any other layout reads no AT_CLKTCK of 100
+    // 64-bit little-endian entries (type, value); any other layout reads no AT_CLKTCK
     const auxv = process.arch.endsWith('64') ? fs.readFileSync('/proc/self/auxv') : Buffer.alloc(0);
     for (let i = 0; i + 16 <= auxv.length; i += 16) {
       const type = auxv.readBigUInt64LE(i);
       if (type === 0n) break;
       if (type === BigInt(AT_CLKTCK)) {
-        uptimeTicks = auxv.readBigUInt64LE(i + 8) === 100n;
+        const hz = Number(auxv.readBigUInt64LE(i + 8));
+        if (hz > 0 && hz <= 10000) tick = 1000 / hz;
         break;
       }
     }
   } catch {
     // no auxv (not Linux, or a 32-bit layout): every record reads the child's stat
   }
-  const uptimeBuffer = Buffer.allocUnsafe(128);
-  /**
-   * /proc/uptime's first number in hundredths of a second; -1 on any doubt. Opened and closed each
-   * time: a descriptor held across the spawn could be the one a program at its descriptor limit
-   * needed for the spawn's own pipes.
-   */
-  function uptimeNow() {
-    let fd;
-    try {
-      fd = fs.openSync('/proc/uptime', fs.constants.O_RDONLY);
-    } catch {
-      return -1;
+  const base = process.hrtime.bigint();
+  const now = () => Number(process.hrtime.bigint() - base) / 1e6; // CLOCK_MONOTONIC, ms
+  const RECHECK_MS = 1000;
+  const EDGE_MS = 0.001; // a margin for rounding in the bounds
+  let lo = 0;
+  let hi = -1; // lo > hi: no bounds yet
+  let checked = -Infinity;
+
+  /** The child's tick from the bounds, or undefined when they do not decide it. */
+  function predicted(b, a) {
+    if (tick === 0 || lo > hi || a - checked > RECHECK_MS) return undefined;
+    const first = Math.floor((b + lo - EDGE_MS) / tick);
+    return first === Math.floor((a + hi + EDGE_MS) / tick) && first >= 0 ? first : undefined;
+  }
+
+  /** Adds what a child's stat said (its tick) to the bounds. */
+  function learn(start, b, a) {
+    if (tick === 0 || typeof start !== 'number') return;
+    const factLo = start * tick - a;
+    const factHi = (start + 1) * tick - b;
+    if (lo <= hi && factLo < hi && factHi > lo) {
+      lo = Math.max(lo, factLo);
+      hi = Math.min(hi, factHi);
+    } else {
+      lo = factLo;
+      hi = factHi;
     }
-    try {
-      const n = fs.readSync(fd, uptimeBuffer, 0, uptimeBuffer.length, 0);
-      let v = 0;
-      let i = 0;
-      let frac = -1;
-      for (; i < n; i++) {
-        const c = uptimeBuffer[i];
-        if (c >= 48 && c <= 57) {
-          v = v * 10 + (c - 48);
-          if (frac >= 0) frac++;
-        } else if (c === 46 && frac < 0) frac = 0; // '.'
-        else break;
-      }
-      return frac === 2 && i < n && uptimeBuffer[i] === 32 && Number.isSafeInteger(v) ? v : -1; // "SECONDS.HH "
-    } catch {
-      return -1;
-    } finally {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // nothing to do
-      }
-    }
+    checked = a;
   }
 
   function spawn() {
-    const before = uptimeTicks ? uptimeNow() : -1;
+    const b = tick ? now() : 0;
     const result = realSpawn.apply(this, arguments);
-    if (typeof this.pid === 'number') note(this.pid, before >= 0 && uptimeNow() === before ? before : undefined);
+    if (typeof this.pid === 'number') {
+      const a = tick ? now() : 0;
+      note(this.pid, predicted(b, a), b, a);
+    }
     return result;
   }
 
@@ -245,14 +244,18 @@
     return true;
   }
 
-  function note(pid, start) {
+  function note(pid, start, b, a) {
     try {
       const sites = callSites();
       const stack = Array.isArray(sites) ? sites.map(frameOf) : [];
       const record = { v: 1, pid, ppid: process.pid };
       const t = threadId();
       if (t) record.tid = t;
-      record.start = start === undefined ? startOf(pid) : start;
+      if (start === undefined) {
+        start = startOf(pid);
+        learn(start, b, a);
+      }
+      record.start = start;
       record.time = Date.now();
       record.api = 'ChildProcess.spawn';
       record.lang = 'node';
