@@ -219,7 +219,7 @@ try {
     "the child's start time is two CLOCK_BOOTTIME readings around the spawn (its /proc/CHILD/stat is read only when the spawn straddles a clock tick)");
   if (preps.node) interp('node', `Node ${process.version}`, "await spawn('true')", process.execPath, script('loop.js', NODE_LOOP), 'node',
     'the record: V8 call sites (Error.captureStackTrace) turned into frames, JSON.stringify, the record file opened, written, closed through node:fs; ' +
-    "for the child's start time the monotonic clock read around the spawn, with bounds on its offset from the boot-time clock learned from the /proc/CHILD/stat read when they do not decide the tick (some 1 spawn in 6 in this loop)");
+    "for the child's start time the monotonic clock read around the spawn, with bounds on its offset from the boot-time clock learned from the /proc/CHILD/stat read when they do not decide the tick");
   if (preps.native) {
     const loop = buildC('spawnloop');
     for (const api of ['posix_spawn', 'fork']) {

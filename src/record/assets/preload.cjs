@@ -88,8 +88,7 @@
   // such facts; when b+lo and a+hi fall in one tick, that tick is the child's, and no file is
   // read. Otherwise (a spawn near a tick's edge, bounds still wide, or a second since the last
   // stat read, so that a suspend cannot mislead us for long) the child's stat is read, and adds
-  // its fact; a fact outside the bounds (a suspend) starts them again. Before this, each record
-  // opened /proc/uptime twice (bench/recorders.mjs: some 40 us a spawn in a loop).
+  // its fact; a fact outside the bounds (a suspend) starts them again.
   const AT_CLKTCK = 17;
   let tick = 0; // ms per clock tick, from AT_CLKTCK in /proc/self/auxv; 0: always read the stat
   try {
