@@ -37,6 +37,11 @@ function rustString(node: SyntaxNode | null | undefined): string | undefined {
   return undefined;
 }
 
+/** Crates whose process API reaps a dropped Child itself (a runtime's reaper thread or signal driver). */
+const ASYNC_PROCESS_CRATES = new Set(['tokio', 'async_process', 'async_std', 'smol', 'async_io']);
+/** A path to one of them spelled out, or a file's own `fn spawn` (which a bare `.spawn()` may be calling). */
+const ASYNC_OR_OWN_SPAWN = new RegExp(`\\b(${[...ASYNC_PROCESS_CRATES].join('|')})::process\\b|\\bfn\\s+spawn\\b`);
+
 export class RustScanner {
   /** `Command` (or an alias) names std::process::Command; `process` names std::process. */
   private readonly commandNames = new Set<string>();
@@ -102,6 +107,8 @@ export class RustScanner {
 
   private bind(path: string[], local: string): void {
     const full = path.join('::');
+    // `use tokio::{io, process::{Child, Command}}`: an async runtime's process API, whose Child it reaps.
+    if (ASYNC_PROCESS_CRATES.has(path[0]) && path.includes('process')) this.asyncProcess = true;
     if (full === 'std::process::Command') this.commandNames.add(local);
     if (full === 'std::process') this.processNames.add(local);
   }
@@ -175,6 +182,7 @@ export class RustScanner {
   }
 
   private stdOnly?: boolean;
+  private asyncProcess = false;
 
   /**
    * A `.spawn()` with no arguments on a receiver of unknown type (a Command from a helper,
@@ -185,8 +193,7 @@ export class RustScanner {
     if (call.childForFieldName('arguments')?.namedChildCount !== 0) return false;
     if (this.stdOnly === undefined) {
       const text = this.root.text;
-      // (A file with its own `fn spawn` may be calling that.)
-      this.stdOnly = /\bstd::process\b/.test(text) && !/\b(tokio|async_process|async_std|smol|async_io)::process\b|\btokio::\{[^}]*\bprocess\b|\bfn\s+spawn\b/.test(text);
+      this.stdOnly = /\bstd::process\b/.test(text) && !this.asyncProcess && !ASYNC_OR_OWN_SPAWN.test(text);
     }
     return this.stdOnly;
   }

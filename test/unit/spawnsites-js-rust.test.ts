@@ -127,6 +127,7 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/returns.rs', 11, 'Command::spawn', 'yes', 'gzip', null],
     ['src/kinds/returns.rs', 16, 'Command::spawn', 'yes', 'test', null],
     ['src/kinds/returns.rs', 22, 'Command::spawn', 'no', 'rsync', 'some-paths'],
+    ['src/kinds/runtime_std.rs', 17, 'Command::spawn', 'no', null, 'always'], // and none in runtime.rs: tokio's
     ['src/kinds/sys/unix.rs', 4, 'Command::spawn', 'no', 'nohup', 'always'],
     ['src/kinds/sys/win.rs', 4, 'Command::spawn', 'yes', 'cmd', null], // sys.rs: #[cfg(windows)] mod win;
     ['src/main.rs', 7, 'Command::spawn', 'no', 'sleep', 'always'],
@@ -173,6 +174,7 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/loops.rs', 78, 78],
       ['src/kinds/platform.rs', 20, 20], // not 26: #[allow(clippy::zombie_processes)]
       ['src/kinds/returns.rs', 22, 22],
+      ['src/kinds/runtime_std.rs', 17, 17],
       ['src/kinds/sys/unix.rs', 4, 4],
       ['src/main.rs', 7, 7],
       ['src/main.rs', 11, 11],
