@@ -316,7 +316,7 @@ export class RustScanner {
     for (const node of items.needed(siteFns, calls)) {
       const f = items.fnOfNode(node);
       if (!f) continue;
-      const low = new RustFnLowering(items, api, { key: f.key, display: f.key, implType: f.implType, exported: f.exported }, apart);
+      const low = new RustFnLowering(items, api, { key: f.key, display: f.key, implType: f.implType, exported: f.exported, test: f.test }, apart);
       functions.push(low.lowerFunction(node), ...low.extra);
     }
     for (const c of closures) {

@@ -130,6 +130,11 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/runtime_std.rs', 17, 'Command::spawn', 'no', null, 'always'], // and none in runtime.rs: tokio's
     ['src/kinds/sys/unix.rs', 4, 'Command::spawn', 'no', 'nohup', 'always'],
     ['src/kinds/sys/win.rs', 4, 'Command::spawn', 'yes', 'cmd', null], // sys.rs: #[cfg(windows)] mod win;
+    ['src/kinds/tests.rs', 11, 'Command::spawn', 'yes', 'sleep', null], // prepare()? in a #[test] fails the test
+    ['src/kinds/tests.rs', 19, 'Command::spawn', 'yes', 'true', null], // #[tokio::test(…)]
+    ['src/kinds/tests.rs', 26, 'Command::spawn', 'no', 'false', 'some-paths'], // the same body, not a test
+    ['src/kinds/tests.rs', 35, 'Command::spawn', 'no', 'yes', 'some-paths'], // a closure's ? leaves the closure
+    ['src/kinds/tests.rs', 45, 'Command::spawn', 'no', 'env', 'always'],
     ['src/main.rs', 7, 'Command::spawn', 'no', 'sleep', 'always'],
     ['src/main.rs', 11, 'Command::spawn', 'no', 'true', 'always'],
     ['src/main.rs', 15, 'Command::spawn', 'no', 'helper-tool', 'always'],
@@ -176,6 +181,9 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/returns.rs', 22, 22],
       ['src/kinds/runtime_std.rs', 17, 17],
       ['src/kinds/sys/unix.rs', 4, 4],
+      ['src/kinds/tests.rs', 26, 26],
+      ['src/kinds/tests.rs', 35, 35],
+      ['src/kinds/tests.rs', 45, 45],
       ['src/main.rs', 7, 7],
       ['src/main.rs', 11, 11],
       ['src/main.rs', 15, 15],

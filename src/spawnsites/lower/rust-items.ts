@@ -18,9 +18,21 @@ export interface RustFn {
   /** Callable from outside this file: `pub`, a trait impl, a file with out-of-line child modules, used as a value. */
   exported: boolean;
   returnsChild: boolean;
+  /** Marked `#[test]`, `#[tokio::test]`, `#[rstest]`…: a `?` that fails in it fails the test. */
+  test: boolean;
 }
 
 const CHILD_TYPE = /\bChild\b/;
+/** `#[test]`, `#[tokio::test(flavor = …)]`, `#[test_case(…)]`, `#[rstest]`. */
+const TEST_ATTR = /^#\[\s*(\w+\s*::\s*)*(test|test_case|rstest)\b/;
+
+/** The attributes written on an item (tree-sitter puts them before it, as siblings). */
+function isTest(node: SyntaxNode): boolean {
+  for (let p = node.previousNamedSibling; p && (p.type === 'attribute_item' || p.type === 'line_comment' || p.type === 'block_comment'); p = p.previousNamedSibling) {
+    if (p.type === 'attribute_item' && TEST_ATTR.test(p.text)) return true;
+  }
+  return false;
+}
 /** A body that may end the process (std::process::exit, abort, libc::_exit) or a function that never returns. */
 const EXITS_TEXT = /\b(exit|abort|_exit)\s*\(/;
 
@@ -98,7 +110,7 @@ export class RustItems {
     // Two items of one name (`#[cfg(windows)] fn f` and `#[cfg(unix)] fn f`): calls go to the first, each is walked.
     let key = implType ? `${implType}::${name}` : name;
     for (let i = 2; this.byKey.has(key); i++) key = `${implType ? `${implType}::${name}` : name}#${i}`;
-    const fn: RustFn = { node, name, key, exported: pub || traitImpl || this.outOfLineMods, returnsChild: CHILD_TYPE.test(ret) };
+    const fn: RustFn = { node, name, key, exported: pub || traitImpl || this.outOfLineMods, returnsChild: CHILD_TYPE.test(ret), test: isTest(node) };
     if (implType !== undefined) fn.implType = implType;
     this.fns.push(fn);
     this.byKey.set(fn.key, fn);

@@ -43,7 +43,7 @@ export class RustFnLowering {
   constructor(
     private readonly items: RustItems,
     private readonly api: RustApi,
-    private readonly fn: { key: string; display: string; implType?: string; exported: boolean },
+    private readonly fn: { key: string; display: string; implType?: string; exported: boolean; test?: boolean },
     /** Nodes whose bodies are lowered as functions of their own (closures with a spawn site). */
     private readonly apart: ReadonlySet<number>,
   ) {}
@@ -352,14 +352,20 @@ export class RustFnLowering {
   private tryOp(v: Val, n: SyntaxNode, out: Node[]): Val {
     if (typeof v === 'string' && !v.startsWith('@')) {
       // `spawn()?`: the early return is taken only when the spawn failed; the Child flows on.
-      out.push({ op: 'if', cond: { k: 'is', h: v, outcomes: ['failed'], words: `${short(n.text)}`, at: rangeOf(n) }, then: [this.ret([], n)], else: [] });
+      out.push({ op: 'if', cond: { k: 'is', h: v, outcomes: ['failed'], words: `${short(n.text)}`, at: rangeOf(n) }, then: [this.tryExit(n)], else: [] });
       return v;
     }
     // try_wait()?: an error means there is nothing left to wait for.
     const then: Node[] = isTw(v) ? [this.waitNode(v.tw, v.at, `${short(v.at.text)} failing (nothing is left to wait for)`)] : [];
-    then.push(this.ret([], n));
+    then.push(this.tryExit(n));
     out.push({ op: 'if', cond: { k: 'opaque' }, then, else: [] });
-    return isTw(v) ? v : v;
+    return v;
+  }
+
+  /** Where an Err out of `?` goes: the caller; in a #[test] (not a closure inside it), a failed test, as Go's t.Fatal. */
+  private tryExit(n: SyntaxNode): Node {
+    if (this.fn.test && this.closureExit === undefined) return { op: 'abandon', at: rangeOf(n), how: '`?` fails the #[test]' };
+    return this.ret([], n);
   }
 
   private args(n: SyntaxNode | null, out: Node[], closuresRun = false): Val[] {
