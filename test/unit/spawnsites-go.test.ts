@@ -17,6 +17,7 @@ type Row = [file: string, line: number, api: string, waited: SpawnSite['waited']
 
 /** Every site in the Go fixtures. The trailing comment on each fixture line says LEAK / OK / UNKNOWN. */
 const EXPECTED: Row[] = [
+  ['correct/cleanup.go', 17, 'exec.Cmd.Start', 'unknown', null, null], // a closure made before the Start waits, and is returned
   ['correct/correct.go', 13, 'exec.Cmd.Start', 'yes', 'make', null], // Wait below
   ['correct/correct.go', 21, 'exec.Cmd.Start', 'yes', 'sleep', null], // Wait in a goroutine
   ['correct/correct.go', 31, 'exec.Cmd.Start', 'yes', 'sleep', null], // go cmd.Wait()
@@ -43,6 +44,7 @@ const EXPECTED: Row[] = [
   ['correct/traced.go', 21, 'exec.Cmd.Start', 'unknown', null, null], // started traced
   ['deps/build.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
   ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
+  ['leaks/cleanup.go', 15, 'exec.Cmd.Start', 'no', null, 'always'], // the closure made before the Start only kills, in a goroutine
   ['leaks/fatal_test.go', 13, 'exec.Cmd.Start', 'no', 'sleep', 'some-paths'], // a plain return passes the test without Wait
   ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
   ['leaks/handedon.go', 9, 'exec.Cmd.Start', 'no', 'sleep', 'always'], // started in a goroutine, held by nothing
@@ -90,6 +92,8 @@ describe('spawn sites: Go', function () {
     assert.match(by('seed/main.go', 29).reason, /cmd\.Start\(\) at line 29 starts a child that is never waited for: its handle goes out of scope at line 34/);
     assert.match(by('leaks/leaks.go', 29).reason, /returns at line 33 .*cmd\.Wait\(\) at line 35/);
     assert.match(by('leaks/leaks.go', 45).reason, /p\.Release\(\) at line 49 does not reap it/);
+    assert.match(by('correct/cleanup.go', 17).reason, /handed on before it was started \(captured by the closure at line 13\)/);
+    assert.match(by('leaks/cleanup.go', 15).reason, /startServer returns at line 18 without waiting for it/);
     assert.match(by('correct/correct.go', 21).reason, /waited for by the goroutine started here, which waits for it at line 25/);
     assert.match(by('correct/correct.go', 37).reason, /deferred cmd\.Wait\(\)/);
     assert.match(by('correct/correct.go', 76).reason, /waited for by waitFor\(\), which waits for it at line 77/);

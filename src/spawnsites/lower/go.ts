@@ -530,8 +530,13 @@ export class FnLower {
     const at = rangeOf(lit);
     if (args === null) {
       // Only what it would wait for or hand on: a closure that only signals the child (a timeout's Kill) takes nothing away.
-      const taken = captured.length ? handlesTaken(fn.body) : new Set<Handle>();
-      for (const v of captured) if (v.kind && taken.has(v.handle)) out.push({ op: 'escape', h: this.h(v), to: 'closure', at, why: `captured by a closure at line ${at.startLine}` });
+      const taken = captured.length ? handlesTaken(fn.body, new Map(inner.functions.map((f) => [f.key, f]))) : new Set<Handle>();
+      for (const v of captured) {
+        if (!v.kind || !taken.has(v.handle)) continue;
+        out.push({ op: 'escape', h: this.h(v), to: 'closure', at, why: `captured by a closure at line ${at.startLine}` });
+        // A Cmd not started yet: the closure holds the same Cmd, and the child once it starts.
+        if (v.kind === 'cmd') v.handedOn ??= `captured by the closure at line ${at.startLine}`;
+      }
       return undefined;
     }
     const all = [...args];
@@ -545,8 +550,11 @@ export class FnLower {
 
 }
 
-/** Handles a body does more to than signal or read: waits, hands on, stores, starts, releases. */
-function handlesTaken(body: Node[]): Set<Handle> {
+/**
+ * Handles a body does more to than signal or read: waits, hands on, stores, starts, releases. A
+ * call of a nested literal (`go func() { cmd.Process.Kill() }()`) takes what that literal takes.
+ */
+function handlesTaken(body: Node[], literals: ReadonlyMap<string, FunctionIR>, seen = new Set<string>()): Set<Handle> {
   const out = new Set<Handle>();
   const visit = (nodes: Node[]) => {
     for (const n of nodes) {
@@ -557,7 +565,15 @@ function handlesTaken(body: Node[]): Set<Handle> {
         case 'drop': out.add(n.h); break;
         case 'copy': out.add(n.from); out.add(n.to); break;
         case 'spawn': if (n.into) out.add(n.into); break;
-        case 'call': for (const a of n.args) if (a) out.add(a); break;
+        case 'call': {
+          const lit = literals.get(n.fn);
+          if (lit && !seen.has(n.fn)) {
+            seen.add(n.fn);
+            const inner = handlesTaken(lit.body, literals, seen);
+            n.args.forEach((a, i) => { if (a && lit.params[i] && inner.has(lit.params[i]!)) out.add(a); });
+          } else for (const a of n.args) if (a) out.add(a);
+          break;
+        }
         case 'return': for (const a of n.values) if (a) out.add(a); break;
         case 'if': visit(n.then); visit(n.else); break;
         case 'switch': for (const a of n.arms) visit(a.body); break;
