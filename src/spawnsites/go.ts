@@ -18,6 +18,7 @@ import type { CellIR, FunctionIR, Node, ProgramIR, SiteIR } from './engine/ir';
 import { analyze } from './engine/verdict';
 import { type DepAnswer, isModulePath } from './godeps';
 import { endOf, FnLower, type Desc, type GoLowerHost, type HandleKind, stringValue } from './lower/go';
+import { isErrPredicate, STD_ERR_PREDICATES } from './go-errpred';
 import { type Creation, displayName, findingsFor, finishSite, type SiteRec, siteWords } from './go-report';
 import type { SyntaxNode } from './parser';
 import { callersOfRelevant, goInterestingIdents, hasInterestingIdent, SMALL_VAR_ROWS } from './golex';
@@ -51,6 +52,8 @@ export interface GoPackageView {
   cell?(name: string): CellFacts | undefined;
   /** Does another file of the package mention `.name` at all (read from disk: files not analysed count too)? */
   mentionsField?(name: string): boolean;
+  /** Is every declaration of `name` in another file of the package a predicate of its error (go-errpred.ts)? undefined: none declares it. */
+  errPredicate?(name: string): boolean | undefined;
   /** Does `fn` of the dependency `importPath` return a Cmd (or a type embedding *exec.Cmd)? See godeps.ts. */
   depReturnsCmd?(importPath: string, fn: string): DepAnswer;
 }
@@ -310,6 +313,22 @@ export class GoScanner implements GoLowerHost {
     const rec: SiteRec = { id: this.sites.length, call, api, creation, ...detail };
     this.sites.push(rec);
     return rec.id;
+  }
+
+  errPredicate(call: SyntaxNode): string | undefined {
+    const fn = call.childForFieldName('function');
+    if (fn?.type === 'selector_expression') {
+      const pkg = fn.childForFieldName('operand');
+      const field = fn.childForFieldName('field')?.text ?? '';
+      const path = pkg?.type === 'identifier' ? this.imports.byName.get(pkg.text) : undefined;
+      return path !== undefined && STD_ERR_PREDICATES[path]?.has(field) ? `${pkg!.text}.${field}() is false for a nil error` : undefined;
+    }
+    if (fn?.type !== 'identifier') return undefined;
+    const local = this.localFuncs.get(fn.text);
+    const here = local ? isErrPredicate([local.text], fn.text) : undefined;
+    const there = this.pkg.errPredicate?.(fn.text);
+    if (here === false || there === false || (here ?? there) === undefined) return undefined;
+    return `${fn.text}() is true only for an error`;
   }
 
   packageCall(call: SyntaxNode, pkgName: string, field: string, args: SyntaxNode[], l: FnLower, out: Node[]): Desc | undefined | 'none' {

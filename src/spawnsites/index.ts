@@ -13,6 +13,7 @@ import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } 
 import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { GoFileFacts, GoFuncSummary, GoPackageView } from './go';
+import { isErrPredicate } from './go-errpred';
 import type { CellFacts } from './engine/walk';
 import { GoDeps, moduleRootOf } from './godeps';
 import { neverRunsWithZombies, withoutZombies } from './platform';
@@ -1021,6 +1022,29 @@ export class SpawnSiteIndex {
         return out;
       },
       depReturnsCmd: (importPath: string, fn: string) => this.goDeps.returnsCmd(moduleRootOf(dir, (d) => this.goModules.has(d)), importPath, fn),
+      errPredicate: (name: string) => {
+        // Every other .go file of the directory on disk, indexed yet or not (mvdan/sh's isENOEXEC is in
+        // os_unix.go, which names no Cmd API), so the answer does not depend on the order files are indexed in.
+        const texts = function* () {
+          let names: string[];
+          try {
+            names = readdirSync(dir).filter((n) => n.endsWith('.go'));
+          } catch {
+            yield `func ${name}(`; // unreadable: a declaration we cannot judge
+            return;
+          }
+          for (const n of names.sort()) {
+            const p = join(dir, n);
+            if (p === path) continue;
+            try {
+              yield readFile(p).bytes.toString('utf8');
+            } catch {
+              yield `func ${name}(`;
+            }
+          }
+        };
+        return isErrPredicate(texts(), name);
+      },
       mentionsField: (name: string) => {
         // Every other file of the directory, analysed or not (a file without os/exec may still use the field).
         const re = new RegExp(`\\.\\s*${name}\\b`);

@@ -32,6 +32,8 @@ const EXPECTED: Row[] = [
   ['correct/correct.go', 104, 'os.StartProcess', 'yes', '/bin/sleep', null],
   ['correct/correct.go', 114, 'exec.Cmd.Start', 'yes', 'sleep', null], // Kill then Wait
   ['correct/correct.go', 123, 'exec.Cmd.Start', 'unknown', 'sleep', null], // passed to a func value
+  ['correct/errpred.go', 13, 'exec.Cmd.Start', 'yes', null, null], // isENOEXEC(err) (another file) and errors.Is(err, …) leave only when the Start failed
+  ['correct/errpred.go', 27, 'exec.Cmd.Run', 'yes', '/bin/sh', null],
   ['correct/fatal_test.go', 13, 'exec.Cmd.Start', 'yes', 'sleep', null], // the ways out without Wait are t.Fatal: a failed test
   ['correct/fields.go', 12, 'exec.Cmd.Start', 'yes', 'sleep', null], // a private field, waited in stop()
   ['correct/handedon.go', 13, 'exec.Cmd.Start', 'unknown', 'sleep', null], // put in a struct before its Start
@@ -45,6 +47,7 @@ const EXPECTED: Row[] = [
   ['deps/build.go', 14, 'exec.Cmd.Start', 'no', null, 'always'], // shell.Exec's Command embeds *exec.Cmd (vendor/)
   ['deps/build.go', 21, 'exec.Cmd.Start', 'yes', null, null],
   ['leaks/cleanup.go', 15, 'exec.Cmd.Start', 'no', null, 'always'], // the closure made before the Start only kills, in a goroutine
+  ['leaks/errpred.go', 13, 'exec.Cmd.Start', 'no', null, 'some-paths'], // retryable(err) is true for nil too
   ['leaks/fatal_test.go', 13, 'exec.Cmd.Start', 'no', 'sleep', 'some-paths'], // a plain return passes the test without Wait
   ['leaks/fields.go', 13, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // a private field only killed
   ['leaks/handedon.go', 9, 'exec.Cmd.Start', 'no', 'sleep', 'always'], // started in a goroutine, held by nothing
@@ -94,6 +97,7 @@ describe('spawn sites: Go', function () {
     assert.match(by('leaks/leaks.go', 45).reason, /p\.Release\(\) at line 49 does not reap it/);
     assert.match(by('correct/cleanup.go', 17).reason, /handed on before it was started \(captured by the closure at line 13\)/);
     assert.match(by('leaks/cleanup.go', 15).reason, /startServer returns at line 18 without waiting for it/);
+    assert.match(by('leaks/errpred.go', 13).reason, /runOrRetry returns at line 15 without waiting for it/);
     assert.match(by('correct/correct.go', 21).reason, /waited for by the goroutine started here, which waits for it at line 25/);
     assert.match(by('correct/correct.go', 37).reason, /deferred cmd\.Wait\(\)/);
     assert.match(by('correct/correct.go', 76).reason, /waited for by waitFor\(\), which waits for it at line 77/);

@@ -37,6 +37,8 @@ export interface GoLowerHost {
   fieldSeen(name: string): void;
   /** `exec.Cmd{Path: ..., Args: ...}`: a Cmd built as a struct literal (its program from Path), or undefined. */
   cmdLiteral(lit: SyntaxNode, l: FnLower, out: Node[]): Desc | undefined;
+  /** A call true only when its first argument, an error, is not nil (`errors.Is(err, …)`, a package's `isENOEXEC(err)`): in words, or undefined. */
+  errPredicate(call: SyntaxNode): string | undefined;
 }
 
 /** What an expression gave, for its consumer (an assignment, a statement, a return...). */
@@ -367,6 +369,14 @@ export class FnLower {
       this.keyed.push({ v, c });
       return c;
     }
+    if (type === 'call_expression') {
+      // `errors.Is(err, syscall.ENOEXEC)` on a Start's error: true only when the Start failed; false says nothing.
+      const first = named(node.childForFieldName('arguments') ?? node).find((a) => a.type !== 'comment');
+      const h = first && node.childForFieldName('arguments') ? this.startErrOf(first) : undefined;
+      const words = h && this.host.errPredicate(node);
+      if (!h || !words) return undefined;
+      return { k: 'and', a: { k: 'is', h, outcomes: ['failed'], words: node.text, at: rangeOf(node) }, b: { k: 'opaque', words } };
+    }
     if (type !== 'binary_expression') return undefined;
     const op = node.childForFieldName('operator')?.text;
     let left = node.childForFieldName('left');
@@ -379,14 +389,19 @@ export class FnLower {
     if (op !== '!=' && op !== '==') return undefined;
     if (left?.type === 'nil') [left, right] = [right, left];
     if (right?.type !== 'nil' || !left) return undefined;
-    let h: Handle | undefined;
-    if (left.type === 'identifier') {
-      const v = this.lookup(left.text);
-      if (v) h = this.errs.get(v);
-    } else if (left.type === 'call_expression') h = this.startCalls.get(left.startIndex);
+    const h = this.startErrOf(left);
     if (!h) return undefined;
     const is: Cond = { k: 'is', h, outcomes: ['failed'] };
     return op === '!=' ? is : { k: 'not', c: is };
+  }
+
+  /** The Start whose error `node` is: a variable it was put in, or the `cmd.Start()` call itself. */
+  private startErrOf(node: SyntaxNode): Handle | undefined {
+    if (node.type === 'identifier') {
+      const v = this.lookup(node.text);
+      return v ? this.errs.get(v) : undefined;
+    }
+    return node.type === 'call_expression' ? this.startCalls.get(node.startIndex) : undefined;
   }
 
   private forStmt(node: SyntaxNode, out: Node[]): void {
