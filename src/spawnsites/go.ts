@@ -19,6 +19,7 @@ import { analyze } from './engine/verdict';
 import { type DepAnswer, isModulePath } from './godeps';
 import { endOf, FnLower, type Desc, type GoLowerHost, type HandleKind, stringValue } from './lower/go';
 import { isErrPredicate, STD_ERR_PREDICATES } from './go-errpred';
+import { goosComparison } from './go-platform';
 import { type Creation, displayName, findingsFor, finishSite, type SiteRec, siteWords } from './go-report';
 import type { SyntaxNode } from './parser';
 import { callersOfRelevant, goInterestingIdents, hasInterestingIdent, SMALL_VAR_ROWS } from './golex';
@@ -54,6 +55,8 @@ export interface GoPackageView {
   mentionsField?(name: string): boolean;
   /** Is every declaration of `name` in another file of the package a predicate of its error (go-errpred.ts)? undefined: none declares it. */
   errPredicate?(name: string): boolean | undefined;
+  /** `name = runtime.GOOS == …` declared in the package (`importPath` undefined: this one, every file), or in the package at `importPath` (go-platform.ts). */
+  platformConst?(importPath: string | undefined, name: string): { holds: boolean; words: string } | undefined;
   /** Does `fn` of the dependency `importPath` return a Cmd (or a type embedding *exec.Cmd)? See godeps.ts. */
   depReturnsCmd?(importPath: string, fn: string): DepAnswer;
 }
@@ -313,6 +316,36 @@ export class GoScanner implements GoLowerHost {
     const rec: SiteRec = { id: this.sites.length, call, api, creation, ...detail };
     this.sites.push(rec);
     return rec.id;
+  }
+
+  isGoos(node: SyntaxNode | null): boolean {
+    const operand = node?.type === 'selector_expression' ? node.childForFieldName('operand') : null;
+    return operand?.type === 'identifier' && node!.childForFieldName('field')?.text === 'GOOS' && this.imports.byName.get(operand.text) === 'runtime';
+  }
+
+  goosCase(value: SyntaxNode): { holds: boolean; words: string } | undefined {
+    const v = stringValue(value) ?? (value.type === 'identifier' ? this.constants.get(value.text) ?? this.pkgConstant(value.text) : undefined);
+    const holds = v === undefined ? undefined : goosComparison('==', v);
+    return holds === undefined ? undefined : { holds, words: `\`runtime.GOOS == ${value.text}\`` };
+  }
+
+  platform(cond: SyntaxNode): { holds: boolean; words: string } | undefined {
+    if (cond.type === 'binary_expression') {
+      const op = cond.childForFieldName('operator')?.text ?? '';
+      let [a, b] = [cond.childForFieldName('left'), cond.childForFieldName('right')];
+      if (!this.isGoos(a)) [a, b] = [b, a];
+      if (!b || !this.isGoos(a) || (op !== '==' && op !== '!=')) return undefined;
+      const p = this.goosCase(b);
+      return p && { holds: op === '==' ? p.holds : !p.holds, words: `\`${cond.text}\`` };
+    }
+    let found: { holds: boolean; words: string } | undefined;
+    if (cond.type === 'identifier') found = this.pkg.platformConst?.(undefined, cond.text);
+    else if (cond.type === 'selector_expression') {
+      const operand = cond.childForFieldName('operand');
+      const path = operand?.type === 'identifier' ? this.imports.byName.get(operand.text) : undefined;
+      if (path !== undefined) found = this.pkg.platformConst?.(path, cond.childForFieldName('field')?.text ?? '');
+    }
+    return found && { holds: found.holds, words: `\`${cond.text}\` (${found.words})` };
   }
 
   errPredicate(call: SyntaxNode): string | undefined {

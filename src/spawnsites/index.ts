@@ -14,6 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { GoFileFacts, GoFuncSummary, GoPackageView } from './go';
 import { isErrPredicate } from './go-errpred';
+import { goosConstIn } from './go-platform';
 import type { CellFacts } from './engine/walk';
 import { GoDeps, moduleRootOf } from './godeps';
 import { neverRunsWithZombies, withoutZombies } from './platform';
@@ -321,6 +322,25 @@ const READ_BUFFER_MAX = 16 * 1024 * 1024;
  * a time: updates, re-analyses), or when the file does not fit, it gets a Buffer of its own. All
  * through one descriptor, so the signature is of the bytes read.
  */
+/** The text of every .go file of a directory, read now (files not indexed count too); unreadable ones left out. */
+function goTexts(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.go'));
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of names.sort()) {
+    try {
+      out.push(readFileSync(join(dir, n), 'utf8'));
+    } catch {
+      // a directory named x.go, a file gone since: nothing declared there
+    }
+  }
+  return out;
+}
+
 function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
   const readAt = Date.now();
   // Not blocking, and only a regular file: a FIFO named x.py must not hang the index.
@@ -399,6 +419,8 @@ export class SpawnSiteIndex {
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
+  /** Platform constants looked up in a directory's .go files (go-platform.ts), by name; dropped when a file of it is (re)indexed. */
+  private goosConsts = new Map<string, { texts: string[]; answers: Map<string, { holds: boolean; words: string } | undefined> }>();
   /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
   private readonly goDeps = new GoDeps();
   private crates = new Map<string, string[]>();
@@ -440,6 +462,7 @@ export class SpawnSiteIndex {
     this.rootDir = root;
     this.files = new Map();
     this.goDirs = new Map();
+    this.goosConsts = new Map();
     this.goModules = new Map();
     this.crates = new Map();
     this.gitignores = new Map();
@@ -736,6 +759,7 @@ export class SpawnSiteIndex {
 
   private put(path: string, entry: FileEntry): void {
     this.files.set(path, entry);
+    this.goosConsts.delete(dirname(path));
     if (entry.language === 'go') {
       const dir = dirname(path);
       let set = this.goDirs.get(dir);
@@ -746,6 +770,7 @@ export class SpawnSiteIndex {
 
   private drop(path: string): void {
     this.files.delete(path);
+    this.goosConsts.delete(dirname(path));
     this.goDirs.get(dirname(path))?.delete(path);
   }
 
@@ -1022,6 +1047,15 @@ export class SpawnSiteIndex {
         return out;
       },
       depReturnsCmd: (importPath: string, fn: string) => this.goDeps.returnsCmd(moduleRootOf(dir, (d) => this.goModules.has(d)), importPath, fn),
+      platformConst: (importPath: string | undefined, name: string) => {
+        const root = importPath === undefined ? undefined : moduleRootOf(dir, (d) => this.goModules.has(d));
+        const pkgDir = importPath === undefined ? dir : root && (this.inModuleDir(root, importPath) ?? this.goDeps.packageDir(root, importPath));
+        if (!pkgDir) return undefined;
+        let known = this.goosConsts.get(pkgDir);
+        if (!known) this.goosConsts.set(pkgDir, (known = { texts: goTexts(pkgDir), answers: new Map() }));
+        if (!known.answers.has(name)) known.answers.set(name, goosConstIn(known.texts, name));
+        return known.answers.get(name);
+      },
       errPredicate: (name: string) => {
         // Every other .go file of the directory on disk, indexed yet or not (mvdan/sh's isENOEXEC is in
         // os_unix.go, which names no Cmd API), so the answer does not depend on the order files are indexed in.
@@ -1059,6 +1093,19 @@ export class SpawnSiteIndex {
         return false;
       },
     };
+  }
+
+  /** The directory of `importPath` when it is a package of the module rooted at `root` (its go.mod's `module` line). */
+  private inModuleDir(root: string, importPath: string): string | undefined {
+    let mod: string | undefined;
+    try {
+      mod = /^\s*module\s+(\S+)/m.exec(readFileSync(join(root, 'go.mod'), 'utf8'))?.[1]?.replace(/^"|"$/g, '');
+    } catch {
+      return undefined;
+    }
+    if (!mod || (importPath !== mod && !importPath.startsWith(`${mod}/`))) return undefined;
+    const d = join(root, importPath.slice(mod.length));
+    return existsSync(d) ? d : undefined;
   }
 
   /** Keys a Go file offers its package: what other files' analyses may have consulted. */

@@ -20,7 +20,7 @@ import type { FileScan } from './types';
  * GOOS values where an unwaited child can linger: go/build's unixOS, z/OS (a UNIX too), and Plan 9
  * (its exit status waits in the parent's queue until read): only Windows, js and wasip1 have none.
  */
-const GO_ZOMBIE_OS = ['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'linux', 'netbsd', 'openbsd', 'solaris', 'zos', 'plan9'];
+export const GO_ZOMBIE_OS = ['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'linux', 'netbsd', 'openbsd', 'solaris', 'zos', 'plan9'];
 const GO_UNIX = new Set(GO_ZOMBIE_OS.filter((o) => o !== 'zos' && o !== 'plan9'));
 /** go/build's knownOS. */
 const GO_KNOWN_OS = new Set([...GO_ZOMBIE_OS, 'js', 'nacl', 'plan9', 'wasip1', 'windows']);

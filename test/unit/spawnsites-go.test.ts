@@ -40,6 +40,12 @@ const EXPECTED: Row[] = [
   ['correct/handedon.go', 23, 'exec.Cmd.Start', 'unknown', 'sleep', null], // its Wait method returned
   ['correct/literal.go', 8, 'exec.Cmd.Start', 'yes', '/usr/bin/syncthing', null], // a struct-literal Cmd, waited
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
+  ['correct/platform_code.go', 14, 'exec.Cmd.Start', 'yes', 'rundll32', null], // if runtime.GOOS == "windows"
+  ['correct/platform_code.go', 16, 'exec.Cmd.Run', 'yes', 'xdg-open', null],
+  ['correct/platform_code.go', 21, 'exec.Cmd.Run', 'yes', null, null],
+  ['correct/platform_code.go', 24, 'exec.Cmd.Start', 'yes', 'cmd', null], // past if !isWindows { return }, isWindows a GOOS constant
+  ['correct/platform_code.go', 30, 'exec.Cmd.Start', 'yes', 'msg', null], // case "windows", "js" of a switch on runtime.GOOS
+  ['correct/platform_code.go', 32, 'exec.Cmd.Run', 'yes', 'notify-send', null],
   ['correct/pty.go', 13, 'pty.Start', 'yes', 'top', null], // kr/pty, then cmd.Wait()
   ['correct/returned.go', 8, 'exec.Cmd.Start', 'yes', 'sleep', null], // returned; the only caller waits
   ['correct/traced.go', 11, 'exec.Cmd.Start', 'unknown', null, null], // its pid handed to PtraceAttach
@@ -61,6 +67,10 @@ const EXPECTED: Row[] = [
   ['leaks/leaks.go', 87, 'exec.Cmd.Start', 'no', 'tick', 'some-paths'], // overwritten by the next iteration
   ['leaks/literal.go', 8, 'exec.Cmd.Start', 'no', '/usr/bin/syncthing', 'always'], // a struct-literal Cmd, never waited
   ['leaks/obtained.go', 12, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // built by newWorker() in build.go
+  ['leaks/platform_code.go', 11, 'exec.Cmd.Start', 'no', 'open', 'always'], // runtime.GOOS == "darwin": an OS with zombies
+  ['leaks/platform_code.go', 14, 'exec.Cmd.Start', 'no', 'xdg-open', 'always'], // runtime.GOOS != "windows"
+  ['leaks/platform_code.go', 22, 'exec.Cmd.Start', 'no', 'notify-send', 'always'], // case "windows", "linux"
+  ['leaks/platform_code.go', 33, 'exec.Cmd.Start', 'no', 'cmd', 'always'], // isWindows is a var assigned elsewhere
   ['leaks/pty.go', 13, 'pty.Start', 'no', 'bash', 'always'], // creack/pty, never waited
   ['leaks/returned.go', 8, 'exec.Cmd.Start', 'no', 'helper', 'always'], // returned; the caller drops it
   ['leaks/traced.go', 11, 'exec.Cmd.Start', 'no', null, 'always'], // the pid only printed
@@ -98,6 +108,9 @@ describe('spawn sites: Go', function () {
     assert.match(by('correct/cleanup.go', 17).reason, /handed on before it was started \(captured by the closure at line 13\)/);
     assert.match(by('leaks/cleanup.go', 15).reason, /startServer returns at line 18 without waiting for it/);
     assert.match(by('leaks/errpred.go', 13).reason, /runOrRetry returns at line 15 without waiting for it/);
+    assert.match(by('correct/platform_code.go', 14).reason, /^never runs where a child can become a zombie: only when `runtime\.GOOS == "windows"` is true \(line 13\)$/);
+    assert.match(by('correct/platform_code.go', 24).reason, /only when `isWindows` \(runtime\.GOOS == "windows"\) is true \(line 20\)$/);
+    assert.match(by('correct/platform_code.go', 30).reason, /only when `runtime\.GOOS` in "windows", "js" is true \(line 29\)$/);
     assert.match(by('correct/correct.go', 21).reason, /waited for by the goroutine started here, which waits for it at line 25/);
     assert.match(by('correct/correct.go', 37).reason, /deferred cmd\.Wait\(\)/);
     assert.match(by('correct/correct.go', 76).reason, /waited for by waitFor\(\), which waits for it at line 77/);

@@ -31,7 +31,13 @@ export type Cond =
    * two tests (a local boolean not assigned in between: the front end changes the key when it is),
    * so `if write { start } ... if !write { return }` is not a path on which the child exists.
    */
-  | { k: 'opaque'; words?: string; at?: SourceRange; key?: string };
+  | { k: 'opaque'; words?: string; at?: SourceRange; key?: string }
+  /**
+   * Decided by the OS the program runs on (`runtime.GOOS == "windows"`, `sys.platform == "win32"`,
+   * `cfg!(windows)`): `holds` on every OS where a child can become a zombie. The other branch is
+   * code where no zombie can be.
+   */
+  | { k: 'platform'; holds: boolean; words: string; at?: SourceRange };
 
 export type EscapeKind = 'callee' | 'caller' | 'closure' | 'container' | 'field' | 'channel' | 'goroutine' | 'other';
 

@@ -62,6 +62,7 @@ function decide(
 ): Verdict {
   const base = { path: [] as Step[], losses: [] as Verdict['losses'], facts: f };
   if (f.unstructured) return { ...base, waited: 'unknown', reason: `${f.unstructured}: not followed` };
+  if (!f.reached && f.platform) return { ...base, waited: 'yes', reason: `never runs where a child can become a zombie: ${f.platform}` };
   if (!f.reached) return { ...base, waited: 'unknown', reason: 'not reached by the analysis (no path of its function gets there)' };
 
   // What cells say about the children stored in them.

@@ -44,6 +44,8 @@ export interface SiteFacts {
   confirmed: Set<string>;
   /** Losses after which the path ended the process or reaped every child. */
   reaped: Set<string>;
+  /** Not reached because every path to it needs a platform condition no OS with zombies meets: why. */
+  platform?: string;
   /** A wait that ran in the child (after fork, where the pid is 0): it reaps nothing of the parent's. */
   childWaits: Ev[];
   /** Pending at a loop that never ends and is never left (a server loop): the function never gets to wait. */
@@ -197,6 +199,8 @@ class FunctionWalk {
     const end = this.seq(this.fn.body, st);
     if (!end.dead) this.leave(end, this.fn.end, 'end', []);
     if (this.fn.unstructured) for (const f of this.sitesIn(this.fn.body)) this.w.siteFacts(f).unstructured = this.fn.unstructured;
+    // Sites no path got to because a platform condition ruled their paths out: code where no zombie can be.
+    if (this.platformCut) for (const f of this.sitesIn(this.fn.body)) if (!this.w.siteFacts(f).reached) this.w.siteFacts(f).platform ??= this.platformCut;
     const exits = !this.returned && this.exitedSomewhere;
     return {
       key: this.fn.key,
@@ -218,6 +222,8 @@ class FunctionWalk {
   }
 
   private exitedSomewhere = false;
+  /** The first platform condition that ruled a path out, in words. */
+  private platformCut?: string;
 
   private sitesIn(nodes: Node[]): number[] {
     const out: number[] = [];
@@ -638,6 +644,10 @@ class FunctionWalk {
         return out;
       }
       case 'not': return this.filter(st, c.c, !truth);
+      case 'platform':
+        if (truth === c.holds) return st.clone();
+        this.platformCut ??= `only when ${c.words} is ${truth}${c.at ? ` (line ${c.at.startLine})` : ''}`;
+        return State.dead();
       case 'and':
         return truth
           ? this.filter(this.filter(st, c.a, true), c.b, true)

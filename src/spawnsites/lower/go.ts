@@ -39,6 +39,12 @@ export interface GoLowerHost {
   cmdLiteral(lit: SyntaxNode, l: FnLower, out: Node[]): Desc | undefined;
   /** A call true only when its first argument, an error, is not nil (`errors.Is(err, …)`, a package's `isENOEXEC(err)`): in words, or undefined. */
   errPredicate(call: SyntaxNode): string | undefined;
+  /** A condition decided by the OS (`runtime.GOOS != "windows"`, a package's `isWindows`): its value on every OS with zombies. */
+  platform(cond: SyntaxNode): { holds: boolean; words: string } | undefined;
+  /** Is this `runtime.GOOS`? */
+  isGoos(node: SyntaxNode | null): boolean;
+  /** `case "windows":` of a switch on runtime.GOOS: the case's value on every OS with zombies. */
+  goosCase(value: SyntaxNode): { holds: boolean; words: string } | undefined;
 }
 
 /** What an expression gave, for its consumer (an assignment, a statement, a return...). */
@@ -361,6 +367,10 @@ export class FnLower {
       const c = this.condOf(node.childForFieldName('operand')!);
       return c && { k: 'not', c };
     }
+    if (type === 'binary_expression' || type === 'selector_expression' || (type === 'identifier' && !this.lookup(node.text))) {
+      const p = this.host.platform(node);
+      if (p) return { k: 'platform', ...p, at: rangeOf(node) };
+    }
     if (type === 'identifier') {
       // `if write {...}`: a plain boolean tested twice takes the same branch both times.
       const v = this.lookup(node.text);
@@ -393,6 +403,16 @@ export class FnLower {
     if (!h) return undefined;
     const is: Cond = { k: 'is', h, outcomes: ['failed'] };
     return op === '!=' ? is : { k: 'not', c: is };
+  }
+
+  /** `case "windows", "plan9":` of a switch on runtime.GOOS: one condition per value, or'ed. */
+  private goosArm(values: SyntaxNode): Cond {
+    const vs = named(values).filter((v) => v.type !== 'comment');
+    const ps = vs.map((v) => this.host.goosCase(v));
+    // Every value one no OS with zombies has: the arm is one condition, said with all its values.
+    if (ps.length && ps.every((p) => p && !p.holds)) return { k: 'platform', holds: false, words: `\`runtime.GOOS\` in ${vs.map((v) => v.text).join(', ')}`, at: rangeOf(values) };
+    const conds: Cond[] = ps.map((p, i) => (p ? { k: 'platform', ...p, at: rangeOf(vs[i]) } : { k: 'opaque' }));
+    return conds.reduce((a, b) => ({ k: 'or', a, b }));
   }
 
   /** The Start whose error `node` is: a variable it was put in, or the `cmd.Start()` call itself. */
@@ -448,6 +468,7 @@ export class FnLower {
     if (init) this.stmt(init, pre);
     const value = node.childForFieldName('value');
     if (value) this.consume(this.expr(value, pre), value, pre);
+    const onGoos = node.type === 'expression_switch_statement' && this.host.isGoos(value);
     const goLabel = node.parent?.type === 'labeled_statement' ? node.parent.childForFieldName('label')?.text : undefined;
     const frame: Frame = { kind: 'switch', goLabel, label: `$S${++seq}`, used: false };
     this.frames.push(frame);
@@ -475,7 +496,7 @@ export class FnLower {
       }
       const body: Node[] = [];
       this.closeScope(clause, inner, body, true);
-      arms.push({ cond: t === 'default_case' ? 'default' : { k: 'opaque' }, body });
+      arms.push({ cond: t === 'default_case' ? 'default' : onGoos && value ? this.goosArm(value) : { k: 'opaque' }, body });
     }
     for (const e of ends) this.mergeCreations(e);
     this.frames.pop();

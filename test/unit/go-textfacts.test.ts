@@ -1,6 +1,7 @@
-/** Which package functions read as "true only for an error" (src/spawnsites/go-errpred.ts). */
+/** What the Go analysis reads from a package's text: error predicates (go-errpred.ts) and GOOS constants (go-platform.ts). */
 import * as assert from 'node:assert/strict';
 import { isErrPredicate } from '../../src/spawnsites/go-errpred';
+import { goosComparison, goosConstIn } from '../../src/spawnsites/go-platform';
 
 describe('Go error predicates', () => {
   const one = (text: string, name = 'isX') => isErrPredicate([text], name);
@@ -28,5 +29,26 @@ describe('Go error predicates', () => {
     assert.equal(one('func other(err error) bool { return false }'), undefined);
     assert.equal(one('func (s *S) isX(err error) bool { return err == nil }'), undefined);
     assert.equal(one('func isXY(err error) bool { return err == nil }'), undefined);
+  });
+});
+
+describe('Go platform constants', () => {
+  it('decides a GOOS comparison only when every OS with zombies gives it one value', () => {
+    assert.equal(goosComparison('==', 'windows'), false);
+    assert.equal(goosComparison('!=', 'windows'), true);
+    assert.equal(goosComparison('==', 'js'), false);
+    assert.equal(goosComparison('==', 'linux'), undefined);
+    assert.equal(goosComparison('!=', 'plan9'), undefined);
+    assert.equal(goosComparison('<', 'windows'), undefined);
+  });
+
+  it('reads a constant made of one, in its package (syncthing lib/build shape), and nothing assigned twice', () => {
+    const build = 'package build\n\nimport "runtime"\n\nconst (\n\tWindows = "windows"\n\tLinux = "linux"\n)\n\nvar (\n\tIsLinux   = runtime.GOOS == Linux\n\tIsWindows = runtime.GOOS == Windows\n)\n';
+    assert.deepEqual(goosConstIn([build], 'IsWindows'), { holds: false, words: 'runtime.GOOS == Windows' });
+    assert.equal(goosConstIn([build], 'IsLinux'), undefined);
+    assert.equal(goosConstIn([build, 'package build\n\nfunc init() { IsWindows = true }\n'], 'IsWindows'), undefined);
+    assert.deepEqual(goosConstIn(['package p\n\nimport goruntime "runtime"\n\nconst notWin = goruntime.GOOS != "windows"\n'], 'notWin'), { holds: true, words: 'goruntime.GOOS != "windows"' });
+    assert.equal(goosConstIn(['package p\n\nimport "example.com/runtime"\n\nconst w = runtime.GOOS == "windows"\n'], 'w'), undefined);
+    assert.equal(goosConstIn(['package p\n\nvar w = runtime.GOOS == "windows" || debug\n'], 'w'), undefined);
   });
 });
