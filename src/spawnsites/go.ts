@@ -57,6 +57,8 @@ export interface GoPackageView {
   errPredicate?(name: string): boolean | undefined;
   /** `name = runtime.GOOS == …` declared in the package (`importPath` undefined: this one, every file), or in the package at `importPath` (go-platform.ts). */
   platformConst?(importPath: string | undefined, name: string): { holds: boolean; words: string } | undefined;
+  /** How many times the identifier `name` occurs in the package's .go files on disk, this one included, line comments left out. */
+  mentions?(name: string): number | undefined;
   /** Does `fn` of the dependency `importPath` return a Cmd (or a type embedding *exec.Cmd)? See godeps.ts. */
   depReturnsCmd?(importPath: string, fn: string): DepAnswer;
 }
@@ -318,6 +320,28 @@ export class GoScanner implements GoLowerHost {
     return rec.id;
   }
 
+  /**
+   * An unexported function (not a method) every use of which, in the whole package, is a call from a
+   * function lowered here: the identifier occurs on disk exactly as often as its declaration and those
+   * calls (a use as a value, in another file, in a block comment makes the count differ).
+   */
+  private callersKnown(lowered: [FunctionIR, SyntaxNode][], key: string): boolean {
+    const decl = lowered.find(([fn]) => fn.key === key)?.[1];
+    const name = decl?.childForFieldName('name')?.text;
+    if (!decl || !name || decl.childForFieldName('receiver') || exportedName(name)) return false;
+    let calls = 0;
+    for (const [, d] of lowered) {
+      walk(d, (n) => {
+        if (n.type === 'call_expression') {
+          const f = n.childForFieldName('function');
+          if (f?.type === 'identifier' && f.text === name) calls++;
+        }
+        return true;
+      });
+    }
+    return calls > 0 && this.pkg.mentions?.(name) === 1 + calls;
+  }
+
   isGoos(node: SyntaxNode | null): boolean {
     const operand = node?.type === 'selector_expression' ? node.childForFieldName('operand') : null;
     return operand?.type === 'identifier' && node!.childForFieldName('field')?.text === 'GOOS' && this.imports.byName.get(operand.text) === 'runtime';
@@ -459,6 +483,7 @@ export class GoScanner implements GoLowerHost {
       })),
     );
     const packageName = named(this.root).find((n) => n.type === 'package_clause')?.namedChild(0)?.text ?? '';
+    const lowered: [FunctionIR, SyntaxNode][] = [];
     for (const [k, [key, decl]] of [...this.localFuncs].entries()) {
       if (!hits[k] && !callers[k]) continue;
       const name = decl.childForFieldName('name')!.text;
@@ -471,6 +496,7 @@ export class GoScanner implements GoLowerHost {
       if (name === 'main' && !decl.childForFieldName('receiver') && packageName === 'main') fn.isMain = true;
       functions.push(...l.functions, fn);
       keys.push(key);
+      lowered.push([fn, decl]);
       this.returned.set(key, l.returned);
     }
     this.current = undefined;
@@ -493,6 +519,7 @@ export class GoScanner implements GoLowerHost {
         this.consulted.add(`cell:${name}`);
         return this.pkg.cell?.(name);
       },
+      callersKnown: (key) => this.callersKnown(lowered, key),
     });
     const exported = new Map<string, GoFuncSummary>();
     for (const key of keys) {

@@ -339,22 +339,34 @@ export function goInterestingIdents(imports: readonly GoImport[]): Set<string> {
 /**
  * Which functions are worth analysing though they name no handle API: the ones that call a
  * function of the file whose signature does (takes or returns a Cmd: `cmd, err := startHelper()`
- * then `cmd.Wait()`), one level deep. `funcs` in file order; the answer is true for those callers
+ * then `cmd.Wait()`), one level deep; and, when their text may test the OS, the ones that call any
+ * relevant function of the file. `funcs` in file order; the answer is true for those callers
  * (false for the relevant ones themselves, which are kept anyway). The index's pre-pass and the Go
  * scanner both decide by it.
  */
 export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean; helper: boolean; text: () => string }[]): boolean[] {
   const helpers = new Set<string>();
-  for (const f of funcs) if (f.helper && f.name) helpers.add(f.name);
-  if (!helpers.size) return funcs.map(() => false);
+  const relevant = new Set<string>();
+  for (const f of funcs) {
+    if (f.helper && f.name) helpers.add(f.name);
+    else if (f.hit && f.name) relevant.add(f.name);
+  }
+  if (!helpers.size && !relevant.size) return funcs.map(() => false);
   const names = [...helpers];
+  const others = [...relevant];
   return funcs.map((f) => {
     if (f.hit) return false;
     const text = f.text();
     // A substring test first (native, fast): most functions name none of the helpers at all.
-    return names.some((n) => text.includes(n)) && hasInterestingIdent(text, helpers);
+    if (names.some((n) => text.includes(n)) && hasInterestingIdent(text, helpers)) return true;
+    // A caller of any relevant function when it may decide by the OS (`if !build.IsWindows { return
+    // unixWay() }; return windowsWay()`): the analysis may find the call runs on no OS with zombies.
+    return PLATFORM_HINT.test(text) && others.some((n) => text.includes(n)) && hasInterestingIdent(text, relevant);
   });
 }
+
+/** Text a platform condition in Go code has in it (runtime.GOOS, a Windows constant). */
+const PLATFORM_HINT = /GOOS|windows/i;
 
 /** Var declarations longer than this are kept only when they mention an interesting identifier. */
 export const SMALL_VAR_ROWS = 40;

@@ -1051,10 +1051,16 @@ export class SpawnSiteIndex {
         const root = importPath === undefined ? undefined : moduleRootOf(dir, (d) => this.goModules.has(d));
         const pkgDir = importPath === undefined ? dir : root && (this.inModuleDir(root, importPath) ?? this.goDeps.packageDir(root, importPath));
         if (!pkgDir) return undefined;
-        let known = this.goosConsts.get(pkgDir);
-        if (!known) this.goosConsts.set(pkgDir, (known = { texts: goTexts(pkgDir), answers: new Map() }));
+        const known = this.goDirText(pkgDir);
         if (!known.answers.has(name)) known.answers.set(name, goosConstIn(known.texts, name));
         return known.answers.get(name);
+      },
+      mentions: (name: string) => {
+        const re = new RegExp(`(?<![\\w.])${name.replace(/[^\w]/g, '')}(?!\\w)`, 'g');
+        let n = 0;
+        // Line comments left out (a name in a comment is no use); a `//` inside a string may hide a use, which only makes the count smaller.
+        for (const t of this.goDirText(dir).texts) n += [...t.replace(/(^|\s)\/\/[^\n]*/g, '$1').matchAll(re)].length;
+        return n;
       },
       errPredicate: (name: string) => {
         // Every other .go file of the directory on disk, indexed yet or not (mvdan/sh's isENOEXEC is in
@@ -1093,6 +1099,13 @@ export class SpawnSiteIndex {
         return false;
       },
     };
+  }
+
+  /** The .go files of a directory as they are on disk, read once until a file of it is indexed again. */
+  private goDirText(dir: string): { texts: string[]; answers: Map<string, { holds: boolean; words: string } | undefined> } {
+    let known = this.goosConsts.get(dir);
+    if (!known) this.goosConsts.set(dir, (known = { texts: goTexts(dir), answers: new Map() }));
+    return known;
   }
 
   /** The directory of `importPath` when it is a package of the module rooted at `root` (its go.mod's `module` line). */

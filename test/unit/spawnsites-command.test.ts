@@ -27,7 +27,7 @@ describe('process-inspector sites', function () {
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
     const out = JSON.parse(r.stdout) as { sites: Record<string, unknown>[] };
-    assert.equal(out.sites.length, 61);
+    assert.equal(out.sites.length, 64);
     for (const s of out.sites) assert.deepEqual(Object.keys(s), ['file', 'line', 'column', 'language', 'api', 'program', 'waited', 'reason']);
     assert.deepEqual(out.sites.find((s) => s.file === 'seed/main.go' && s.line === 29), {
       file: 'seed/main.go',

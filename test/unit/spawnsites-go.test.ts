@@ -40,6 +40,7 @@ const EXPECTED: Row[] = [
   ['correct/handedon.go', 23, 'exec.Cmd.Start', 'unknown', 'sleep', null], // its Wait method returned
   ['correct/literal.go', 8, 'exec.Cmd.Start', 'yes', '/usr/bin/syncthing', null], // a struct-literal Cmd, waited
   ['correct/obtained.go', 11, 'exec.Cmd.Start', 'yes', 'sleep', null], // built by newSleeper() in waiter.go
+  ['correct/platform_callers.go', 21, 'exec.Cmd.Start', 'yes', null, null], // its one caller calls it past `if GOOS != "windows" { return }`
   ['correct/platform_code.go', 14, 'exec.Cmd.Start', 'yes', 'rundll32', null], // if runtime.GOOS == "windows"
   ['correct/platform_code.go', 16, 'exec.Cmd.Run', 'yes', 'xdg-open', null],
   ['correct/platform_code.go', 21, 'exec.Cmd.Run', 'yes', null, null],
@@ -67,6 +68,8 @@ const EXPECTED: Row[] = [
   ['leaks/leaks.go', 87, 'exec.Cmd.Start', 'no', 'tick', 'some-paths'], // overwritten by the next iteration
   ['leaks/literal.go', 8, 'exec.Cmd.Start', 'no', '/usr/bin/syncthing', 'always'], // a struct-literal Cmd, never waited
   ['leaks/obtained.go', 12, 'exec.Cmd.Start', 'no', 'worker-daemon', 'always'], // built by newWorker() in build.go
+  ['leaks/platform_callers.go', 19, 'exec.Cmd.Start', 'no', null, 'always'], // a second caller, on every OS
+  ['leaks/platform_callers.go', 32, 'exec.Cmd.Start', 'no', null, 'always'], // also used as a value
   ['leaks/platform_code.go', 11, 'exec.Cmd.Start', 'no', 'open', 'always'], // runtime.GOOS == "darwin": an OS with zombies
   ['leaks/platform_code.go', 14, 'exec.Cmd.Start', 'no', 'xdg-open', 'always'], // runtime.GOOS != "windows"
   ['leaks/platform_code.go', 22, 'exec.Cmd.Start', 'no', 'notify-send', 'always'], // case "windows", "linux"
@@ -108,6 +111,7 @@ describe('spawn sites: Go', function () {
     assert.match(by('correct/cleanup.go', 17).reason, /handed on before it was started \(captured by the closure at line 13\)/);
     assert.match(by('leaks/cleanup.go', 15).reason, /startServer returns at line 18 without waiting for it/);
     assert.match(by('leaks/errpred.go', 13).reason, /runOrRetry returns at line 15 without waiting for it/);
+    assert.match(by('correct/platform_callers.go', 21).reason, /^never runs where a child can become a zombie: restartWindows\(\) is called only at line 16, in restart, only when `runtime\.GOOS != "windows"` is false \(line 13\)$/);
     assert.match(by('correct/platform_code.go', 14).reason, /^never runs where a child can become a zombie: only when `runtime\.GOOS == "windows"` is true \(line 13\)$/);
     assert.match(by('correct/platform_code.go', 24).reason, /only when `isWindows` \(runtime\.GOOS == "windows"\) is true \(line 20\)$/);
     assert.match(by('correct/platform_code.go', 30).reason, /only when `runtime\.GOOS` in "windows", "js" is true \(line 29\)$/);

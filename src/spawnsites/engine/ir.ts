@@ -126,6 +126,12 @@ export interface FunctionIR {
   exported: boolean;
   /** Returning from it ends the process (`main`): pending children are reaped by init, not lost. */
   isMain?: boolean;
+  /**
+   * The front end checked that every use of it is a call in this program: when no path reaches one
+   * but those a platform condition rules out, it never runs where a child can become a zombie.
+   * (Or the front end answers when asked: External.callersKnown.)
+   */
+  callersKnown?: boolean;
   /** Control flow the lowering could not structure (goto, setjmp): every site in it is unknown, for this reason. */
   unstructured?: string;
 }

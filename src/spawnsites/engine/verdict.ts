@@ -7,9 +7,9 @@
  * the walk could not follow makes it `unknown`, never `no`.
  */
 import type { SourceRange, Waited } from '../types';
-import type { CellIR, ProgramIR, SiteIR } from './ir';
+import type { CellIR, Node, ProgramIR, SiteIR } from './ir';
 import type { Step } from './state';
-import { type CellFacts, type Ev, type External, type Leak, type SiteFacts, type Summary, Walker } from './walk';
+import { type CellFacts, childBodies, type Ev, type External, type Leak, type SiteFacts, type Summary, Walker } from './walk';
 
 export interface Verdict {
   waited: Waited;
@@ -40,8 +40,15 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
   w.run();
   const cellInfo = new Map<string, CellIR>((program.cells ?? []).map((c) => [c.name, c]));
   const verdicts = new Map<number, Verdict>();
+  const home = siteFunctions(program);
   for (const site of program.sites) {
     const facts = w.siteFacts(site.id);
+    const fn = home.get(site.id);
+    const only = fn === undefined ? undefined : w.platformOnly(fn);
+    if (only) {
+      verdicts.set(site.id, { waited: 'yes', reason: `never runs where a child can become a zombie: ${only}`, path: [], losses: [], facts });
+      continue;
+    }
     const cellFacts = (name: string): CellFacts => {
       const local = w.cells.get(name) ?? { waits: [], kills: [], escapes: [] };
       const other = opts.cell?.(name);
@@ -50,6 +57,19 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
     verdicts.set(site.id, decide(site, facts, cellFacts, cellInfo, w, opts));
   }
   return { verdicts, summaries: w.summaries, cells: w.cells };
+}
+
+/** The key of the function each site is in (the first, when two share a key). */
+function siteFunctions(program: ProgramIR): Map<number, string> {
+  const out = new Map<number, string>();
+  const visit = (key: string, nodes: Node[]) => {
+    for (const n of nodes) {
+      if (n.op === 'spawn' && !out.has(n.site)) out.set(n.site, key);
+      for (const b of childBodies(n)) visit(key, b);
+    }
+  };
+  for (const f of program.functions) visit(f.key, f.body);
+  return out;
 }
 
 function decide(

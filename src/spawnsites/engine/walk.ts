@@ -92,6 +92,11 @@ export interface External {
    * are reaped by init either way.
    */
   exitExcusesLost?: boolean;
+  /**
+   * Is every use of the function `key` a call in this program (asked only of a function whose calls
+   * are all on paths a platform condition rules out)? Default: what its FunctionIR says.
+   */
+  callersKnown?(key: string): boolean;
 }
 
 interface Frame {
@@ -117,6 +122,10 @@ export class Walker {
   readonly cells = new Map<string, CellFacts>();
   readonly summaries = new Map<string, Summary>();
   readonly callsSeen = new Map<string, number>();
+  /** Calls a live path got to. */
+  readonly liveCalls = new Set<Node>();
+  /** Every call of every function walked, with the platform condition that cut paths of its function, if one did. */
+  readonly calls: { call: Extract<Node, { op: 'call' }>; cut?: string; fn: string }[] = [];
   private readonly byKey = new Map<string, FunctionIR>();
   private readonly inProgress = new Set<string>();
 
@@ -133,6 +142,21 @@ export class Walker {
 
   run(): void {
     for (const f of this.program.functions) this.summaryOf(f.key);
+  }
+
+  /**
+   * Why the function `key` never runs where a child can become a zombie: it is called only from this
+   * program (the front end says so), at least once, and every call is on paths a platform condition
+   * rules out. undefined otherwise.
+   */
+  platformOnly(key: string): string | undefined {
+    const fn = this.byKey.get(key);
+    if (!fn || fn.exported) return undefined;
+    const mine = this.calls.filter((c) => c.call.fn === key);
+    if (!mine.length || mine.some((c) => !c.cut || this.liveCalls.has(c.call))) return undefined;
+    if (!(fn.callersKnown ?? this.external.callersKnown?.(key))) return undefined;
+    const lines = [...new Set(mine.map((c) => c.call.at.startLine))].join(', ');
+    return `${fn.display ?? key}() is called only at line ${lines}, in ${mine[0].fn}, ${mine[0].cut}`;
   }
 
   cell(name: string): CellFacts {
@@ -201,6 +225,7 @@ class FunctionWalk {
     if (this.fn.unstructured) for (const f of this.sitesIn(this.fn.body)) this.w.siteFacts(f).unstructured = this.fn.unstructured;
     // Sites no path got to because a platform condition ruled their paths out: code where no zombie can be.
     if (this.platformCut) for (const f of this.sitesIn(this.fn.body)) if (!this.w.siteFacts(f).reached) this.w.siteFacts(f).platform ??= this.platformCut;
+    for (const c of callsIn(this.fn.body)) this.w.calls.push({ call: c, cut: this.platformCut, fn: this.name });
     const exits = !this.returned && this.exitedSomewhere;
     return {
       key: this.fn.key,
@@ -554,6 +579,7 @@ class FunctionWalk {
   }
 
   private call(n: Extract<Node, { op: 'call' }>, st: State): State {
+    this.w.liveCalls.add(n);
     const s = this.w.summaryOf(n.fn);
     this.w.callsSeen.set(n.fn, (this.w.callsSeen.get(n.fn) ?? 0) + 1);
     const words = n.words ?? `${n.fn}()`;
@@ -753,6 +779,18 @@ class FunctionWalk {
 }
 
 /** The nested bodies of a node (for visiting every node). */
+function callsIn(nodes: Node[]): Extract<Node, { op: 'call' }>[] {
+  const out: Extract<Node, { op: 'call' }>[] = [];
+  const visit = (ns: Node[]) => {
+    for (const n of ns) {
+      if (n.op === 'call') out.push(n);
+      for (const child of childBodies(n)) visit(child);
+    }
+  };
+  visit(nodes);
+  return out;
+}
+
 export function childBodies(n: Node): Node[][] {
   switch (n.op) {
     case 'if': return [n.then, n.else];
