@@ -14,6 +14,9 @@ export function goosComparison(op: string, value: string): boolean | undefined {
   return op === '!=';
 }
 
+/** A name a constant of an OS without zombies (or of every other OS) has: `isWindows`, `IsJS`, `onWasm`, `notWin`, `isUnix`, `posix`. */
+export const PLATFORM_NAME = /win|js|wasm|wasi|unix|posix|goos/i;
+
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

@@ -19,7 +19,7 @@ import { analyze } from './engine/verdict';
 import { type DepAnswer, isModulePath } from './godeps';
 import { endOf, FnLower, type Desc, type GoLowerHost, type HandleKind, stringValue } from './lower/go';
 import { isErrPredicate, STD_ERR_PREDICATES } from './go-errpred';
-import { goosComparison } from './go-platform';
+import { goosComparison, PLATFORM_NAME } from './go-platform';
 import { type Creation, displayName, findingsFor, finishSite, type SiteRec, siteWords } from './go-report';
 import type { SyntaxNode } from './parser';
 import { callersOfRelevant, goInterestingIdents, hasInterestingIdent, SMALL_VAR_ROWS } from './golex';
@@ -363,11 +363,15 @@ export class GoScanner implements GoLowerHost {
       return p && { holds: op === '==' ? p.holds : !p.holds, words: `\`${cond.text}\`` };
     }
     let found: { holds: boolean; words: string } | undefined;
-    if (cond.type === 'identifier') found = this.pkg.platformConst?.(undefined, cond.text);
-    else if (cond.type === 'selector_expression') {
+    // Only names that may be such a constant are looked up: reading a package's files for every
+    // `if debug` would cost the cold index more than it finds.
+    const name = cond.type === 'identifier' ? cond.text : cond.type === 'selector_expression' ? (cond.childForFieldName('field')?.text ?? '') : '';
+    if (!PLATFORM_NAME.test(name)) return undefined;
+    if (cond.type === 'identifier') found = this.pkg.platformConst?.(undefined, name);
+    else {
       const operand = cond.childForFieldName('operand');
       const path = operand?.type === 'identifier' ? this.imports.byName.get(operand.text) : undefined;
-      if (path !== undefined) found = this.pkg.platformConst?.(path, cond.childForFieldName('field')?.text ?? '');
+      if (path !== undefined) found = this.pkg.platformConst?.(path, name);
     }
     return found && { holds: found.holds, words: `\`${cond.text}\` (${found.words})` };
   }

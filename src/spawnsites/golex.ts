@@ -12,6 +12,7 @@
  * It also reads a file's head (package name and imports) cheaply, for files that cannot hold a
  * site at all, which the index still needs to know which packages are commands.
  */
+import { PLATFORM_NAME } from './go-platform';
 
 export interface GoImport {
   /** The local name when renamed (`ex "os/exec"`), `.` or `_`. */
@@ -339,8 +340,8 @@ export function goInterestingIdents(imports: readonly GoImport[]): Set<string> {
 /**
  * Which functions are worth analysing though they name no handle API: the ones that call a
  * function of the file whose signature does (takes or returns a Cmd: `cmd, err := startHelper()`
- * then `cmd.Wait()`), one level deep; and, when their text may test the OS, the ones that call any
- * relevant function of the file. `funcs` in file order; the answer is true for those callers
+ * then `cmd.Wait()`), one level deep; and the ones that call an unexported relevant function named
+ * for an OS without zombies (go-platform.ts's PLATFORM_NAME). `funcs` in file order; the answer is true for those callers
  * (false for the relevant ones themselves, which are kept anyway). The index's pre-pass and the Go
  * scanner both decide by it.
  */
@@ -349,7 +350,9 @@ export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean;
   const relevant = new Set<string>();
   for (const f of funcs) {
     if (f.helper && f.name) helpers.add(f.name);
-    else if (f.hit && f.name) relevant.add(f.name);
+    // Only an unexported one can be found to run on no OS with zombies (its every use seen), and
+    // only one named for such an OS is worth the callers' parse (restartMonitorWindows).
+    else if (f.hit && f.name && /^[a-z_]/.test(f.name) && PLATFORM_NAME.test(f.name)) relevant.add(f.name);
   }
   if (!helpers.size && !relevant.size) return funcs.map(() => false);
   const names = [...helpers];
@@ -359,14 +362,11 @@ export function callersOfRelevant(funcs: readonly { name?: string; hit: boolean;
     const text = f.text();
     // A substring test first (native, fast): most functions name none of the helpers at all.
     if (names.some((n) => text.includes(n)) && hasInterestingIdent(text, helpers)) return true;
-    // A caller of any relevant function when it may decide by the OS (`if !build.IsWindows { return
-    // unixWay() }; return windowsWay()`): the analysis may find the call runs on no OS with zombies.
-    return PLATFORM_HINT.test(text) && others.some((n) => text.includes(n)) && hasInterestingIdent(text, relevant);
+    // A caller of such a function (`if !build.IsWindows { return unixWay() }; return windowsWay()`):
+    // the analysis may find the call runs on no OS with zombies.
+    return others.some((n) => text.includes(n)) && hasInterestingIdent(text, relevant);
   });
 }
-
-/** Text a platform condition in Go code has in it (runtime.GOOS, a Windows constant). */
-const PLATFORM_HINT = /GOOS|windows/i;
 
 /** Var declarations longer than this are kept only when they mention an interesting identifier. */
 export const SMALL_VAR_ROWS = 40;

@@ -420,6 +420,7 @@ export class SpawnSiteIndex {
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
   /** Platform constants looked up in a directory's .go files (go-platform.ts), by name; dropped when a file of it is (re)indexed. */
+  private readonly modulePaths = new Map<string, string>();
   private goosConsts = new Map<string, { texts: string[]; answers: Map<string, { holds: boolean; words: string } | undefined> }>();
   /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
   private readonly goDeps = new GoDeps();
@@ -1110,11 +1111,14 @@ export class SpawnSiteIndex {
 
   /** The directory of `importPath` when it is a package of the module rooted at `root` (its go.mod's `module` line). */
   private inModuleDir(root: string, importPath: string): string | undefined {
-    let mod: string | undefined;
-    try {
-      mod = /^\s*module\s+(\S+)/m.exec(readFileSync(join(root, 'go.mod'), 'utf8'))?.[1]?.replace(/^"|"$/g, '');
-    } catch {
-      return undefined;
+    let mod = this.modulePaths.get(root);
+    if (mod === undefined) {
+      try {
+        mod = /^\s*module\s+(\S+)/m.exec(readFileSync(join(root, 'go.mod'), 'utf8'))?.[1]?.replace(/^"|"$/g, '') ?? '';
+      } catch {
+        mod = '';
+      }
+      this.modulePaths.set(root, mod);
     }
     if (!mod || (importPath !== mod && !importPath.startsWith(`${mod}/`))) return undefined;
     const d = join(root, importPath.slice(mod.length));

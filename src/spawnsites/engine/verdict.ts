@@ -40,7 +40,7 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
   w.run();
   const cellInfo = new Map<string, CellIR>((program.cells ?? []).map((c) => [c.name, c]));
   const verdicts = new Map<number, Verdict>();
-  const home = siteFunctions(program);
+  const home = w.cutCalls.size ? siteFunctions(program) : new Map<number, string>();
   for (const site of program.sites) {
     const facts = w.siteFacts(site.id);
     const fn = home.get(site.id);

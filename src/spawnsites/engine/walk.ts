@@ -122,10 +122,11 @@ export class Walker {
   readonly cells = new Map<string, CellFacts>();
   readonly summaries = new Map<string, Summary>();
   readonly callsSeen = new Map<string, number>();
-  /** Calls a live path got to. */
+  /** Calls a live path got to, and the functions they call. */
   readonly liveCalls = new Set<Node>();
-  /** Every call of every function walked, with the platform condition that cut paths of its function, if one did. */
-  readonly calls: { call: Extract<Node, { op: 'call' }>; cut?: string; fn: string }[] = [];
+  readonly liveCallees = new Set<string>();
+  /** By callee: the calls no path got to, in functions where a platform condition cut paths (with that condition). */
+  readonly cutCalls = new Map<string, { at: SourceRange; cut: string; fn: string }[]>();
   private readonly byKey = new Map<string, FunctionIR>();
   private readonly inProgress = new Set<string>();
 
@@ -146,16 +147,15 @@ export class Walker {
 
   /**
    * Why the function `key` never runs where a child can become a zombie: it is called only from this
-   * program (the front end says so), at least once, and every call is on paths a platform condition
-   * rules out. undefined otherwise.
+   * program (the front end says so), no path gets to a call of it, and some are in functions where a
+   * platform condition ruled paths out. undefined otherwise.
    */
   platformOnly(key: string): string | undefined {
+    const mine = this.cutCalls.get(key);
     const fn = this.byKey.get(key);
-    if (!fn || fn.exported) return undefined;
-    const mine = this.calls.filter((c) => c.call.fn === key);
-    if (!mine.length || mine.some((c) => !c.cut || this.liveCalls.has(c.call))) return undefined;
+    if (!mine || !fn || fn.exported || this.liveCallees.has(key)) return undefined;
     if (!(fn.callersKnown ?? this.external.callersKnown?.(key))) return undefined;
-    const lines = [...new Set(mine.map((c) => c.call.at.startLine))].join(', ');
+    const lines = [...new Set(mine.map((c) => c.at.startLine))].join(', ');
     return `${fn.display ?? key}() is called only at line ${lines}, in ${mine[0].fn}, ${mine[0].cut}`;
   }
 
@@ -225,7 +225,14 @@ class FunctionWalk {
     if (this.fn.unstructured) for (const f of this.sitesIn(this.fn.body)) this.w.siteFacts(f).unstructured = this.fn.unstructured;
     // Sites no path got to because a platform condition ruled their paths out: code where no zombie can be.
     if (this.platformCut) for (const f of this.sitesIn(this.fn.body)) if (!this.w.siteFacts(f).reached) this.w.siteFacts(f).platform ??= this.platformCut;
-    for (const c of callsIn(this.fn.body)) this.w.calls.push({ call: c, cut: this.platformCut, fn: this.name });
+    if (this.platformCut) {
+      for (const c of callsIn(this.fn.body)) {
+        if (this.w.liveCalls.has(c)) continue;
+        let list = this.w.cutCalls.get(c.fn);
+        if (!list) this.w.cutCalls.set(c.fn, (list = []));
+        list.push({ at: c.at, cut: this.platformCut, fn: this.name });
+      }
+    }
     const exits = !this.returned && this.exitedSomewhere;
     return {
       key: this.fn.key,
@@ -580,6 +587,7 @@ class FunctionWalk {
 
   private call(n: Extract<Node, { op: 'call' }>, st: State): State {
     this.w.liveCalls.add(n);
+    this.w.liveCallees.add(n.fn);
     const s = this.w.summaryOf(n.fn);
     this.w.callsSeen.set(n.fn, (this.w.callsSeen.get(n.fn) ?? 0) + 1);
     const words = n.words ?? `${n.fn}()`;
