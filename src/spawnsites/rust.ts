@@ -15,7 +15,7 @@
 import type { ProgramIR, FunctionIR } from './engine/ir';
 import { analyze as analyzeProgram, relatedOf, type Verdict } from './engine/verdict';
 import { RustFnLowering, type RustApi } from './lower/rust';
-import { RustItems } from './lower/rust-items';
+import { outerAttributes, RustItems } from './lower/rust-items';
 import type { SyntaxNode } from './parser';
 import { rustCfg } from './platform';
 import { ancestor, descendants, lineOf, named, rangeOf, unescape, walk } from './syntax';
@@ -342,8 +342,7 @@ export class RustScanner {
   private guardOf(node: SyntaxNode): { kind: 'cfg' | 'allow'; why: string } | undefined {
     let allow: { kind: 'allow'; why: string } | undefined;
     for (let n: SyntaxNode | null = node; n; n = n.parent) {
-      const attrs: SyntaxNode[] = [];
-      for (let p = n.previousNamedSibling; p && (p.type === 'attribute_item' || p.type === 'line_comment' || p.type === 'block_comment'); p = p.previousNamedSibling) if (p.type === 'attribute_item') attrs.push(p);
+      const attrs = outerAttributes(n);
       for (const c of n.type === 'source_file' || n.type === 'declaration_list' ? named(n) : []) if (c.type === 'inner_attribute_item') attrs.push(c);
       for (const a of attrs) {
         const t = a.text.replace(/\s+/g, '');

@@ -26,13 +26,14 @@ const CHILD_TYPE = /\bChild\b/;
 /** `#[test]`, `#[tokio::test(flavor = …)]`, `#[test_case(…)]`, `#[rstest]`. */
 const TEST_ATTR = /^#\[\s*(\w+\s*::\s*)*(test|test_case|rstest)\b/;
 
-/** The attributes written on an item (tree-sitter puts them before it, as siblings). */
-function isTest(node: SyntaxNode): boolean {
-  for (let p = node.previousNamedSibling; p && (p.type === 'attribute_item' || p.type === 'line_comment' || p.type === 'block_comment'); p = p.previousNamedSibling) {
-    if (p.type === 'attribute_item' && TEST_ATTR.test(p.text)) return true;
-  }
-  return false;
+/** The outer attributes written on an item or statement (tree-sitter puts them before it, as siblings, comments between). */
+export function outerAttributes(node: SyntaxNode): SyntaxNode[] {
+  const attrs: SyntaxNode[] = [];
+  for (let p = node.previousNamedSibling; p && (p.type === 'attribute_item' || p.type === 'line_comment' || p.type === 'block_comment'); p = p.previousNamedSibling) if (p.type === 'attribute_item') attrs.push(p);
+  return attrs;
 }
+
+const isTest = (node: SyntaxNode) => outerAttributes(node).some((a) => TEST_ATTR.test(a.text));
 /** A body that may end the process (std::process::exit, abort, libc::_exit) or a function that never returns. */
 const EXITS_TEXT = /\b(exit|abort|_exit)\s*\(/;
 
