@@ -7,9 +7,9 @@
  * the walk could not follow makes it `unknown`, never `no`.
  */
 import type { SourceRange, Waited } from '../types';
-import type { CellIR, Node, ProgramIR, SiteIR } from './ir';
+import type { CellIR, ProgramIR, SiteIR } from './ir';
 import type { Step } from './state';
-import { type CellFacts, childBodies, type Ev, type External, type Leak, type SiteFacts, type Summary, Walker } from './walk';
+import { type CellFacts, type Ev, type External, type Leak, nodesIn, type SiteFacts, type Summary, Walker } from './walk';
 
 export interface Verdict {
   waited: Waited;
@@ -62,13 +62,7 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
 /** The key of the function each site is in (the first, when two share a key). */
 function siteFunctions(program: ProgramIR): Map<number, string> {
   const out = new Map<number, string>();
-  const visit = (key: string, nodes: Node[]) => {
-    for (const n of nodes) {
-      if (n.op === 'spawn' && !out.has(n.site)) out.set(n.site, key);
-      for (const b of childBodies(n)) visit(key, b);
-    }
-  };
-  for (const f of program.functions) visit(f.key, f.body);
+  for (const f of program.functions) for (const n of nodesIn(f.body, 'spawn')) if (!out.has(n.site)) out.set(n.site, f.key);
   return out;
 }
 

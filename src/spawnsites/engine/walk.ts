@@ -222,11 +222,11 @@ class FunctionWalk {
     });
     const end = this.seq(this.fn.body, st);
     if (!end.dead) this.leave(end, this.fn.end, 'end', []);
-    if (this.fn.unstructured) for (const f of this.sitesIn(this.fn.body)) this.w.siteFacts(f).unstructured = this.fn.unstructured;
+    if (this.fn.unstructured) for (const f of spawnsIn(this.fn.body)) this.w.siteFacts(f.site).unstructured = this.fn.unstructured;
     // Sites no path got to because a platform condition ruled their paths out: code where no zombie can be.
-    if (this.platformCut) for (const f of this.sitesIn(this.fn.body)) if (!this.w.siteFacts(f).reached) this.w.siteFacts(f).platform ??= this.platformCut;
+    if (this.platformCut) for (const f of spawnsIn(this.fn.body)) if (!this.w.siteFacts(f.site).reached) this.w.siteFacts(f.site).platform ??= this.platformCut;
     if (this.platformCut) {
-      for (const c of callsIn(this.fn.body)) {
+      for (const c of nodesIn(this.fn.body, 'call')) {
         if (this.w.liveCalls.has(c)) continue;
         let list = this.w.cutCalls.get(c.fn);
         if (!list) this.w.cutCalls.set(c.fn, (list = []));
@@ -256,18 +256,6 @@ class FunctionWalk {
   private exitedSomewhere = false;
   /** The first platform condition that ruled a path out, in words. */
   private platformCut?: string;
-
-  private sitesIn(nodes: Node[]): number[] {
-    const out: number[] = [];
-    const visit = (ns: Node[]) => {
-      for (const n of ns) {
-        if (n.op === 'spawn') out.push(n.site);
-        for (const child of childBodies(n)) visit(child);
-      }
-    };
-    visit(nodes);
-    return out;
-  }
 
   // --- statements ---
 
@@ -787,17 +775,20 @@ class FunctionWalk {
 }
 
 /** The nested bodies of a node (for visiting every node). */
-function callsIn(nodes: Node[]): Extract<Node, { op: 'call' }>[] {
-  const out: Extract<Node, { op: 'call' }>[] = [];
+/** Every node of kind `op` in `nodes` and the bodies nested in them, in order. */
+export function nodesIn<K extends Node['op']>(nodes: Node[], op: K): Extract<Node, { op: K }>[] {
+  const out: Extract<Node, { op: K }>[] = [];
   const visit = (ns: Node[]) => {
     for (const n of ns) {
-      if (n.op === 'call') out.push(n);
+      if (n.op === op) out.push(n as Extract<Node, { op: K }>);
       for (const child of childBodies(n)) visit(child);
     }
   };
   visit(nodes);
   return out;
 }
+
+const spawnsIn = (nodes: Node[]) => nodesIn(nodes, 'spawn');
 
 export function childBodies(n: Node): Node[][] {
   switch (n.op) {
