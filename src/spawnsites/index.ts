@@ -315,6 +315,34 @@ class Breather {
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
 
 /**
+ * The .go files of a directory as they are on disk now (indexed or not: a file that names no Cmd API
+ * may still declare what a site depends on), each read as the index reads a file (a regular file
+ * only: a FIFO named x.go must not hang it). `unreadable`: the listing or some file could not be
+ * read, so what it declares is not known.
+ */
+type GoDirText = ReturnType<typeof goDirFiles> & { answers: Map<string, { holds: boolean; words: string } | undefined> };
+
+function goDirFiles(dir: string): { files: { path: string; text: string }[]; unreadable: boolean } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.go'));
+  } catch {
+    return { files: [], unreadable: true };
+  }
+  const files: { path: string; text: string }[] = [];
+  let unreadable = false;
+  for (const n of names.sort()) {
+    const path = join(dir, n);
+    try {
+      files.push({ path, text: readFile(path).bytes.toString('utf8') });
+    } catch {
+      unreadable = true;
+    }
+  }
+  return { files, unreadable };
+}
+
+/**
  * A file's bytes and signature. With `buf`, a file that fits is read into it: the cold index reads
  * every file (4978 of them in GOROOT/src) and keeps only the few it parses, so one buffer for all
  * is cheaper than a Buffer each (readFileSync: about 20 ms more on GOROOT/src, and the garbage).
@@ -322,25 +350,6 @@ const READ_BUFFER_MAX = 16 * 1024 * 1024;
  * a time: updates, re-analyses), or when the file does not fit, it gets a Buffer of its own. All
  * through one descriptor, so the signature is of the bytes read.
  */
-/** The text of every .go file of a directory, read now (files not indexed count too); unreadable ones left out. */
-function goTexts(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.go'));
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const n of names.sort()) {
-    try {
-      out.push(readFileSync(join(dir, n), 'utf8'));
-    } catch {
-      // a directory named x.go, a file gone since: nothing declared there
-    }
-  }
-  return out;
-}
-
 function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
   const readAt = Date.now();
   // Not blocking, and only a regular file: a FIFO named x.py must not hang the index.
@@ -419,9 +428,10 @@ export class SpawnSiteIndex {
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
-  /** Platform constants looked up in a directory's .go files (go-platform.ts), by name; dropped when a file of it is (re)indexed. */
+  /** go.mod directories -> the module path its `module` line says (read when a platform constant is looked up in another package). */
   private readonly modulePaths = new Map<string, string>();
-  private goosConsts = new Map<string, { texts: string[]; answers: Map<string, { holds: boolean; words: string } | undefined> }>();
+  /** A directory's .go files as read from disk (goDirFiles), with the platform constants looked up in them by name; dropped when a file of it is (re)indexed. */
+  private goDirTexts = new Map<string, GoDirText>();
   /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
   private readonly goDeps = new GoDeps();
   private crates = new Map<string, string[]>();
@@ -463,7 +473,7 @@ export class SpawnSiteIndex {
     this.rootDir = root;
     this.files = new Map();
     this.goDirs = new Map();
-    this.goosConsts = new Map();
+    this.goDirTexts = new Map();
     this.goModules = new Map();
     this.crates = new Map();
     this.gitignores = new Map();
@@ -760,7 +770,7 @@ export class SpawnSiteIndex {
 
   private put(path: string, entry: FileEntry): void {
     this.files.set(path, entry);
-    this.goosConsts.delete(dirname(path));
+    this.goDirTexts.delete(dirname(path));
     if (entry.language === 'go') {
       const dir = dirname(path);
       let set = this.goDirs.get(dir);
@@ -771,7 +781,7 @@ export class SpawnSiteIndex {
 
   private drop(path: string): void {
     this.files.delete(path);
-    this.goosConsts.delete(dirname(path));
+    this.goDirTexts.delete(dirname(path));
     this.goDirs.get(dirname(path))?.delete(path);
   }
 
@@ -1053,38 +1063,25 @@ export class SpawnSiteIndex {
         const pkgDir = importPath === undefined ? dir : root && (this.inModuleDir(root, importPath) ?? this.goDeps.packageDir(root, importPath));
         if (!pkgDir) return undefined;
         const known = this.goDirText(pkgDir);
-        if (!known.answers.has(name)) known.answers.set(name, goosConstIn(known.texts, name));
+        if (known.unreadable) return undefined; // an unread file may assign it
+        if (!known.answers.has(name)) known.answers.set(name, goosConstIn(known.files.map((f) => f.text), name));
         return known.answers.get(name);
       },
       mentions: (name: string) => {
         const re = new RegExp(`(?<![\\w.])${name.replace(/[^\w]/g, '')}(?!\\w)`, 'g');
+        const known = this.goDirText(dir);
+        if (known.unreadable) return undefined; // an unread file may use it
         let n = 0;
         // Line comments left out (a name in a comment is no use); a `//` inside a string may hide a use, which only makes the count smaller.
-        for (const t of this.goDirText(dir).texts) n += [...t.replace(/(^|\s)\/\/[^\n]*/g, '$1').matchAll(re)].length;
+        for (const f of known.files) n += [...f.text.replace(/(^|\s)\/\/[^\n]*/g, '$1').matchAll(re)].length;
         return n;
       },
       errPredicate: (name: string) => {
         // Every other .go file of the directory on disk, indexed yet or not (mvdan/sh's isENOEXEC is in
         // os_unix.go, which names no Cmd API), so the answer does not depend on the order files are indexed in.
-        const texts = function* () {
-          let names: string[];
-          try {
-            names = readdirSync(dir).filter((n) => n.endsWith('.go'));
-          } catch {
-            yield `func ${name}(`; // unreadable: a declaration we cannot judge
-            return;
-          }
-          for (const n of names.sort()) {
-            const p = join(dir, n);
-            if (p === path) continue;
-            try {
-              yield readFile(p).bytes.toString('utf8');
-            } catch {
-              yield `func ${name}(`;
-            }
-          }
-        };
-        return isErrPredicate(texts(), name);
+        const known = this.goDirText(dir);
+        if (known.unreadable) return false; // an unread file may declare it otherwise
+        return isErrPredicate(known.files.filter((f) => f.path !== path).map((f) => f.text), name);
       },
       mentionsField: (name: string) => {
         // Every other file of the directory, analysed or not (a file without os/exec may still use the field).
@@ -1103,9 +1100,9 @@ export class SpawnSiteIndex {
   }
 
   /** The .go files of a directory as they are on disk, read once until a file of it is indexed again. */
-  private goDirText(dir: string): { texts: string[]; answers: Map<string, { holds: boolean; words: string } | undefined> } {
-    let known = this.goosConsts.get(dir);
-    if (!known) this.goosConsts.set(dir, (known = { texts: goTexts(dir), answers: new Map() }));
+  private goDirText(dir: string): GoDirText {
+    let known = this.goDirTexts.get(dir);
+    if (!known) this.goDirTexts.set(dir, (known = { ...goDirFiles(dir), answers: new Map() }));
     return known;
   }
 
