@@ -381,8 +381,9 @@ export class FnLower {
     }
     if (type === 'call_expression') {
       // `errors.Is(err, syscall.ENOEXEC)` on a Start's error: true only when the Start failed; false says nothing.
-      const first = named(node.childForFieldName('arguments') ?? node).find((a) => a.type !== 'comment');
-      const h = first && node.childForFieldName('arguments') ? this.startErrOf(first) : undefined;
+      const args = node.childForFieldName('arguments');
+      const first = args ? named(args).find((a) => a.type !== 'comment') : undefined;
+      const h = first ? this.startErrOf(first) : undefined;
       const words = h && this.host.errPredicate(node);
       if (!h || !words) return undefined;
       return { k: 'and', a: { k: 'is', h, outcomes: ['failed'], words: node.text, at: rangeOf(node) }, b: { k: 'opaque', words } };
