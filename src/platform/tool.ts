@@ -3,7 +3,6 @@
  * every way it can fail turned into one clear error. Readers take a `ToolRunner` as a
  * constructor default, so tests feed them captured output on any machine.
  */
-import { spawnSync } from 'node:child_process';
 import { UnsupportedPlatformError } from '../core/model';
 
 export interface ToolResult {
@@ -23,8 +22,14 @@ export interface ToolOptions {
 
 export type ToolRunner = (file: string, args: readonly string[], options: ToolOptions) => ToolResult;
 
-/** The real runner: spawnSync, no shell, output kept as bytes (names may not be UTF-8). */
+/**
+ * The real runner: spawnSync, no shell, output kept as bytes (names may not be UTF-8).
+ * node:child_process (and node:net under it) loads on the first run: a Linux reader never runs a
+ * tool, and the CLI's start should not pay for them (about 4 ms of a `zombies`).
+ */
 export const runTool: ToolRunner = (file, args, options) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(file, args, {
     env: options.env,
     timeout: options.timeoutMs,
