@@ -129,6 +129,38 @@ describe('parseStat property test: any name, any numbers', () => {
     );
   });
 
+  it('reads the fields after comm as proc(5) splits them, whatever their number or content', () => {
+    // parseStat matches a well-formed line with a regex and reads any other with a loop; both
+    // must agree with the plain definition: fields split at single spaces, field 3 the state,
+    // 4-6, 20, 22 and 52 decimal where present, at least 22 fields.
+    const token = fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 40 }).map(String),
+      fc.constantFrom('', '-', 'ab', '1x', '\t1', '(x', '0', '-0', '18446744073709551615'),
+    );
+    const wanted = [4, 5, 6, 20, 22, 52];
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 15, maxLength: 60, size: 'max' }), fc.constantFrom('', ' ', '  '), (tokens, tail) => {
+        const rest = ['S', ...tokens].join(' ') + tail;
+        const line = Buffer.from(`42 (name) ${rest}\n`);
+        const t = rest.split(' ');
+        if (rest.endsWith(' ')) t.pop();
+        const field = (k: number) => t[k - 3];
+        const bad = t.length + 2 < 22 || wanted.some((k) => k - 3 < t.length && !/^-?\d+$/.test(field(k)));
+        if (bad) {
+          assert.throws(() => parseStat(line), ProcParseError, rest);
+          return;
+        }
+        const s = parseStat(line);
+        assert.deepEqual(
+          [s.ppid, s.pgid, s.sid, s.threads, s.startTicks, s.exitStatus],
+          [...[4, 5, 6, 20, 22].map((k) => Number(field(k))), t.length >= 50 ? Number(field(52)) : undefined],
+          rest,
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('never throws anything but ProcParseError on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (a) => {
