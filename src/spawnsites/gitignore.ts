@@ -309,25 +309,45 @@ export function bracket(p: string, start: number): { source: string; end: number
   }
   let body = '';
   let first = true;
+  // The last single character of the class: the low end of a range if a `-` follows. git's
+  // wildmatch matches that character on its own before it sees the `-`, so a range whose ends are
+  // reversed (`b-a`, `"- `) adds nothing to it; a JS class would reject it as out of order.
+  let low: string | undefined;
   for (; i < p.length; i++) {
     const c = p[i];
     if (c === ']' && !first) return { source: `(?!/)[${negate ? '^' : ''}${body}]`, end: i };
     first = false;
+    if (c === '-' && low && i + 1 < p.length && p[i + 1] !== ']') {
+      let high = p[++i];
+      if (high === '\\') {
+        if (++i >= p.length) return undefined;
+        high = p[i];
+      }
+      if (high >= low) body += `-${classChar(high)}`;
+      low = undefined;
+      continue;
+    }
     if (c === '\\') {
       i++;
       if (i >= p.length) return undefined;
-      body += `\\${p[i]}`.replace(/^\\([a-zA-Z0-9])$/, '$1');
+      body += classChar(p[i]);
+      low = p[i];
     } else if (c === '[' && p[i + 1] === ':') {
       const close = p.indexOf(':]', i + 2);
       const cls = close > 0 ? POSIX_CLASSES[p.slice(i + 2, close)] : undefined;
       if (cls === undefined) return undefined; // an unknown class: git's wildmatch fails the pattern
       body += cls;
       i = close + 1;
-    } else if (c === '^' || c === '[' || c === ']') {
-      body += `\\${c}`; // literal here; a `-` keeps its meaning (a range, or itself first or last), as in a JS class
+      low = undefined;
     } else {
-      body += c;
+      body += classChar(c);
+      low = c;
     }
   }
   return undefined; // no closing ]
+}
+
+/** One character inside a JS class: `\\`, `^`, `[`, `]` and `-` escaped, letters and digits as they are. */
+function classChar(c: string): string {
+  return /[a-zA-Z0-9]/.test(c) ? c : `\\${c}`;
 }
