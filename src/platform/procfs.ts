@@ -39,62 +39,69 @@ const MINUS = 0x2d;
  * The name (comm) sits between parentheses and may itself hold `)`, `) (`, spaces, tabs, a
  * newline or any byte but NUL, so the only safe split is at the LAST `)` of the line: the fields
  * after it are numbers and one state letter, which never contain `)`.
+ *
+ * The CLI parses some 4,000 of these once, mostly before V8 has compiled this code, where a loop
+ * over each line's 300 bytes runs in the interpreter (about 5 us a line here). So a line is
+ * matched by one regex, which V8 compiles to machine code on its first use; a line it does not
+ * fit (damaged, cut short, a comm whose `)` is not the last) goes through the careful parser,
+ * which says what is wrong. Both are held to proc(5)'s definition by the property tests.
  */
 export function parseStat(buf: Uint8Array, length = buf.length): StatFields {
   let end = length;
   while (end > 0 && (buf[end - 1] === 0x0a || buf[end - 1] === 0)) end--;
-  const open = buf.indexOf(OPEN);
-  const close = end > 0 ? buf.lastIndexOf(CLOSE, end - 1) : -1;
-  if (open <= 0 || close <= open) throw new ProcParseError('/proc/PID/stat', 'no "(comm)"');
-  const pid = parseDecimal(buf, 0, open - 1);
-  if (buf[open - 1] !== SPACE || !(pid >= 0)) throw new ProcParseError('/proc/PID/stat', 'bad pid');
-  if (buf[close + 1] !== SPACE || close + 2 >= end) throw new ProcParseError('/proc/PID/stat', 'no state after comm');
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const line = bytes.toString('latin1', 0, end);
+  const m = STAT_LINE.exec(line);
+  if (!m) return parseStatCarefully(buf, end);
+  const open = m[1].length + 1;
+  const close = open + 1 + m[2].length;
+  if (close !== line.lastIndexOf(')') || (m[9] !== undefined && !DECIMAL.test(m[9]))) return parseStatCarefully(buf, end);
   // comm: ASCII in nearly every process, and then its latin1 decoding is its UTF-8 one.
-  let comm = bytes.toString('latin1', open + 1, close);
+  let comm = m[2];
   let commHex: string | undefined;
   if (NOT_ASCII.test(comm)) {
     comm = bytes.toString('utf8', open + 1, close);
     if (!isUtf8(bytes.subarray(open + 1, close))) commHex = bytes.toString('hex', open + 1, close);
   }
-  const f = statFields(bytes, close + 2, end);
-  const out: StatFields = { pid, comm, state: String.fromCharCode(buf[close + 2]), ppid: f.ppid, pgid: f.pgid, sid: f.sid, threads: f.threads, startTicks: f.startTicks };
+  const out: StatFields = { pid: Number(m[1]), comm, state: m[3], ppid: Number(m[4]), pgid: Number(m[5]), sid: Number(m[6]), threads: Number(m[7]), startTicks: Number(m[8]) };
   if (commHex !== undefined) out.commHex = commHex;
-  if (f.exitStatus !== undefined) out.exitStatus = f.exitStatus;
+  if (m[9] !== undefined) out.exitStatus = Number(m[9]);
   return out;
 }
 
+/**
+ * A whole stat line, fields numbered as in proc(5): pid, comm (up to the `)` that fields 3-22
+ * follow), the state's letter, fields 4-6, 20, 22, and field 52 when there is one.
+ */
+const STAT_LINE = /^(\d+) \(([\s\S]*)\) ([^ ])[^ ]* (-?\d+) (-?\d+) (-?\d+)(?: [^ ]*){13} (-?\d+) [^ ]* (-?\d+)(?![^ ])(?:(?: [^ ]*){29} ([^ ]*))?/;
+const DECIMAL = /^-?\d+$/;
 /** A latin1 decoding holds a char above 0x7f where the bytes were not ASCII. */
 const NOT_ASCII = /[\u0080-\u00ff]/;
 
-/** Fields 3 on (proc(5)'s numbers), single spaces between them: 4-6, 20, 22 and 52 taken. */
-const STAT_FIELDS = /^[^ ]+ (-?\d+) (-?\d+) (-?\d+)(?: [^ ]*){13} (-?\d+) [^ ]* (-?\d+)(?![^ ])(?:(?: [^ ]*){29} ([^ ]*))?/;
-const DECIMAL = /^-?\d+$/;
+function parseStatCarefully(buf: Uint8Array, length: number): StatFields {
+  let end = length;
+  while (end > 0 && (buf[end - 1] === 0x0a || buf[end - 1] === 0)) end--;
+  const open = buf.indexOf(OPEN);
+  let close = end - 1;
+  while (close > open && buf[close] !== CLOSE) close--;
+  if (open <= 0 || close <= open) throw new ProcParseError('/proc/PID/stat', 'no "(comm)"');
+  const pid = parseDecimal(buf, 0, open - 1);
+  if (buf[open - 1] !== SPACE || !(pid >= 0)) throw new ProcParseError('/proc/PID/stat', 'bad pid');
+  if (buf[close + 1] !== SPACE || close + 2 >= end) throw new ProcParseError('/proc/PID/stat', 'no state after comm');
+  const commBytes = buf.subarray(open + 1, close);
+  const valid = isUtf8(commBytes);
+  const comm = Buffer.from(commBytes.buffer, commBytes.byteOffset, commBytes.length).toString('utf8');
 
-type NumericFields = Pick<StatFields, 'ppid' | 'pgid' | 'sid' | 'threads' | 'startTicks' | 'exitStatus'>;
-
-/**
- * The numbers of buf[from, end), the fields after comm. The CLI parses some 4,000 of these once,
- * mostly before V8 has compiled this code, where a loop over each line's 300 bytes runs in the
- * interpreter (5 us a line): so a line is matched by one regex, compiled to machine code by V8's
- * regex engine on its first use, and only a line it does not fit (cut short, damaged) goes through
- * the loop, which says what is wrong or reads what it can.
- */
-function statFields(bytes: Buffer, from: number, end: number): NumericFields {
-  const m = STAT_FIELDS.exec(bytes.toString('latin1', from, end));
-  if (m && (m[6] === undefined || DECIMAL.test(m[6]))) {
-    const out: NumericFields = { ppid: Number(m[1]), pgid: Number(m[2]), sid: Number(m[3]), threads: Number(m[4]), startTicks: Number(m[5]) };
-    if (m[6] !== undefined) out.exitStatus = Number(m[6]);
-    return out;
-  }
+  // Fields from 3 on, separated by single spaces. fieldStart[k] = offset of field k+3.
+  const state = String.fromCharCode(buf[close + 2]);
   const wanted: number[] = [];
   let field = 3;
-  let i = from;
+  let i = close + 2;
   while (i < end && field <= 52) {
     let j = i;
-    while (j < end && bytes[j] !== SPACE) j++;
+    while (j < end && buf[j] !== SPACE) j++;
     if (field === 4 || field === 5 || field === 6 || field === 20 || field === 22 || field === 52) {
-      const v = parseDecimal(bytes, i, j);
+      const v = parseDecimal(buf, i, j);
       if (Number.isNaN(v)) throw new ProcParseError('/proc/PID/stat', `field ${field} is not a number`);
       wanted[field] = v;
     }
@@ -102,7 +109,17 @@ function statFields(bytes: Buffer, from: number, end: number): NumericFields {
     i = j + 1;
   }
   if (field <= 22) throw new ProcParseError('/proc/PID/stat', `only ${field - 1} fields`);
-  const out: NumericFields = { ppid: wanted[4], pgid: wanted[5], sid: wanted[6], threads: wanted[20], startTicks: wanted[22] };
+  const out: StatFields = {
+    pid,
+    comm,
+    state,
+    ppid: wanted[4],
+    pgid: wanted[5],
+    sid: wanted[6],
+    threads: wanted[20],
+    startTicks: wanted[22],
+  };
+  if (!valid) out.commHex = Buffer.from(commBytes).toString('hex');
   if (wanted[52] !== undefined) out.exitStatus = wanted[52];
   return out;
 }
