@@ -34,7 +34,9 @@ export const GO_HOOKED_FILE = 'src/syscall/exec_unix.go';
  * where it is missing or doubled is a Go we have not seen, and it is left alone.
  */
 const ANCHOR = /^[ \t]*pid, err1 = forkAndExecInChild\([^\n]*\)[ \t]*$/;
-const HOOK_CALL = 'piRecordSpawn(pid, err1)';
+/** Before the anchor's fork: CLOCK_BOOTTIME, so that the child's start tick needs no read of its stat. */
+const HOOK_BEFORE = 'piRecordT0 := piRecordBoot()';
+const HOOK_CALL = 'piRecordSpawn(pid, err1, piRecordT0)';
 
 interface GoEnv {
   goroot: string;
@@ -105,8 +107,9 @@ export function prepareGo(ctx: RecorderContext, opts: GoRecorderOptions = {}): P
 }
 
 /**
- * exec_unix.go with the hook call appended to the anchor line (every line keeps its number), or
- * why not. The hook's source is appended by the caller, after the last line.
+ * exec_unix.go with the hook on the anchor line (every line keeps its number): a clock reading
+ * before the fork, the call after it; or why not. The hook's source is appended by the caller,
+ * after the last line.
  */
 export function patchExecUnix(text: string): { text: string; line: number } | string {
   const lines = text.split('\n');
@@ -119,10 +122,13 @@ export function patchExecUnix(text: string): { text: string; line: number } | st
       ? 'the line "pid, err1 = forkAndExecInChild(...)" is not there'
       : `the line "pid, err1 = forkAndExecInChild(...)" is there ${hits.length} times (lines ${hits.map((i) => i + 1).join(', ')}), not once`;
   }
-  if (!/^import \([^)]*^\s*"runtime"\s*$/m.test(text)) return 'it does not import "runtime", which the hook needs';
-  if (/\bfunc piRecord/.test(text)) return 'it already has a piRecord function';
+  for (const pkg of ['runtime', 'unsafe']) {
+    if (!new RegExp(`^import \\([^)]*^\\s*"${pkg}"\\s*$`, 'm').test(text)) return `it does not import "${pkg}", which the hook needs`;
+  }
+  if (/\bpiRecord/.test(text)) return 'it already has a piRecord name';
   const at = hits[0];
-  lines[at] = `${lines[at].replace(/[ \t]+$/, '')}; ${HOOK_CALL}`;
+  const [, indent, statement] = /^([ \t]*)(.*?)[ \t]*$/.exec(lines[at])!;
+  lines[at] = `${indent}${HOOK_BEFORE}; ${statement}; ${HOOK_CALL}`;
   let out = lines.join('\n');
   if (!out.endsWith('\n')) out += '\n';
   return { text: out, line: at + 1 };

@@ -270,10 +270,13 @@ describe('Go spawn recorder (real go toolchain, real programs)', function () {
     assert.match(orig[anchor - 1], /^\s*pid, err1 = forkAndExecInChild\(/);
     assert.ok(copy.length > orig.length);
     for (let i = 0; i < orig.length - 1; i++) {
-      if (i === anchor - 1) assert.equal(copy[i], `${orig[i]}; piRecordSpawn(pid, err1)`, 'the call is on the anchor line');
+      if (i === anchor - 1) {
+        const [, indent, statement] = /^(\s*)(.*)$/.exec(orig[i])!;
+        assert.equal(copy[i], `${indent}piRecordT0 := piRecordBoot(); ${statement}; piRecordSpawn(pid, err1, piRecordT0)`, 'the clock before the fork and the call after it, both on the anchor line');
+      }
       else assert.equal(copy[i], orig[i], `line ${i + 1} unchanged`);
     }
-    assert.match(copy.slice(orig.length - 1).join('\n'), /^func piRecordSpawn\(pid int, err1 Errno\) \{$/m, 'the hook comes after the last line');
+    assert.match(copy.slice(orig.length - 1).join('\n'), /^func piRecordSpawn\(pid int, err1 Errno, t0 int64\) \{$/m, 'the hook comes after the last line');
 
     // A frame of syscall after the anchor (StartProcess calls forkExec below it) names a line of
     // the ORIGINAL file that really holds that call.
