@@ -10,6 +10,7 @@
 //   off        the recorder loaded (Go: the overlay build; Python: PYTHONPATH; Node: NODE_OPTIONS;
 //              C: LD_PRELOAD) but PROCESS_INSPECTOR_RECORD unset: it must cost nothing
 //   recording  both, one record per spawn into a fresh file (the count is checked)
+//   floor      (C only) an empty library in LD_PRELOAD: what the mechanism costs every child
 // Runtimes: Go exec.Command("true").Run(), Python subprocess.run(['true']), Node await spawn('true'),
 // C posix_spawn and C fork + execv. Every loop of every runtime and set-up runs once a round,
 // round-robin, the starting one rotating each round, after one warm-up round not counted; medians
@@ -19,7 +20,7 @@
 // GOCACHE (first build: the overlay recompiles the standard library) and a filled one, with and
 // without the overlay.
 //
-// --baseline REF adds a fourth set-up per runtime: recording with the recorders of git REF
+// --baseline REF adds a set-up per runtime: recording with the recorders of git REF
 // (src/record/assets/ at REF, loaded through PROCESS_INSPECTOR_RECORD_ASSETS), to compare a change
 // to the recorders with what it replaces in the same run. Not written to the docs.
 // --runtimes picks some of the runtimes (go, python, node, c: both C loops), for a quicker look at
@@ -222,6 +223,7 @@ try {
     "for the child's start time the monotonic clock read around the spawn, with bounds on its offset from the boot-time clock learned from the /proc/CHILD/stat read when they do not decide the tick");
   if (preps.native) {
     const loop = buildC('spawnloop');
+    const empty = buildC('empty-preload', { shared: true });
     for (const api of ['posix_spawn', 'fork']) {
       const e = onOff(preps.native);
       runtimes.push({
@@ -231,6 +233,7 @@ try {
         offCause: 'the loop loads the library once and it takes itself out of LD_PRELOAD, so no child loads it (strace -f of 200 spawns: 1 open of the library, 201 before): the difference is the machine, not the recorder',
         setups: {
           none: { cmd: loop, env: base },
+          floor: { cmd: loop, env: { ...base, LD_PRELOAD: empty } },
           off: { cmd: loop, env: e.off },
           recording: { cmd: loop, env: e.on },
           ...(basePreps && { baseline: { cmd: loop, env: onOff(basePreps.native).on } }),
@@ -238,7 +241,9 @@ try {
       });
     }
   }
-  const SETUPS = basePreps ? ['none', 'off', 'recording', 'baseline'] : ['none', 'off', 'recording'];
+  const SETUPS = basePreps ? ['none', 'floor', 'off', 'recording', 'baseline'] : ['none', 'floor', 'off', 'recording'];
+  /** The set-ups a runtime has (the floor, an empty LD_PRELOAD library, is native's only). */
+  const setupsOf = (rt) => SETUPS.filter((s) => rt.setups[s]);
 
   const runOnce = (rt, setupId) => {
     const s = rt.setups[setupId];
@@ -256,8 +261,8 @@ try {
 
   // Children's CPU for Go and Python from /proc/self/stat would need the loops' cooperation; the
   // C loop gives it (getrusage RUSAGE_CHILDREN), which is where an LD_PRELOAD library costs.
-  const got = Object.fromEntries(runtimes.map((rt) => [rt.id, Object.fromEntries(SETUPS.map((s) => [s, { wall: [], cpu: [], kids: [] }]))]));
-  const slots = runtimes.flatMap((rt) => SETUPS.map((s) => [rt, s]));
+  const got = Object.fromEntries(runtimes.map((rt) => [rt.id, Object.fromEntries(setupsOf(rt).map((s) => [s, { wall: [], cpu: [], kids: [] }]))]));
+  const slots = runtimes.flatMap((rt) => setupsOf(rt).map((s) => [rt, s]));
   log(`${ROUNDS} rounds (+1 warm-up) of ${slots.length} loops of ${SPAWNS} spawns, round-robin...`);
   for (let round = -1; round < ROUNDS; round++) {
     const t = Date.now();
@@ -277,19 +282,19 @@ try {
   // of that round (minutes apart at most, so the machine's load drifts less between them), then
   // the median over the rounds. Absolute figures are plain medians.
   const med = (rt, s, k) => (got[rt.id][s][k].length ? median(got[rt.id][s][k]) : undefined);
-  const paired = (rt, s, k) => {
+  const paired = (rt, s, k, against = 'none') => {
     const x = got[rt.id][s][k];
-    const y = got[rt.id].none[k];
+    const y = got[rt.id][against][k];
     return x.length && x.length === y.length ? median(x.map((v, i) => v / y[i])) : undefined;
   };
   const us = (x) => (x === undefined ? '-' : Math.abs(x) < 10 ? x.toFixed(1) : x.toFixed(0));
   const signed = (x) => `${x >= 0 ? '+' : ''}${us(x)}`;
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
-  const setupLabel = { none: 'no recorder', off: 'loaded, PROCESS_INSPECTOR_RECORD unset', recording: 'recording', baseline: `recording, recorders of ${opts.baseline}` };
+  const setupLabel = { none: 'no recorder', floor: 'an empty LD_PRELOAD library (the mechanism alone, no recorder)', off: 'loaded, PROCESS_INSPECTOR_RECORD unset', recording: 'recording', baseline: `recording, recorders of ${opts.baseline}` };
   const rows = [];
   for (const rt of runtimes) {
     const a = { cpu: med(rt, 'none', 'cpu'), kids: med(rt, 'none', 'kids') };
-    for (const s of SETUPS) {
+    for (const s of setupsOf(rt)) {
       const m = { wall: med(rt, s, 'wall'), cpu: med(rt, s, 'cpu'), kids: med(rt, s, 'kids') };
       const cell = (k) => (m[k] === undefined ? '-' : s === 'none' ? us(m[k]) : `${us(m[k])} (${ratio(paired(rt, s, k))})`);
       const w = got[rt.id][s].wall;
@@ -317,6 +322,13 @@ try {
     const cpuText = (e) => `parent CPU ${signed(e.cpu)} µs${e.kids === undefined ? '' : `, children's CPU ${signed(e.kids)} µs`} a spawn: ${pct(e.total / a)} of a ${us(a)} µs spawn`;
     let onCell = `${rOn < TARGET ? 'met' : '**missed**'} (${ratio(rOn)} wall; ${cpuText(on)})`;
     if (rOn >= TARGET) onCell += `: ${rt.cause}`;
+    if (rt.setups.floor) {
+      // What LD_PRELOAD costs with nothing in the library, and what the recorder adds over that.
+      const fl = extra('floor');
+      const over = paired(rt, 'recording', 'wall', 'floor');
+      onCell += `. An empty LD_PRELOAD library alone: ${ratio(paired(rt, 'floor', 'wall'))} wall, children's CPU ${signed(fl.kids)} µs a spawn, the price of the mechanism;` +
+        ` the recorder over it: ${ratio(over)} wall, ${signed(on.total - fl.total)} µs of CPU (${over < TARGET ? 'under' : 'over'} 5%)`;
+    }
     const off = extra('off');
     const rOff = paired(rt, 'off', 'wall');
     let offCell = `${off.total <= 0.01 * a ? 'met' : '**missed**'} (${ratio(rOff)} wall; ${cpuText(off)})`;
@@ -345,7 +357,8 @@ Load average ${load(loadBefore)} before and ${load(loadAfter)} after the rounds 
 **Method.** Each runtime runs a loop of ${SPAWNS.toLocaleString('en')} spawns of \`true\`, each waited, timed inside the program (start-up left out;
 the loops are in bench/lib/recorder-loops.mjs and bench/lib/spawnloop.c), in three set-ups: no recorder (Go: a plain build);
 the recorder loaded but \`PROCESS_INSPECTOR_RECORD\` unset (Go: the overlay build; Python: our sitecustomize first on \`PYTHONPATH\`;
-Node: \`NODE_OPTIONS=--require\`; C: \`LD_PRELOAD\`); recording (one record a spawn, the count checked). ${ROUNDS} rounds after a warm-up
+Node: \`NODE_OPTIONS=--require\`; C: \`LD_PRELOAD\`); recording (one record a spawn, the count checked); and for C a fourth, an
+empty library in \`LD_PRELOAD\` (bench/lib/empty-preload.c), what the mechanism costs every child before any recorder code runs. ${ROUNDS} rounds after a warm-up
 round; in each round all ${slots.length} loops run once, the starting one rotating, so noise falls on all alike. Per spawn, medians over the rounds (ratios paired by round):
 the wall time, the parent's CPU time (getrusage \`RUSAGE_SELF\`, user + system: where the record is made, less disturbed by the other
 load), and for C the children's CPU time (\`RUSAGE_CHILDREN\`: an \`LD_PRELOAD\` library is loaded by every child, \`true\` included).

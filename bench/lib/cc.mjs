@@ -12,16 +12,19 @@ export function haveCc() {
   return spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Compiles bench/lib/NAME.c; returns the binary's path. Throws with cc's output on failure. */
-export function buildC(name) {
+/**
+ * Compiles bench/lib/NAME.c; returns the binary's path (with `{ shared: true }`, a shared library's).
+ * Throws with cc's output on failure.
+ */
+export function buildC(name, { shared = false } = {}) {
   const src = path.join(here, `${name}.c`);
   const hash = createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), `pi-bench-${process.getuid?.() ?? 0}`);
-  const bin = path.join(dir, `${name}-${hash}`);
+  const bin = path.join(dir, `${name}-${hash}${shared ? '.so' : ''}`);
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}`;
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, src], { encoding: 'utf8' });
+  const r = spawnSync('cc', [...(shared ? ['-shared', '-fPIC'] : []), '-O2', '-Wall', '-o', tmp, src], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc failed on ${src}:\n${r.stderr}`);
   fs.renameSync(tmp, bin);
   return bin;
