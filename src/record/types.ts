@@ -25,7 +25,8 @@
  *           read of /proc. Otherwise (a spawn that straddled a tick) the parent reads
  *           /proc/CHILD/stat. Node has no CLOCK_BOOTTIME: it reads CLOCK_MONOTONIC around the
  *           spawn and bounds the two clocks' offset by every stat it has read (preload.cjs), and
- *           reads the stat when those bounds do not decide the tick. Go reads the file.
+ *           reads the stat when those bounds do not decide the tick. Go reads CLOCK_BOOTTIME
+ *           through a raw clock_gettime (package syscall has no vDSO for it).
  *  - time:  CLOCK_REALTIME when the record was made, milliseconds since the epoch (may be fractional)
  *  - api:   what the recorder wrapped: Go "syscall.forkExec"; Python "_posixsubprocess.fork_exec",
  *           "os.fork", "os.forkpty", "os.posix_spawn", "os.posix_spawnp"; Node "ChildProcess.spawn";
