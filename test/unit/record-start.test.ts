@@ -9,7 +9,9 @@
  * last read). The second path is forced here by a preloaded library
  * (test/fixtures/record/native/slowspawn.c) that makes every spawn sleep 25 ms first, longer than a
  * tick. The children are zombies, so /proc still has them when the test reads it. (Go's recorder
- * reads the file every time: record-go.test.ts.)
+ * reads the boot-time clock around the fork too; a Go program is linked statically, so no library
+ * slows its fork: record-go.test.ts checks the start of each of 1,000 zombie children, of which
+ * some tens straddle a tick, the fork waiting for the child's exec.)
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -152,21 +152,25 @@ def _install(record_path):
         except Exception:
             return None
 
-    # Per code object, its frame's JSON around the line number: (head, tail, relative). Quoting a
-    # file and a function name for every frame of every record was a third of the stack's cost
-    # (bench/recorders.mjs); a program spawns from few places. Bounded: a program that makes code
-    # objects without end (exec of generated source) empties it now and then, never grows it.
-    pieces = {}
+    # Per frame position (code object and instruction offset), the frame's JSON: a program spawns
+    # from few places. Keyed by id(code), the code object kept in the entry and compared by
+    # identity: hashing a code object hashes its bytecode and constants, and f_lineno decodes the
+    # line table, each time (together most of a record's cost for a few frames of subprocess.py,
+    # bench/recorders.mjs). Bounded: a program that makes code objects without end (exec of
+    # generated source) empties it now and then, never grows it.
+    frames_at = {}
 
-    def piece(code):
+    def frame_json(f, code, key):
         file = code.co_filename
         name = getattr(code, 'co_qualname', None) or code.co_name
-        p = ('{"file":' + quote(file), (',"function":' + quote(name) if name else '') + '}',
-             bool(file) and file[0] != '/' and file[0] != '<')
-        if len(pieces) >= 4096:
-            pieces.clear()
-        pieces[code] = p
-        return p
+        lineno = f.f_lineno
+        text = '{"file":' + quote(file) + ('' if lineno is None else ',"line":%d' % lineno) + \
+            (',"function":' + quote(name) if name else '') + '}'
+        entry = (code, text, bool(file) and file[0] != '/' and file[0] != '<')
+        if len(frames_at) >= 4096:
+            frames_at.clear()
+        frames_at[key] = entry
+        return entry
 
     def note(api, pid, t0, t1):
         # Called by a wrapper right after its spawn returned pid, with the clock read before and
@@ -176,15 +180,15 @@ def _install(record_path):
             frames = []
             relative = False
             f = _getframe(2)
-            get = pieces.get
+            get = frames_at.get
             while f is not None and len(frames) < _MAX_FRAMES:
-                p = get(f.f_code) or piece(f.f_code)
-                lineno = f.f_lineno
-                if lineno is None:
-                    frames.append(p[0] + p[1])
-                else:
-                    frames.append('%s,"line":%d%s' % (p[0], lineno, p[1]))
-                if p[2]:
+                code = f.f_code
+                key = (id(code), f.f_lasti)
+                e = get(key)
+                if e is None or e[0] is not code:
+                    e = frame_json(f, code, key)
+                frames.append(e[1])
+                if e[2]:
                     relative = True
                 f = f.f_back
             f = None
