@@ -49,6 +49,9 @@ const MINUS = 0x2d;
 export function parseStat(buf: Uint8Array, length = buf.length): StatFields {
   let end = length;
   while (end > 0 && (buf[end - 1] === 0x0a || buf[end - 1] === 0)) end--;
+  // A kernel's line is some 300 bytes; a longer one (a fake procfs under --proc) is left to the
+  // careful parser, so that no input makes the regex's backtracking long.
+  if (end > STAT_LINE_MAX) return parseStatCarefully(buf, end);
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const line = bytes.toString('latin1', 0, end);
   const m = STAT_LINE.exec(line);
@@ -74,6 +77,7 @@ export function parseStat(buf: Uint8Array, length = buf.length): StatFields {
  * follow), the state's letter, fields 4-6, 20, 22, and field 52 when there is one.
  */
 const STAT_LINE = /^(\d+) \(([\s\S]*)\) ([^ ])[^ ]* (-?\d+) (-?\d+) (-?\d+)(?: [^ ]*){13} (-?\d+) [^ ]* (-?\d+)(?![^ ])(?:(?: [^ ]*){29} ([^ ]*))?/;
+const STAT_LINE_MAX = 2048;
 const DECIMAL = /^-?\d+$/;
 /** A latin1 decoding holds a char above 0x7f where the bytes were not ASCII. */
 const NOT_ASCII = /[\u0080-\u00ff]/;

@@ -161,6 +161,17 @@ describe('parseStat property test: any name, any numbers', () => {
     );
   });
 
+  it('reads a line longer than any kernel writes (a fake procfs) through the careful parser, with the same fields', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'Z';
+    const line = (comm: string) => Buffer.from(`77 (${comm}) ${fields.join(' ')}\n`);
+    const short = parseStat(line(') ('.repeat(10)));
+    const long = parseStat(line(') ('.repeat(1000)));
+    assert.equal(long.comm, ') ('.repeat(1000));
+    assert.deepEqual({ ...long, comm: '' }, { ...short, comm: '' });
+    assert.deepEqual([long.ppid, long.threads, long.startTicks, long.exitStatus], [4, 20, 22, 52]);
+  });
+
   it('never throws anything but ProcParseError on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (a) => {
