@@ -170,7 +170,7 @@ try {
     const e = onOff(preps.go);
     runtimes.push({
       id: 'go', label: `Go ${goVersion.replace(/^go version go/, '').split(' ')[0]}`, what: 'exec.Command("true").Run()',
-      cause: 'the record: runtime.Callers and CallersFrames, /proc/CHILD/stat, open + write + close of the record file, in forkExec',
+      cause: "the record: runtime.Callers and CallersFrames, open + write + close of the record file, in forkExec; the child's start time is two CLOCK_BOOTTIME readings around the fork (its /proc/CHILD/stat is read only when they straddle a clock tick)",
       offCause: 'the hook is a length test on a string read at start-up: the difference is the machine, not the recorder',
       setups: {
         none: { cmd: bin('plain'), env: base },
@@ -216,7 +216,7 @@ try {
     });
   };
   if (preps.python) interp('python', `Python ${version(opts.python, ['--version']).replace('Python ', '')}`, "subprocess.run(['true'])", opts.python, script('loop.py', PYTHON_LOOP), 'python',
-    'the record: the frame walk (sys._getframe, one string per frame), the JSON line, os.open + os.write + os.close of the record file; ' +
+    "the record: the frame walk (sys._getframe; each frame's JSON made once per code position), the JSON line, os.open + os.write + os.close of the record file; " +
     "the child's start time is two CLOCK_BOOTTIME readings around the spawn (its /proc/CHILD/stat is read only when the spawn straddles a clock tick)");
   if (preps.node) interp('node', `Node ${process.version}`, "await spawn('true')", process.execPath, script('loop.js', NODE_LOOP), 'node',
     'the record: V8 call sites (Error.captureStackTrace) turned into frames, JSON.stringify, the record file opened, written, closed through node:fs; ' +
