@@ -41,12 +41,13 @@
  *    ones too), and dladdr(), which searched the exported symbols for it, was most of a record's
  *    cost (bench/recorders.mjs: ~25 us of ~70 us a record in a fork loop).
  *    The main program's module is /proc/self/exe, resolved at the first record. This library's own
- *    frames are left out. At most 64 frames; a line is built in a 12 KiB stack buffer and frames
- *    that do not fit are dropped (the line stays valid JSON).
+ *    frames are left out. At most 64 frames; the stack part of a line is built in a 12 KiB stack
+ *    buffer, before the spawn (struct pending), and frames that do not fit are dropped (the line
+ *    stays valid JSON).
  *  - Nothing happens in a child after fork (no record, no allocation). Nothing is printed, errno is
  *    saved and restored around all recording, return values are never changed; when the file
  *    cannot be opened or written the record is dropped. One open(O_WRONLY|O_APPEND|O_CREAT|
- *    O_CLOEXEC, 0600), ONE write(2) of the whole line, close.
+ *    O_CLOEXEC, 0600), ONE writev(2) of the whole line (its head and its stack), close.
  *  - Threads: no mutable static state after the constructor except the system() signal counter
  *    (under a mutex), the main program's path (written once, see exe_name()) and the real
  *    functions (each resolved by its wrapper's first call, stored atomically: a race resolves it
@@ -73,6 +74,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -361,10 +363,21 @@ static void locate(struct frames *f) {
 #endif
 }
 
-/* t0, t1: boot_ns() right before the spawn and right after it returned (-1: not taken). */
-static void record(pid_t pid, const char *api, long long t0, long long t1) {
+/* A record's stack part, `"stack":[...]}` and its newline, made by capture() BEFORE the spawn: the
+ * caller's frames are the same before it as after it, and after a fork() every page the parent
+ * writes while the child has not yet exec'd is copied (the unwinder's state, the frames, the
+ * line: bench/recorders.mjs, a fork + execv loop). After the spawn the parent writes only the
+ * few bytes of record()'s head. ok is 0 when nothing is recorded (not recording, or no room). */
+struct pending {
+  int ok;
+  size_t len;
+  char tail[LINE_MAX_BYTES];
+};
+
+static void capture(struct pending *p) {
+  p->ok = 0;
+  if (!recording) return;
   int saved = errno;
-  if (!recording || pid <= 0) goto out;
   void *raw[MAX_FRAMES + 8];
   struct frames f;
   f.n = backtrace(raw, MAX_FRAMES + 8);
@@ -374,35 +387,13 @@ static void record(pid_t pid, const char *api, long long t0, long long t1) {
     f.module[i] = NULL;
     f.own[i] = 0;
   }
-  f.self = (uintptr_t)&record;
+  f.self = (uintptr_t)&capture;
   char exe_local[PATH_BYTES];
   f.exe = exe_name(exe_local, sizeof exe_local);
   locate(&f);
 
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  long long start = child_start(pid, t0, t1);
-
-  char buf[LINE_MAX_BYTES];
-  struct out o = {buf, 0, sizeof buf - 4, 0}; /* room for "]}\n" */
-  puts_(&o, "{\"v\":1,\"pid\":");
-  putnum(&o, (unsigned long long)pid);
-  puts_(&o, ",\"ppid\":");
-  putnum(&o, (unsigned long long)getpid());
-  puts_(&o, ",\"tid\":");
-  putnum(&o, (unsigned long long)syscall(SYS_gettid));
-  puts_(&o, ",\"start\":");
-  if (start >= 0) putnum(&o, (unsigned long long)start);
-  else puts_(&o, "null");
-  puts_(&o, ",\"time\":");
-  putnum(&o, (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)(ts.tv_nsec / 1000000));
-  char frac[4] = {'.', (char)('0' + ts.tv_nsec / 100000 % 10), (char)('0' + ts.tv_nsec / 10000 % 10),
-                  (char)('0' + ts.tv_nsec / 1000 % 10)};
-  put(&o, frac, 4);
-  puts_(&o, ",\"api\":");
-  putjson(&o, api);
-  puts_(&o, ",\"lang\":\"native\",\"stack\":[");
-  if (o.overflow) goto out;
+  struct out o = {p->tail, 0, sizeof p->tail - 4, 0}; /* room for "]}\n" */
+  puts_(&o, "\"stack\":[");
   int written = 0;
   for (int i = 0; i < f.n && written < MAX_FRAMES; i++) {
     if (f.own[i]) continue;
@@ -426,12 +417,47 @@ static void record(pid_t pid, const char *api, long long t0, long long t1) {
     }
     written++;
   }
-  memcpy(buf + o.len, "]}\n", 3);
-  o.len += 3;
+  memcpy(p->tail + o.len, "]}\n", 3);
+  p->len = o.len + 3;
+  p->ok = 1;
+  errno = saved;
+}
+
+/* Writes the record of child pid: its head (ids, start, time, api) then the stack capture() made
+ * before the spawn, in one writev(2) (O_APPEND: each line lands whole). t0, t1: boot_ns() right
+ * before the spawn and right after it returned (-1: not taken). */
+static void record(pid_t pid, const char *api, long long t0, long long t1, const struct pending *p) {
+  if (!p->ok || pid <= 0) return;
+  int saved = errno;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  long long start = child_start(pid, t0, t1);
+
+  char head[512];
+  struct out o = {head, 0, sizeof head, 0};
+  puts_(&o, "{\"v\":1,\"pid\":");
+  putnum(&o, (unsigned long long)pid);
+  puts_(&o, ",\"ppid\":");
+  putnum(&o, (unsigned long long)getpid());
+  puts_(&o, ",\"tid\":");
+  putnum(&o, (unsigned long long)syscall(SYS_gettid));
+  puts_(&o, ",\"start\":");
+  if (start >= 0) putnum(&o, (unsigned long long)start);
+  else puts_(&o, "null");
+  puts_(&o, ",\"time\":");
+  putnum(&o, (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)(ts.tv_nsec / 1000000));
+  char frac[4] = {'.', (char)('0' + ts.tv_nsec / 100000 % 10), (char)('0' + ts.tv_nsec / 10000 % 10),
+                  (char)('0' + ts.tv_nsec / 1000 % 10)};
+  put(&o, frac, 4);
+  puts_(&o, ",\"api\":");
+  putjson(&o, api);
+  puts_(&o, ",\"lang\":\"native\",");
+  if (o.overflow) goto out;
 
   int fd = open(record_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    ssize_t w = write(fd, buf, o.len);
+    struct iovec iov[2] = {{head, o.len}, {(void *)p->tail, p->len}};
+    ssize_t w = writev(fd, iov, 2);
     (void)w;
     close(fd);
   }
@@ -447,9 +473,11 @@ static pid_t do_fork(const char *api) {
     errno = ENOSYS;
     return -1;
   }
+  struct pending p;
+  capture(&p);
   long long t0 = recording ? boot_ns() : -1;
   pid_t pid = real_fork();
-  if (pid > 0) record(pid, api, t0, boot_ns()); /* in the child (pid 0) nothing at all */
+  if (pid > 0) record(pid, api, t0, boot_ns(), &p); /* in the child (pid 0) nothing at all */
   return pid;
 }
 
@@ -466,11 +494,13 @@ static int do_spawn(spawn_fn fn, const char *api, pid_t *pidp, const char *path,
                     char *const envp[]) {
   if (!fn) return ENOSYS;
   pid_t pid = 0;
+  struct pending p;
+  capture(&p);
   long long t0 = recording ? boot_ns() : -1;
   int rc = fn(&pid, path, fa, attr, argv, envp); /* our own pid_t: the caller's may be NULL */
   long long t1 = recording ? boot_ns() : -1;
   if (pidp) *pidp = pid;
-  if (rc == 0) record(pid, api, t0, t1);
+  if (rc == 0) record(pid, api, t0, t1, &p);
   return rc;
 }
 
@@ -492,9 +522,11 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struc
     errno = ENOSYS;
     return -1;
   }
+  struct pending p;
+  capture(&p);
   long long t0 = recording ? boot_ns() : -1;
   pid_t pid = real_forkpty(amaster, name, termp, winp);
-  if (pid > 0) record(pid, "forkpty", t0, boot_ns());
+  if (pid > 0) record(pid, "forkpty", t0, boot_ns(), &p);
   return pid;
 }
 
@@ -559,6 +591,8 @@ FILE *popen(const char *command, const char *mode) {
   int saved = errno;
   size_t nb = 0, na = 0;
   pid_t *before = thread_children(&nb);
+  struct pending p;
+  capture(&p);
   long long t0 = boot_ns();
   errno = saved;
   FILE *fp = real_popen(command, mode);
@@ -578,7 +612,7 @@ FILE *popen(const char *command, const char *mode) {
   free(before);
   free(after);
   errno = saved;
-  if (found > 0) record(found, "popen", t0, t1);
+  if (found > 0) record(found, "popen", t0, t1, &p);
   return fp;
 }
 
@@ -628,12 +662,14 @@ int system(const char *command) {
   char *argv[] = {(char *)"sh", (char *)"-c", (char *)"--", (char *)command, NULL};
   pid_t pid = 0;
   int status;
+  struct pending p;
+  capture(&p);
   long long t0 = boot_ns();
   int rc = real_posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
   long long t1 = boot_ns();
   posix_spawnattr_destroy(&attr);
   if (rc == 0) {
-    record(pid, "system", t0, t1);
+    record(pid, "system", t0, t1, &p);
     pid_t w;
     while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
