@@ -304,10 +304,8 @@ export class PythonScanner {
     });
   }
 
-  /** What the file says that overrides the walk: Windows-only code, SIGCHLD ignored or reaped, a wait for any child elsewhere. */
+  /** What the file says that overrides the walk: SIGCHLD ignored or reaped, a wait for any child elsewhere (Windows-only code is the engine's platform condition). */
   private fileWide(p: Pending, waited: Waited): { waited: Waited; reason: string } | undefined {
-    const win = this.windowsOnly(p.call);
-    if (win) return { waited: 'yes', reason: `never runs where a child can become a zombie: ${win}` };
     if (waited === 'yes') return undefined;
     if (this.sigchldIgnored !== undefined) return { waited: 'yes', reason: `SIGCHLD is ignored at line ${this.sigchldIgnored}, so the kernel reaps every child` };
     if (this.reapingHandler) return { waited: 'yes', reason: `the SIGCHLD handler ${this.reapingHandler.name}() (installed at line ${this.reapingHandler.line}) waits for children` };
@@ -350,33 +348,6 @@ export class PythonScanner {
     const text = n.text.replace(/\s+/g, ' ');
     if (WINDOWS_COND.test(text)) return 'windows';
     if (POSIX_COND.test(text)) return 'posix';
-    return undefined;
-  }
-
-  /** Why this call only runs on Windows (inside a branch of a platform test), or undefined. */
-  private windowsOnly(call: SyntaxNode): string | undefined {
-    for (let child: SyntaxNode = call, p = call.parent; p; child = p, p = p.parent) {
-      if (p.type !== 'if_statement' && p.type !== 'elif_clause') continue;
-      const cond = p.childForFieldName('condition');
-      const plat = cond ? this.platform(cond) : undefined;
-      if (!plat) continue;
-      const inThen = p.childForFieldName('consequence')?.id === child.id;
-      const say = `the branch of \`${cond!.text}\` at line ${lineOf(cond!)} it is in runs only on Windows`;
-      if (plat === 'windows' && inThen) return say;
-      if (plat === 'posix' && !inThen && child.id !== cond!.id) return say.replace('the branch of', 'the other branch of');
-    }
-    // After `if not IS_WINDOWS: return ...` in the same block or an enclosing one.
-    for (let n: SyntaxNode | null = call; n; n = n.parent) {
-      if (n.parent?.type !== 'block' && n.parent?.type !== 'module') continue;
-      for (let prev = n.previousNamedSibling; prev; prev = prev.previousNamedSibling) {
-        if (prev.type !== 'if_statement' || named(prev).some((c) => c.type === 'elif_clause' || c.type === 'else_clause')) continue;
-        const cond = prev.childForFieldName('condition');
-        const last = named(prev.childForFieldName('consequence') ?? prev).filter((c) => c.type !== 'comment').pop();
-        if (cond && this.platform(cond) === 'posix' && (last?.type === 'return_statement' || last?.type === 'raise_statement')) {
-          return `it follows \`if ${cond.text}:\` at line ${lineOf(cond)}, which leaves everywhere but on Windows`;
-        }
-      }
-    }
     return undefined;
   }
 

@@ -91,6 +91,11 @@ const EXPECTED: Row[] = [
   ['windows.py', 22, 'subprocess.Popen', 'yes', 'notify-send'], // waited
   ['windows.py', 27, 'subprocess.call', 'yes', 'vi'], // call waits
   ['windows.py', 28, 'subprocess.Popen', 'yes', 'notepad'], // after `if not IS_WINDOWS: return`, so Windows only
+  ['windows.py', 33, 'subprocess.Popen', 'yes', 'start'], // Windows only
+  ['windows.py', 34, 'subprocess.Popen', 'yes', 'ls'], // waited
+  ['windows.py', 36, 'subprocess.Popen', 'yes', 'dir'], // Windows only, by the second test
+  ['windows.py', 42, 'subprocess.Popen', 'yes', 'cmd'], // a method of a class defined only on Windows
+  ['windows.py', 45, 'subprocess.Popen', 'no', 'sh'], // defined in the other branch: where zombies are
 ];
 
 describe('spawn sites: Python', function () {
@@ -140,6 +145,7 @@ describe('spawn sites: Python', function () {
         ['unbound.py', 7, 'python-popen-without-wait'],
         ['windows.py', 13, 'python-popen-without-wait'],
         ['windows.py', 15, 'python-popen-without-wait'],
+        ['windows.py', 45, 'python-popen-without-wait'],
       ],
     );
   });
@@ -167,9 +173,14 @@ describe('spawn sites: Python', function () {
   });
 
   it('code only for Windows has no zombies: a platform test\'s branch, or what follows an early return', () => {
-    assert.match(reason('windows.py', 11), /`sys\.platform == "win32"` at line 10 .*only on Windows/);
-    assert.match(reason('windows.py', 20), /`os\.name == "nt"` at line 19/);
-    assert.match(reason('windows.py', 28), /follows `if not IS_WINDOWS:` at line 26/);
+    // Each by the test that cut its own branch (the engine's platform condition), with its line.
+    const never = 'never runs where a child can become a zombie: ';
+    assert.equal(reason('windows.py', 11), `${never}only when \`sys.platform == "win32"\` is true (line 10)`);
+    assert.equal(reason('windows.py', 20), `${never}only when \`os.name == "nt"\` is true (line 19)`);
+    assert.equal(reason('windows.py', 28), `${never}only when \`not IS_WINDOWS\` is false (line 26)`);
+    assert.equal(reason('windows.py', 33), `${never}only when \`os.name == "nt"\` is true (line 32)`);
+    assert.equal(reason('windows.py', 36), `${never}only when \`sys.platform == "win32"\` is true (line 35)`);
+    assert.equal(reason('windows.py', 42), `${never}defined only when \`sys.platform == "win32"\` is true (line 39)`);
     assert.equal(siteAt(index, 'windows.py', 13).waited, 'no'); // darwin is not Windows
   });
 

@@ -134,6 +134,11 @@ export interface FunctionIR {
   callersKnown?: boolean;
   /** Control flow the lowering could not structure (goto, setjmp): every site in it is unknown, for this reason. */
   unstructured?: string;
+  /**
+   * Why the function never exists where a child can become a zombie (a Python `def` in a branch
+   * that runs only on Windows): every site in it is judged so.
+   */
+  platform?: string;
 }
 
 /** A spawn site as the engine knows it: the front end keeps everything else about it. */

@@ -40,11 +40,13 @@ export function analyze(program: ProgramIR, opts: AnalyzeOptions = {}): Analysis
   w.run();
   const cellInfo = new Map<string, CellIR>((program.cells ?? []).map((c) => [c.name, c]));
   const verdicts = new Map<number, Verdict>();
-  const home = w.cutCalls.size ? siteFunctions(program) : new Map<number, string>();
+  const definedOnly = new Map<string, string>();
+  for (const f of program.functions) if (f.platform) definedOnly.set(f.key, f.platform);
+  const home = w.cutCalls.size || definedOnly.size ? siteFunctions(program) : new Map<number, string>();
   for (const site of program.sites) {
     const facts = w.siteFacts(site.id);
     const fn = home.get(site.id);
-    const only = fn === undefined ? undefined : w.platformOnly(fn);
+    const only = fn === undefined ? undefined : (definedOnly.get(fn) ?? w.platformOnly(fn));
     if (only) {
       verdicts.set(site.id, { waited: 'yes', reason: `never runs where a child can become a zombie: ${only}`, path: [], losses: [], facts });
       continue;

@@ -256,6 +256,22 @@ class FunctionWalk {
   private exitedSomewhere = false;
   /** The first platform condition that ruled a path out, in words. */
   private platformCut?: string;
+  /** The platform condition that ruled out the branch being entered (see branch()). */
+  private branchCut?: string;
+
+  /**
+   * The state entering a branch taken when `cond` is `truth`. When a platform condition rules the
+   * branch out, its sites are marked with that condition: a site reached by no other path is then
+   * judged by the condition that cut its own branch, not by the function's first cut.
+   */
+  private branch(st: State, cond: Cond, truth: boolean, body: Node[]): State {
+    this.branchCut = undefined;
+    const out = this.filter(st, cond, truth);
+    const cut = this.branchCut;
+    this.branchCut = undefined;
+    if (cut && out.dead) for (const f of spawnsIn(body)) this.w.siteFacts(f.site).platform ??= cut;
+    return out;
+  }
 
   // --- statements ---
 
@@ -316,8 +332,8 @@ class FunctionWalk {
         return st;
       }
       case 'if': {
-        const t = this.seq(n.then, this.filter(st, n.cond, true));
-        const e = this.seq(n.else, this.filter(st, n.cond, false));
+        const t = this.seq(n.then, this.branch(st, n.cond, true, n.then));
+        const e = this.seq(n.else, this.branch(st, n.cond, false, n.else));
         return join([t, e]);
       }
       case 'switch': {
@@ -328,7 +344,7 @@ class FunctionWalk {
         const none: Cond = others.length ? { k: 'not', c: others.reduce((a, b) => ({ k: 'or', a, b })) } : { k: 'opaque' };
         for (const arm of n.arms) {
           if (arm.cond === 'default') hasDefault = true;
-          outs.push(this.seq(arm.body, this.filter(st, arm.cond === 'default' ? none : arm.cond, true)));
+          outs.push(this.seq(arm.body, this.branch(st, arm.cond === 'default' ? none : arm.cond, true, arm.body)));
         }
         if (!hasDefault && !n.exhaustive) outs.push(this.filter(st, none, true));
         return join(outs);
@@ -666,10 +682,13 @@ class FunctionWalk {
         return out;
       }
       case 'not': return this.filter(st, c.c, !truth);
-      case 'platform':
+      case 'platform': {
         if (truth === c.holds) return st.clone();
-        this.platformCut ??= `only when ${c.words} is ${truth}${c.at ? ` (line ${c.at.startLine})` : ''}`;
+        const cut = `only when ${c.words} is ${truth}${c.at ? ` (line ${c.at.startLine})` : ''}`;
+        this.platformCut ??= cut;
+        if (!st.dead) this.branchCut ??= cut;
         return State.dead();
+      }
       case 'and':
         return truth
           ? this.filter(this.filter(st, c.a, true), c.b, true)

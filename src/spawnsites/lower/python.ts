@@ -115,6 +115,7 @@ export function lowerPython(f: PyFacts): ProgramIR & { cellsUsed: Set<string> } 
       exported: !!d && !(name.startsWith('_') && !name.endsWith('__')) && !isNested(d.node),
       isMain: d ? mainFns.has(key) : f.script,
       unstructured: lw.unstructured,
+      ...(d && { platform: definedOnlyOnWindows(f, d.node) }),
     });
   }
   return { functions, sites: [], cellsUsed };
@@ -125,6 +126,24 @@ export const MODULE = '<module>';
 function isStatic(def: SyntaxNode): boolean {
   const p = def.parent;
   return p?.type === 'decorated_definition' && named(p).some((c) => c.type === 'decorator' && /staticmethod/.test(c.text));
+}
+
+/**
+ * Why a `def` exists only where no child becomes a zombie: it is in the branch of a platform test
+ * that runs only on Windows (at any depth: a method of a class defined there too).
+ */
+function definedOnlyOnWindows(f: PyFacts, def: SyntaxNode): string | undefined {
+  for (let child: SyntaxNode = def, p = def.parent; p; child = p, p = p.parent) {
+    if (p.type !== 'if_statement' && p.type !== 'elif_clause') continue;
+    const cond = p.childForFieldName('condition');
+    const plat = cond ? f.platform(cond) : undefined;
+    if (!cond || !plat) continue;
+    const inThen = p.childForFieldName('consequence')?.id === child.id;
+    if (plat === 'windows' ? inThen : !inThen && child.id !== cond.id) {
+      return `defined only when \`${cond.text}\` is ${plat === 'windows'} (line ${rangeOf(cond).startLine})`;
+    }
+  }
+  return undefined;
 }
 
 function isNested(def: SyntaxNode): boolean {
@@ -287,7 +306,11 @@ class FnLower extends ExprLower {
     return b ? this.block(b) : [];
   }
 
-  /** `if` / `elif` / `else`; a branch that only runs on Windows (or only elsewhere) leaves only the other. */
+  /**
+   * `if` / `elif` / `else`. A test of the platform (`sys.platform == "win32"`, `os.name != "nt"`)
+   * is the engine's platform condition: the branch that runs only on Windows is cut there, and a
+   * site only it reaches is judged never to run where a child can become a zombie.
+   */
   private ifChain(s: SyntaxNode, parts: SyntaxNode[]): Node[] {
     const condNode = s.type === 'else_clause' ? null : s.childForFieldName('condition');
     if (s.type === 'else_clause') return this.blockOf(s.childForFieldName('body'));
@@ -295,10 +318,12 @@ class FnLower extends ExprLower {
     const rest = parts.filter((p) => p.type === 'elif_clause' || p.type === 'else_clause');
     const elseNodes = (): Node[] => (rest.length ? this.ifChain(rest[0], rest.slice(1)) : []);
     const plat = condNode ? this.c.f.platform(condNode) : undefined;
-    if (plat === 'windows') return elseNodes();
-    if (plat === 'posix') return this.blockOf(thenBody);
     const out: Node[] = [];
-    const cond = condNode ? this.cond(condNode, out) : ({ k: 'opaque' } as Cond);
+    const cond: Cond = plat
+      ? { k: 'platform', holds: plat === 'posix', words: `\`${condNode!.text}\``, at: rangeOf(condNode!) }
+      : condNode
+        ? this.cond(condNode, out)
+        : { k: 'opaque' };
     out.push({ op: 'if', cond, then: this.blockOf(thenBody), else: elseNodes(), at: rangeOf(s) });
     return out;
   }
