@@ -123,6 +123,9 @@ describe('spawn sites: Rust', function () {
     ['src/kinds/platform.rs', 13, 'Command::spawn', 'yes', 'cmd', null],
     ['src/kinds/platform.rs', 20, 'Command::spawn', 'no', 'xdg-open', 'always'],
     ['src/kinds/platform.rs', 26, 'Command::spawn', 'no', 'notify-send', 'always'],
+    ['src/kinds/platform.rs', 40, 'Command::spawn', 'yes', 'cmd', null], // only when cfg!(windows)
+    ['src/kinds/platform.rs', 42, 'Command::spawn', 'no', 'xdg-open', 'always'],
+    ['src/kinds/platform.rs', 48, 'Command::spawn', 'yes', 'explorer.exe', null], // only when !cfg!(unix)
     ['src/kinds/returns.rs', 6, 'Command::spawn', 'yes', 'tar', null],
     ['src/kinds/returns.rs', 11, 'Command::spawn', 'yes', 'gzip', null],
     ['src/kinds/returns.rs', 16, 'Command::spawn', 'yes', 'test', null],
@@ -178,6 +181,7 @@ describe('spawn sites: Rust', function () {
       ['src/kinds/loops.rs', 66, 66],
       ['src/kinds/loops.rs', 78, 78],
       ['src/kinds/platform.rs', 20, 20], // not 26: #[allow(clippy::zombie_processes)]
+      ['src/kinds/platform.rs', 42, 42],
       ['src/kinds/returns.rs', 22, 22],
       ['src/kinds/runtime_std.rs', 17, 17],
       ['src/kinds/sys/unix.rs', 4, 4],
@@ -222,6 +226,8 @@ describe('spawn sites: Rust', function () {
     // Platform guards on items, and clippy's own allow.
     assert.match(at('platform.rs', 6), /#\[cfg\(windows\)\] at line 4 builds it only where there are no zombies/);
     assert.match(at('platform.rs', 13), /#\[cfg\(not\(unix\)\)\] at line 9/);
+    assert.equal(at('platform.rs', 40), 'never runs where a child can become a zombie: only when `cfg!(windows)` is true (line 39)');
+    assert.equal(at('platform.rs', 48), 'never runs where a child can become a zombie: only when `cfg!(unix)` is false (line 47)');
     assert.match(at('platform.rs', 26), /not reported: #\[allow\(clippy::zombie_processes\)\] at line 24/);
     assert.match(at('sys/win.rs', 4), /its parent module sys\.rs declares it under #\[cfg\(windows\)\]/);
     // Exits: held at the exit, init reaps it; an exit on one path only does not count.

@@ -6,6 +6,7 @@
  */
 import type { SyntaxNode } from '../parser';
 import type { Cond, Handle, Node } from '../engine/ir';
+import { rustCfg } from '../platform';
 import { named, rangeOf } from '../syntax';
 import type { RustFnLowering } from './rust';
 import { isTw, patternCond, patternNames, twPattern, type Val } from './rust-tables';
@@ -46,6 +47,12 @@ export class RustControl {
       return { cond: { k: 'not', c: inner.cond }, then: inner.else, else: inner.then, binds: [] };
     }
     if (c.type === 'parenthesized_expression') return this.condition(c.namedChild(0)!, out);
+    // `cfg!(windows)`, `cfg!(unix)`, `cfg!(target_os = "windows")`: the engine's platform condition.
+    if (c.type === 'macro_invocation' && c.childForFieldName('macro')?.text === 'cfg') {
+      const args = /^cfg\s*!\s*\(([\s\S]*)\)$/.exec(c.text);
+      const holds = args ? rustCfg(args[1]) : undefined;
+      if (holds !== undefined) return { ...none, cond: { k: 'platform', holds, words: `\`${c.text}\``, at: rangeOf(c) } };
+    }
     if (c.type === 'call_expression' && c.childForFieldName('function')?.type === 'field_expression') {
       const f = c.childForFieldName('function')!;
       const m = f.childForFieldName('field')?.text ?? '';
