@@ -153,11 +153,12 @@ def _install(record_path):
             return None
 
     # Per frame position (code object and instruction offset), the frame's JSON: a program spawns
-    # from few places. Keyed by id(code), the code object kept in the entry and compared by
-    # identity: hashing a code object hashes its bytecode and constants, and f_lineno decodes the
-    # line table, each time (together most of a record's cost for a few frames of subprocess.py,
-    # bench/recorders.mjs). Bounded: a program that makes code objects without end (exec of
-    # generated source) empties it now and then, never grows it.
+    # from few places. Keyed by id(code), not by the code object, whose hash hashes its bytecode
+    # and constants each time; the entry holds the code object, so that id is not reused while
+    # the entry lives. f_lineno, which decodes the line table, is read once per position too
+    # (together most of a record's cost for a few frames of subprocess.py, bench/recorders.mjs).
+    # Bounded: a program that makes code objects without end (exec of generated source) empties
+    # it now and then, never grows it.
     frames_at = {}
 
     def frame_json(f, code, key):
@@ -185,7 +186,7 @@ def _install(record_path):
                 code = f.f_code
                 key = (id(code), f.f_lasti)
                 e = get(key)
-                if e is None or e[0] is not code:
+                if e is None:
                     e = frame_json(f, code, key)
                 frames.append(e[1])
                 if e[2]:
