@@ -347,7 +347,7 @@ export function bracket(p: string, start: number): { source: string; end: number
   return undefined; // no closing ]
 }
 
-/** One character inside a JS class: `\\`, `^`, `[`, `]` and `-` escaped, letters and digits as they are. */
+/** One character inside a JS class: a letter or a digit as it is, any other escaped (`\\`, `^`, `]`, `-` among them). */
 function classChar(c: string): string {
   return /[a-zA-Z0-9]/.test(c) ? c : `\\${c}`;
 }

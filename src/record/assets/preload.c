@@ -367,7 +367,7 @@ static void locate(struct frames *f) {
  * caller's frames are the same before it as after it, and after a fork() every page the parent
  * writes while the child has not yet exec'd is copied (the unwinder's state, the frames, the
  * line: bench/recorders.mjs, a fork + execv loop). After the spawn the parent writes only the
- * few bytes of record()'s head. ok is 0 when nothing is recorded (not recording, or no room). */
+ * few bytes of record()'s head. ok is 0 when not recording (frames that do not fit are dropped). */
 struct pending {
   int ok;
   size_t len;
