@@ -367,12 +367,26 @@ export class LinuxProcessSource implements ProcessSource {
       // Same process still? Its stat start time tells (a reused PID has another).
       const again = this.readStat(p.pid);
       if (!again || again.startTicks !== p.startTicks) gone.push(p);
-      else if (again.state !== p.state) {
-        p.state = again.state;
-        if (again.state === 'Z' && again.exitStatus !== undefined) p.exit = decodeWaitStatus(again.exitStatus);
-      }
+      else if (again.state !== p.state || again.comm !== p.comm) this.restat(p, again);
     }
     return gone;
+  }
+
+  /**
+   * p changed while its details were read (it exec'd, or exited): its stat fields become what the
+   * last read says, so that a child caught before its exec is not left a zombie under its parent's
+   * name. What was read of it meanwhile (cmdline, exe) may be of the image it left, or of none: it
+   * goes, as a zombie's is never read.
+   */
+  private restat(p: ProcessInfo, s: StatFields): void {
+    const now = this.toProcess(s);
+    if (now.comm !== p.comm || now.state === 'Z') {
+      delete p.cmdline;
+      delete p.exe;
+    }
+    delete p.commHex;
+    delete p.exit;
+    Object.assign(p, now);
   }
 }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspect } from '../../src/core/inspect';
-import { identity, ProcessNotFoundError } from '../../src/core/model';
+import { identity, ProcessNotFoundError, type ProcessInfo } from '../../src/core/model';
 import { LinuxProcessSource } from '../../src/platform/linux';
 import { killAll, PYTHON, runCli, startGroup, startZombieMaker, startZombieStorm, stateOf, waitFor, ZOMBIE_MAKER } from '../support/procs';
 
@@ -196,6 +196,22 @@ describe('Linux reader on real processes', function () {
     assert.match(text.stdout, /^10000 zombies under 1 parent\n/);
     assert.match(text.stdout, /… 9990 more \(--json lists all\)/);
     assert.match(text.stdout, /10000 unreaped children/);
+  });
+
+  it('takes the stat read after the details when the process changed meanwhile: a child read before its exec, a zombie by then', async () => {
+    const source = new LinuxProcessSource();
+    const maker = await startZombieMaker([Buffer.from('after-exec')]);
+    const real = source.readProcess(maker.children[0])!;
+    assert.equal(real.state, 'Z');
+    // As the table had it a moment before: alive, under its parent's name, with its parent's cmdline.
+    const stale: ProcessInfo = { ...real, state: 'R', comm: 'python3', cmdline: ['python3', 'maker.py'], exe: '/usr/bin/python3.11' };
+    delete stale.exit;
+    assert.deepEqual(source.details([stale]), []);
+    assert.equal(stale.comm, 'after-exec');
+    assert.equal(stale.state, 'Z');
+    assert.deepEqual(stale.exit, real.exit);
+    assert.equal(stale.cmdline, undefined, 'the cmdline read was of the image it left');
+    assert.equal(stale.exe, undefined);
   });
 
   it('says "no process" for a PID that does not exist, and reads a subtree that does', async () => {
