@@ -30,6 +30,9 @@ const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 /** USER_HZ: the unit of stat's start time. 100 on every Linux ABI Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** How many times details() reads a process that keeps changing (exec'ing) while it is read. */
+const DETAIL_READS = 3;
+
 export interface LinuxSourceOptions {
   /** Where procfs is mounted; tests point it at a second mount (e.g. one with hidepid). */
   procRoot?: string;
@@ -335,48 +338,61 @@ export class LinuxProcessSource implements ProcessSource {
   details(processes: Iterable<ProcessInfo>): ProcessInfo[] {
     const gone: ProcessInfo[] = [];
     for (const p of processes) {
-      const dir = `${this.procRoot}/${p.pid}`;
-      let restricted = false;
-      const status = this.readRaw(`${dir}/status`);
-      if (status > 0) {
-        const f = parseStatus(this.buf.toString('utf8', 0, status));
-        if (f.uid !== undefined) p.uid = f.uid;
-        if (f.tracerPid !== undefined) p.tracerPid = f.tracerPid;
-        if (f.nspid !== undefined) p.nspid = f.nspid;
-        if (f.sigchld !== undefined) p.sigchld = f.sigchld;
-      } else restricted = true;
-      const wchan = this.readRaw(`${dir}/wchan`);
-      if (wchan > 0) {
-        const w = this.buf.toString('latin1', 0, wchan).trim();
-        // "0" means not sleeping (or hidden from us by kptr_restrict).
-        if (w && w !== '0') p.wchan = w;
-        else delete p.wchan;
-      } else if (wchan < 0) restricted = true;
-      if (p.state !== 'Z') {
-        const cmd = this.readRaw(`${dir}/cmdline`);
-        if (cmd >= 0) p.cmdline = parseCmdline(Buffer.from(this.buf.subarray(0, cmd)));
-        else restricted = true;
-        try {
-          p.exe = fs.readlinkSync(`${dir}/exe`);
-        } catch (e) {
-          // ENOENT: a kernel thread has no exe. EACCES: not ours to see.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') restricted = true;
-        }
+      // A process that exec'd while it was read is read again, as what it is now (a shell's child
+      // turning into `true`); one that keeps changing keeps its last stat without cmdline and exe.
+      for (let attempt = 1; ; attempt++) {
+        const now = this.readDetails(p);
+        if (now === 'gone') gone.push(p);
+        if (now !== 'changed' || p.state === 'Z' || attempt === DETAIL_READS) break;
       }
-      if (restricted) p.restricted = true;
-      // Same process still? Its stat start time tells (a reused PID has another).
-      const again = this.readStat(p.pid);
-      if (!again || again.startTicks !== p.startTicks) gone.push(p);
-      else if (again.state !== p.state || again.comm !== p.comm) this.restat(p, again);
     }
     return gone;
+  }
+
+  /** One read of p's details, then of its stat again: whether it stayed the same process, as it was. */
+  private readDetails(p: ProcessInfo): 'same' | 'changed' | 'gone' {
+    const dir = `${this.procRoot}/${p.pid}`;
+    let restricted = false;
+    const status = this.readRaw(`${dir}/status`);
+    if (status > 0) {
+      const f = parseStatus(this.buf.toString('utf8', 0, status));
+      if (f.uid !== undefined) p.uid = f.uid;
+      if (f.tracerPid !== undefined) p.tracerPid = f.tracerPid;
+      if (f.nspid !== undefined) p.nspid = f.nspid;
+      if (f.sigchld !== undefined) p.sigchld = f.sigchld;
+    } else restricted = true;
+    const wchan = this.readRaw(`${dir}/wchan`);
+    if (wchan > 0) {
+      const w = this.buf.toString('latin1', 0, wchan).trim();
+      // "0" means not sleeping (or hidden from us by kptr_restrict).
+      if (w && w !== '0') p.wchan = w;
+      else delete p.wchan;
+    } else if (wchan < 0) restricted = true;
+    if (p.state !== 'Z') {
+      const cmd = this.readRaw(`${dir}/cmdline`);
+      if (cmd >= 0) p.cmdline = parseCmdline(Buffer.from(this.buf.subarray(0, cmd)));
+      else restricted = true;
+      try {
+        p.exe = fs.readlinkSync(`${dir}/exe`);
+      } catch (e) {
+        // ENOENT: a kernel thread has no exe. EACCES: not ours to see.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') restricted = true;
+      }
+    }
+    if (restricted) p.restricted = true;
+    // Same process still? Its stat start time tells (a reused PID has another).
+    const again = this.readStat(p.pid);
+    if (!again || again.startTicks !== p.startTicks) return 'gone';
+    if (again.state === p.state && again.comm === p.comm) return 'same';
+    this.restat(p, again);
+    return 'changed';
   }
 
   /**
    * p changed while its details were read (it exec'd, or exited): its stat fields become what the
    * last read says, so that a child caught before its exec is not left a zombie under its parent's
    * name. What was read of it meanwhile (cmdline, exe) may be of the image it left, or of none: it
-   * goes, as a zombie's is never read.
+   * goes, as a zombie's is never read (details() reads it again when p is not a zombie).
    */
   private restat(p: ProcessInfo, s: StatFields): void {
     const now = this.toProcess(s);

@@ -214,6 +214,28 @@ describe('Linux reader on real processes', function () {
     assert.equal(stale.exe, undefined);
   });
 
+  it('reads a process again when it exec\'d while read: a live child read before its exec gets the cmdline and exe of its new image', async () => {
+    const source = new LinuxProcessSource();
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      let real: ProcessInfo | undefined;
+      for (let i = 0; i < 200 && real?.comm !== 'sleep'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        real = source.readProcess(child.pid!);
+      }
+      assert.equal(real?.comm, 'sleep');
+      // As the table had it before its exec: running, under its parent's name and cmdline.
+      const stale: ProcessInfo = { ...real!, state: 'R', comm: 'node', cmdline: [process.execPath, 'mocha'], exe: process.execPath };
+      assert.deepEqual(source.details([stale]), []);
+      assert.equal(stale.comm, 'sleep');
+      assert.equal(stale.state, 'S');
+      assert.deepEqual(stale.cmdline, ['sleep', '30'], 'the image it has now, read again');
+      assert.match(stale.exe ?? '', /\/sleep$/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('says "no process" for a PID that does not exist, and reads a subtree that does', async () => {
     const source = new LinuxProcessSource();
     assert.throws(() => source.readSubtree(2 ** 22 + 1), ProcessNotFoundError);
