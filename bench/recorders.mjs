@@ -10,7 +10,8 @@
 //   off        the recorder loaded (Go: the overlay build; Python: PYTHONPATH; Node: NODE_OPTIONS;
 //              C: LD_PRELOAD) but PROCESS_INSPECTOR_RECORD unset: it must cost nothing
 //   recording  both, one record per spawn into a fresh file (the count is checked)
-//   floor      (C only) an empty library in LD_PRELOAD: what the mechanism costs every child
+//   floor      (C only) an empty library in LD_PRELOAD, linked like the recorder: what the
+//              mechanism costs every child
 // Runtimes: Go exec.Command("true").Run(), Python subprocess.run(['true']), Node await spawn('true'),
 // C posix_spawn and C fork + execv. Every loop of every runtime and set-up runs once a round,
 // round-robin, the starting one rotating each round, after one warm-up round not counted; medians
@@ -223,7 +224,10 @@ try {
     "for the child's start time the monotonic clock read around the spawn, with bounds on its offset from the boot-time clock learned from the /proc/CHILD/stat read when they do not decide the tick");
   if (preps.native) {
     const loop = buildC('spawnloop');
-    const empty = buildC('empty-preload', { shared: true });
+    // The floor is linked as cheaply to load as the recorder is (src/record/native.ts: two PT_LOAD
+    // segments, no RELRO); with the linker's defaults (four segments, RELRO) it costs each child
+    // two mmaps and an mprotect more, and the recorder would be judged against a higher floor.
+    const empty = buildC('empty-preload', { shared: true, flags: ['-Wl,-z,noseparate-code', '-Wl,-z,norelro'] });
     for (const api of ['posix_spawn', 'fork']) {
       const e = onOff(preps.native);
       runtimes.push({

@@ -13,18 +13,18 @@ export function haveCc() {
 }
 
 /**
- * Compiles bench/lib/NAME.c; returns the binary's path (with `{ shared: true }`, a shared library's).
- * Throws with cc's output on failure.
+ * Compiles bench/lib/NAME.c; returns the binary's path (with `{ shared: true }`, a shared library's),
+ * `flags` added to cc's. Throws with cc's output on failure.
  */
-export function buildC(name, { shared = false } = {}) {
+export function buildC(name, { shared = false, flags = [] } = {}) {
   const src = path.join(here, `${name}.c`);
-  const hash = createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 12);
+  const hash = createHash('sha1').update(fs.readFileSync(src)).update(flags.join(' ')).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), `pi-bench-${process.getuid?.() ?? 0}`);
   const bin = path.join(dir, `${name}-${hash}${shared ? '.so' : ''}`);
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}`;
-  const r = spawnSync('cc', [...(shared ? ['-shared', '-fPIC'] : []), '-O2', '-Wall', '-o', tmp, src], { encoding: 'utf8' });
+  const r = spawnSync('cc', [...(shared ? ['-shared', '-fPIC'] : []), '-O2', '-Wall', ...flags, '-o', tmp, src], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc failed on ${src}:\n${r.stderr}`);
   fs.renameSync(tmp, bin);
   return bin;

@@ -19,10 +19,14 @@ import { RECORD_ENV, type Preparation, type RecordFrame, type RecorderContext } 
 export const PRELOAD_LIBRARY = 'libpirecord.so';
 const CC_FLAGS = ['-shared', '-fPIC', '-O2', '-g0'];
 // Every child of a recorded program loads the library too (LD_PRELOAD is inherited), spawning or
-// not: two PT_LOAD segments instead of four (code not in a segment of its own) are two mmaps
-// fewer for each, ~15 us of a `true` child's ~750 us of CPU here (bench/recorders.mjs). A linker
-// that does not know the option fails the build, which is then made without it.
-const LINK_FLAGS = ['-Wl,-z,noseparate-code'];
+// not, and a fork() copies every mapping of the recorded program (bench/recorders.mjs):
+//  - two PT_LOAD segments instead of four (code not in a segment of its own) and no RELRO: two
+//    mmaps and an mprotect fewer in each child;
+//  - the unwinder linked in from libgcc_eh, its symbols local: glibc's backtrace() would dlopen
+//    libgcc_s into the recorded program at its first record, six mappings that each later fork
+//    copies (preload.c uses _Unwind_Backtrace under PIRECORD_STATIC_UNWIND, backtrace() without).
+// A compiler or linker that refuses one of these fails the build, which is then made without all.
+const LINK_FLAGS = ['-DPIRECORD_STATIC_UNWIND', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,-z,noseparate-code', '-Wl,-z,norelro'];
 
 /** Builds (or reuses) the preload library and says how to inject it into a launch. */
 export function prepareNative(ctx: RecorderContext, opts: { cc?: string } = {}): Preparation {

@@ -180,20 +180,48 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.deepEqual(fs.readdirSync(path.join(cacheDir, dir)), ['preload.c']);
   });
 
-  it('the library is linked with two PT_LOAD segments; a linker refusing that option still gives a working library', function () {
-    if (!have('readelf')) this.skip();
-    const loads = (so: string) => execFileSync('readelf', ['-lW', so], { encoding: 'utf8' }).split('\n').filter((l) => /^\s*LOAD\s/.test(l)).length;
-    assert.equal(loads(prep.env.LD_PRELOAD.split(' ')[0]), 2, 'code shares a segment (-z noseparate-code): two mmaps fewer in every child');
-    // A cc whose linker rejects -z noseparate-code: the build is made again without it.
+  it('the library is cheap to load: two PT_LOAD segments, no RELRO, data in one page, only libc needed, only the wrappers exported; a linker refusing an option still gives a working library', function () {
+    if (!have('readelf') || !have('nm') || !addr2lineAvailable()) this.skip();
+    const elf = (so: string, opt: string) => execFileSync('readelf', [opt, '-W', so], { encoding: 'utf8' });
+    const loads = (so: string) => elf(so, '-l').split('\n').filter((l) => /^\s*LOAD\s/.test(l));
+    const so = prep.env.LD_PRELOAD.split(' ')[0];
+    const segs = loads(so);
+    assert.equal(segs.length, 2, 'code shares a segment (-z noseparate-code): two mmaps fewer in every child');
+    assert.doesNotMatch(elf(so, '-l'), /GNU_RELRO/, '-z norelro: no mprotect (and no third mapping) in every child');
+    // LOAD offset vaddr paddr filesz memsz flags align: the data segment, .bss included, in one page
+    const [, , vaddr, , , memsz] = segs[1].trim().split(/\s+/);
+    const first = Number(vaddr) >> 12;
+    const last = (Number(vaddr) + Number(memsz) - 1) >> 12;
+    assert.equal(last, first, `data segment ${vaddr}+${memsz} spans ${last - first + 1} pages: the loader maps zero pages for every child`);
+    const needed = [...elf(so, '-d').matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+    assert.deepEqual(needed, ['libc.so.6'], 'no libgcc_s: the unwinder is linked in');
+    const exported = execFileSync('nm', ['-D', '--defined-only', so], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[2])
+      .sort();
+    assert.deepEqual(exported, ['fork', 'forkpty', 'popen', 'posix_spawn', 'posix_spawnp', 'system', 'vfork'], "libgcc_eh's _Unwind_* stay local: they must not interpose the program's unwinder");
+    // A recorded C program does not get libgcc_s mapped by its first record (backtrace() would
+    // dlopen it: six mappings every later fork copies).
+    const maps = compile('maps.c');
+    const { file, env } = recordEnv();
+    const r = spawnSync(maps, { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'libgcc_s 0\n');
+    const [rec] = readRecords(file);
+    assert.equal(siteIn(rec, path.join(FIXTURES, 'maps.c'))?.line, markedLine(path.join(FIXTURES, 'maps.c'), /SITE maps-fork/));
+    // A cc whose linker rejects -z noseparate-code: the build is made again without the options.
     const picky = path.join(tmp, 'pickycc');
     fs.writeFileSync(picky, ['#!/bin/sh', 'for a in "$@"; do [ "$a" = -Wl,-z,noseparate-code ] && { echo "ld: unknown -z option" >&2; exit 1; }; done', 'exec cc "$@"', ''].join('\n'), { mode: 0o755 });
-    const { file, env } = recordEnv();
-    const p = prepareNative({ recordFile: file, cacheDir: path.join(tmp, 'cache-picky'), env: {} }, { cc: picky });
+    const again = recordEnv();
+    const p = prepareNative({ recordFile: again.file, cacheDir: path.join(tmp, 'cache-picky'), env: {} }, { cc: picky });
     assert.ok(p.ok, p.ok ? '' : p.reason);
-    assert.ok(loads(p.env.LD_PRELOAD) > 2, 'built without the option');
-    const r = spawnSync(compile('clearenv.c'), { env: { ...env, ...p.env }, encoding: 'utf8' });
-    assert.equal(r.status, 0);
-    assert.equal(readRecords(file).length, 1);
+    assert.ok(loads(p.env.LD_PRELOAD).length > 2, 'built without the options');
+    const r2 = spawnSync(maps, { env: { ...again.env, ...p.env }, encoding: 'utf8' });
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.equal(r2.stdout, 'libgcc_s 1\n', "built without the options, glibc's backtrace() dlopens libgcc_s");
+    const [rec2] = readRecords(again.file);
+    assert.equal(siteIn(rec2, path.join(FIXTURES, 'maps.c'))?.line, markedLine(path.join(FIXTURES, 'maps.c'), /SITE maps-fork/), 'and still gives the stack');
   });
 
   it('a cache path LD_PRELOAD cannot carry (a space) gives ok:false, saying why', () => {
@@ -395,8 +423,9 @@ describe('native recorder (LD_PRELOAD)', function () {
     const { file, env } = recordEnv();
     const r = spawnSync(bin, { env, encoding: 'utf8' });
     assert.equal(r.status, 0);
-    const [pid, status] = r.stdout.trim().split(' ').map(Number);
+    const [pid, status, caught] = r.stdout.trim().split(' ').map(Number);
     assert.equal(status, 2);
+    assert.equal(caught, 1, "an exception thrown after the records is caught: the unwinder linked into the library leaves the program's alone");
     const recs = readRecords(file).filter((x) => x.ppid === r.pid);
     assert.deepEqual(
       recs.map((x) => [x.api, x.api === 'fork' ? x.pid === pid : true]),
@@ -498,6 +527,26 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.equal(recs.length, 1);
     assert.equal(recs[0].pid, printedPid(r.stdout, 'forked'));
     assert.equal(siteIn(recs[0], src)?.line, markedLine(src, /SITE after-clearenv/));
+  });
+
+  it('record paths of every length: a short one kept in static data, a long one in a mapped block, and clearenv() after either', function () {
+    if (!addr2lineAvailable()) this.skip();
+    const src = path.join(FIXTURES, 'clearenv.c');
+    const bin = compile('clearenv.c');
+    // 255 bytes is the last that fits the library's static buffer; 256 and 3,000 take the mapped block.
+    for (const length of [255, 256, 3000]) {
+      let dir = path.join(tmp, 'long');
+      while (dir.length < length - 40) dir = path.join(dir, 'd'.repeat(Math.min(200, length - 41 - dir.length) || 1));
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, 'r'.repeat(length - dir.length - 1 - '.jsonl'.length) + '.jsonl');
+      assert.equal(file.length, length);
+      const r = spawnSync(bin, { encoding: 'utf8', env: { ...process.env, ...prep.env, PROCESS_INSPECTOR_RECORD: file } });
+      assert.equal(r.status, 0, r.stderr);
+      const recs = readRecords(file);
+      assert.equal(recs.length, 1, `a record in the ${length}-byte path`);
+      assert.equal(recs[0].pid, printedPid(r.stdout, 'forked'));
+      assert.equal(siteIn(recs[0], src)?.line, markedLine(src, /SITE after-clearenv/));
+    }
   });
 
   it('vfork becomes fork: an _exit child and an exec child work, both recorded as vfork', function () {

@@ -2,7 +2,9 @@
  * Process Inspector's native spawn recorder: an LD_PRELOAD library for any program dynamically
  * linked against glibc (C, C++, Rust, ...). The record format and the contract are in
  * src/record/types.ts; src/record/native.ts compiles this file with the machine's cc:
- *   cc -shared -fPIC -O2 -g0 -Wl,-z,noseparate-code -o libpirecord.so preload.c -ldl
+ *   cc -shared -fPIC -O2 -g0 -DPIRECORD_STATIC_UNWIND -static-libgcc -Wl,--exclude-libs,ALL \
+ *      -Wl,-z,noseparate-code -Wl,-z,norelro -o libpirecord.so preload.c -ldl
+ * (and, when that cc or its linker refuses one of the options, without them all).
  *
  * Wrapped: fork, vfork, posix_spawn, posix_spawnp, popen, system, forkpty. In the PARENT, after a
  * successful spawn, one JSON line is appended to the file named by PROCESS_INSPECTOR_RECORD.
@@ -31,10 +33,19 @@
  *  - popen(): glibc's uses an internal spawn too; its child's pid is found by reading the calling
  *    thread's /proc/self/task/TID/children before and after the call (the new entry). pclose is
  *    glibc's, untouched.
- *  - The stack: backtrace() (libgcc's unwinder: glibc dlopens libgcc_s at the first record, in the
- *    parent; not in the constructor, which every exec'd child runs: that would cost each child
- *    ~0.2 ms, spawning or not), then each frame's module and load bias from _dl_find_object()
- *    (glibc 2.35+: lock-free) or else dl_iterate_phdr() (see locate()).
+ *  - Every exec'd child of a recorded program loads this library (LD_PRELOAD is inherited), and
+ *    most never spawn: what loading it costs is paid on every spawn of the program. So: two
+ *    PT_LOAD segments (-z noseparate-code), no RELRO (-z norelro: no mprotect, no third mapping),
+ *    static data that fits the one page the data segment already has, and a constructor that
+ *    calls nothing in libc while recording (each libc function `true` would not call itself is a
+ *    page fault and a lazy-binding lookup more, in every child).
+ *  - The stack: libgcc's unwinder (_Unwind_Backtrace), linked into this library from libgcc_eh
+ *    (-static-libgcc; its symbols kept local by --exclude-libs, so it never interposes the
+ *    program's own unwinder). glibc's backtrace() would dlopen libgcc_s at the first record: six
+ *    mappings more in the recorded program, which each later fork() copies. Built without those
+ *    options (PIRECORD_STATIC_UNWIND undefined), backtrace() is used. Then each frame's module
+ *    and load bias from _dl_find_object() (glibc 2.35+: lock-free) or else dl_iterate_phdr()
+ *    (see locate()).
  *    offset = address - load bias - 1 (a return address points past its call), which is what
  *    `addr2line -e MODULE` takes; for a non-PIE executable the bias is 0. No function name is
  *    written: `addr2line -f` gives it from the module and offset (from the symbol table, static
@@ -52,15 +63,20 @@
  *    (under a mutex), the main program's path (written once, see exe_name()) and the real
  *    functions (each resolved by its wrapper's first call, stored atomically: a race resolves it
  *    twice, alike). Records of spawns made inside signal handlers are not async-signal-safe
- *    (backtrace() may dlopen libgcc_s at the first record; before glibc 2.35 dl_iterate_phdr takes
- *    the loader's lock), and neither is a wrapper's first call (dlsym).
+ *    (built without the static unwinder, backtrace() may dlopen libgcc_s at the first record;
+ *    before glibc 2.35 dl_iterate_phdr takes the loader's lock), and neither is a wrapper's first
+ *    call (dlsym).
  *  - Not seen: static binaries (LD_PRELOAD does nothing to them), raw clone/clone3 syscalls,
  *    _Fork, programs that do not use glibc's symbols (Go).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#ifdef PIRECORD_STATIC_UNWIND
+#include <unwind.h>
+#else
 #include <execinfo.h>
+#endif
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
@@ -92,6 +108,14 @@ typedef FILE *(*popen_fn)(const char *, const char *);
 typedef int (*system_fn)(const char *);
 typedef pid_t (*forkpty_fn)(int *, char *, const struct termios *, const struct winsize *);
 
+/* errno put back as it was, written only when it changed: after fork() every page the parent
+ * writes is a page fault (shared with the child until that execs), errno's thread-local page
+ * among them, and the recording calls seldom fail. */
+#define restore_errno(saved)              \
+  do {                                    \
+    if (errno != (saved)) errno = (saved); \
+  } while (0)
+
 static fork_fn real_fork;
 static spawn_fn real_posix_spawn;
 static spawn_fn real_posix_spawnp;
@@ -99,12 +123,14 @@ static popen_fn real_popen;
 static system_fn real_system;
 static forkpty_fn real_forkpty;
 
-/* Written once in the constructor, read-only afterwards. The two paths live in one block mapped
- * there only when recording (mmap, not malloc: no heap set up in a child that never uses one): as
- * static arrays their 8 KiB of .bss cost every child that loads the library (all of them:
- * LD_PRELOAD is inherited) one more mapping of zero pages, recording or not. */
-static char *record_path; /* PATH_BYTES */
-static char *exe_path;    /* PATH_BYTES, written once (see exe_name()) */
+/* Written once in the constructor, read-only afterwards. A record path shorter than
+ * record_inline is copied there (static data, in the page the library's data segment has anyway);
+ * a longer one into a block mapped for it. Two 4 KiB static paths would cost every child that
+ * loads the library (all of them: LD_PRELOAD is inherited) a mapping of zero pages more,
+ * recording or not. (mmap, not malloc: no heap set up in a child that never uses one.) */
+static char record_inline[256];
+static char *record_path;
+static char *exe_path; /* PATH_BYTES, mapped and written once, at the first record (see exe_name()) */
 static int recording;
 
 /* The main program's path, read at the first record, not in the constructor: every exec'd child
@@ -122,6 +148,9 @@ static const char *exe_name(char *local, size_t size) {
   local[n] = 0;
   int unread = 0;
   if (__atomic_compare_exchange_n(&exe_state, &unread, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    void *slot = mmap(NULL, PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (slot == MAP_FAILED) return local; /* claimed, never published: each record reads its own */
+    exe_path = slot;
     memcpy(exe_path, local, (size_t)n + 1);
     __atomic_store_n(&exe_state, 2, __ATOMIC_RELEASE);
   }
@@ -175,30 +204,50 @@ static void drop_from_preload(void) {
   else unsetenv("LD_PRELOAD");
 }
 
-/* Nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)), or 0: then every record reads the child's
- * start time from /proc/CHILD/stat (see child_start()). Set in the constructor when recording. */
+/* Nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)); -1 when the tick is not a whole number
+ * of nanoseconds (then every record reads the child's start time from /proc/CHILD/stat, see
+ * child_start()); 0 until the first record sets it (not in the constructor: see there). */
 static long long tick_ns;
 
 /* The real functions are not resolved here but by each wrapper at its first call (REAL): every
  * exec'd child runs this constructor, recording or not, most never spawn, and six first dlsym calls
  * cost a child ~8 us. (A first spawn inside a signal handler then calls dlsym there, which is not
- * async-signal-safe; neither is its record, see the top of this file.) */
-__attribute__((constructor)) static void pirecord_init(void) {
-  int saved = errno;
-  const char *p = getenv("PROCESS_INSPECTOR_RECORD");
-  void *block;
-  if (!p || !*p) {
-    drop_from_preload();
-  } else if (strlen(p) < PATH_BYTES &&
-      (block = mmap(NULL, 2 * PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
-    record_path = block;
-    memcpy(record_path, p, strlen(p) + 1);
-    exe_path = record_path + PATH_BYTES;
-    long hz = sysconf(_SC_CLK_TCK); /* the auxiliary vector's AT_CLKTCK: no system call */
-    if (hz > 0 && 1000000000L % hz == 0) tick_ns = 1000000000L / hz;
-    recording = 1;
+ * async-signal-safe; neither is its record, see the top of this file.) While recording it calls
+ * nothing in libc either (the variable is found in envp, glibc passes constructors argc, argv,
+ * envp; the copy is a loop, kept one by no-tree-loop-distribute-patterns), so errno is untouched. */
+__attribute__((constructor, optimize("no-tree-loop-distribute-patterns")))
+static void pirecord_init(int argc, char **argv, char **envp) {
+  (void)argc;
+  (void)argv;
+  static const char key[] = "PROCESS_INSPECTOR_RECORD=";
+  const char *p = NULL;
+  for (char **e = envp; e && *e; e++) {
+    size_t i = 0;
+    while (i < sizeof key - 1 && (*e)[i] == key[i]) i++;
+    if (i == sizeof key - 1) {
+      p = *e + i;
+      break;
+    }
   }
-  errno = saved;
+  if (!p || !*p) {
+    int saved = errno;
+    drop_from_preload();
+    restore_errno(saved);
+    return;
+  }
+  size_t n = 0;
+  while (p[n]) n++;
+  char *block = record_inline;
+  if (n >= PATH_BYTES) return;
+  if (n >= sizeof record_inline) {
+    int saved = errno;
+    block = mmap(NULL, PATH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    restore_errno(saved);
+    if (block == MAP_FAILED) return;
+  }
+  for (size_t i = 0; i <= n; i++) block[i] = p[i];
+  record_path = block;
+  recording = 1;
 }
 
 /* ---- the record ---------------------------------------------------------------------------- */
@@ -254,7 +303,7 @@ static long long boot_ns(void) {
   struct timespec ts;
   int saved = errno;
   if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) {
-    errno = saved;
+    restore_errno(saved);
     return -1;
   }
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -301,10 +350,40 @@ static long long stat_ticks(pid_t pid) {
  * in different ticks (a spawn that took longer, or straddled a tick: ~1-2% of spawns of `true`
  * here) is the file read. The record stays what it was: pid and the exact start tick. */
 static long long child_start(pid_t pid, long long t0, long long t1) {
-  if (tick_ns > 0 && t0 >= CLOCK_GUARD_NS && t1 >= t0 && (t0 - CLOCK_GUARD_NS) / tick_ns == (t1 + CLOCK_GUARD_NS) / tick_ns)
-    return t0 / tick_ns;
+  long long tick = __atomic_load_n(&tick_ns, __ATOMIC_RELAXED);
+  if (!tick) { /* the first record; threads racing here compute the same value */
+    long hz = sysconf(_SC_CLK_TCK); /* the auxiliary vector's AT_CLKTCK: no system call */
+    tick = hz > 0 && 1000000000L % hz == 0 ? 1000000000L / hz : -1;
+    __atomic_store_n(&tick_ns, tick, __ATOMIC_RELAXED);
+  }
+  if (tick > 0 && t0 >= CLOCK_GUARD_NS && t1 >= t0 && (t0 - CLOCK_GUARD_NS) / tick == (t1 + CLOCK_GUARD_NS) / tick)
+    return t0 / tick;
   return stat_ticks(pid);
 }
+
+#ifdef PIRECORD_STATIC_UNWIND
+struct walk {
+  void **out;
+  int n, max;
+};
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg) {
+  struct walk *w = arg;
+  uintptr_t ip = _Unwind_GetIP(ctx);
+  if (w->n >= w->max || !ip) return _URC_END_OF_STACK;
+  w->out[w->n++] = (void *)ip;
+  return _URC_NO_REASON;
+}
+
+/* What glibc's backtrace() does, on the unwinder linked in. */
+static int unwind_stack(void **out, int max) {
+  struct walk w = {out, 0, max};
+  _Unwind_Backtrace(walk_frame, &w);
+  return w.n;
+}
+#else
+#define unwind_stack backtrace
+#endif
 
 struct frames {
   int n;
@@ -380,7 +459,7 @@ static void capture(struct pending *p) {
   int saved = errno;
   void *raw[MAX_FRAMES + 8];
   struct frames f;
-  f.n = backtrace(raw, MAX_FRAMES + 8);
+  f.n = unwind_stack(raw, MAX_FRAMES + 8);
   if (f.n < 0) f.n = 0;
   for (int i = 0; i < f.n; i++) {
     f.addr[i] = (uintptr_t)raw[i];
@@ -420,7 +499,7 @@ static void capture(struct pending *p) {
   memcpy(p->tail + o.len, "]}\n", 3);
   p->len = o.len + 3;
   p->ok = 1;
-  errno = saved;
+  restore_errno(saved);
 }
 
 /* Writes the record of child pid: its head (ids, start, time, api) then the stack capture() made
@@ -433,7 +512,7 @@ static void record(pid_t pid, const char *api, long long t0, long long t1, const
   clock_gettime(CLOCK_REALTIME, &ts);
   long long start = child_start(pid, t0, t1);
 
-  char head[512];
+  char head[256]; /* the longest head is ~170 bytes; a smaller frame writes fewer stack pages after fork() */
   struct out o = {head, 0, sizeof head, 0};
   puts_(&o, "{\"v\":1,\"pid\":");
   putnum(&o, (unsigned long long)pid);
@@ -462,7 +541,7 @@ static void record(pid_t pid, const char *api, long long t0, long long t1, const
     close(fd);
   }
 out:
-  errno = saved;
+  restore_errno(saved);
 }
 
 /* ---- the wrappers -------------------------------------------------------------------------- */
@@ -594,7 +673,7 @@ FILE *popen(const char *command, const char *mode) {
   struct pending p;
   capture(&p);
   long long t0 = boot_ns();
-  errno = saved;
+  restore_errno(saved);
   FILE *fp = real_popen(command, mode);
   long long t1 = boot_ns();
   if (!fp || !before) {
@@ -611,7 +690,7 @@ FILE *popen(const char *command, const char *mode) {
   }
   free(before);
   free(after);
-  errno = saved;
+  restore_errno(saved);
   if (found > 0) record(found, "popen", t0, t1, &p);
   return fp;
 }
@@ -686,6 +765,6 @@ int system(const char *command) {
   }
   pthread_mutex_unlock(&system_lock);
   sigprocmask(SIG_SETMASK, &omask, NULL);
-  errno = saved;
+  restore_errno(saved);
   return status;
 }
