@@ -9,23 +9,24 @@
  * mention a handle API (golex.ts). Both are necessary conditions only; the sites come from the
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
-import { closeSync, existsSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import type { GoFileFacts, GoFuncSummary, GoPackageView } from './go';
-import { isErrPredicate } from './go-errpred';
-import { goosConstIn } from './go-platform';
-import type { CellFacts } from './engine/walk';
-import { GoDeps, moduleRootOf } from './godeps';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { GoFileFacts } from './go';
+import { goKeys, GoPackages } from './go-packages';
+import { gitIgnored, type IgnoreRules, outerGitRules, readFile, whyUnreadable } from './files';
 import { neverRunsWithZombies, withoutZombies } from './platform';
 import { GitIgnore } from './gitignore';
 import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
 import { type Grammar, loadedParser, loadGrammar } from './parser';
+import { hasNeedle, type LanguageInfo, languageOf, mayHoldSites, namesSite } from './prefilter';
 // Loaded on first use (scanners.ts): a start from the saved index with nothing changed scans nothing.
-import { C_SITE_FUNCTIONS, PYTHON_SITE_NAMES, scanC, scanGo, scanJavaScript, scanPython, scanRust } from './scanners';
-import { openRegular, readRegularText, readTextIfFile } from './safefs';
-import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, sigOf, unchanged } from './snapshot';
+import { scanC, scanGo, scanJavaScript, scanPython, scanRust } from './scanners';
+import { readRegularText } from './safefs';
+import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, unchanged } from './snapshot';
 import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
+
+export { languageOf };
 
 export interface IndexOptions {
   /** Directory names never entered. Hidden directories (".x") are always skipped. */
@@ -72,142 +73,6 @@ export interface IndexDirectoryOptions extends IndexOptions {
 export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', '__pycache__', 'venv'];
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
-interface LanguageInfo {
-  language: SiteLanguage;
-  grammar: Grammar;
-}
-
-const EXTENSIONS: Record<string, LanguageInfo> = {
-  '.go': { language: 'go', grammar: 'go' },
-  '.c': { language: 'c', grammar: 'c' },
-  '.h': { language: 'c', grammar: 'c' },
-  '.cc': { language: 'cpp', grammar: 'cpp' },
-  '.cpp': { language: 'cpp', grammar: 'cpp' },
-  '.cxx': { language: 'cpp', grammar: 'cpp' },
-  '.c++': { language: 'cpp', grammar: 'cpp' },
-  '.hpp': { language: 'cpp', grammar: 'cpp' },
-  '.hh': { language: 'cpp', grammar: 'cpp' },
-  '.hxx': { language: 'cpp', grammar: 'cpp' },
-  '.py': { language: 'python', grammar: 'python' },
-  '.js': { language: 'javascript', grammar: 'javascript' },
-  '.mjs': { language: 'javascript', grammar: 'javascript' },
-  '.cjs': { language: 'javascript', grammar: 'javascript' },
-  '.jsx': { language: 'javascript', grammar: 'javascript' },
-  '.ts': { language: 'typescript', grammar: 'typescript' },
-  '.mts': { language: 'typescript', grammar: 'typescript' },
-  '.cts': { language: 'typescript', grammar: 'typescript' },
-  '.tsx': { language: 'typescript', grammar: 'tsx' },
-  '.rs': { language: 'rust', grammar: 'rust' },
-};
-
-/** The language of a path, or undefined when the index does not read it. */
-export function languageOf(path: string): LanguageInfo | undefined {
-  if (path.endsWith('.d.ts')) return undefined;
-  return EXTENSIONS[extname(path).toLowerCase()];
-}
-
-/**
- * A byte string to look for. Buffer.indexOf runs several times faster when the first byte of what
- * it seeks is rare (on GOROOT/src: 7.5 ms for "/exec" against 14 for "os/exec", 5 for "Process"
- * against 15 for "StartProcess"), so the search is for the part from `from` on and each hit is
- * checked for the bytes before it: the same answer as `bytes.indexOf(needle) >= 0`.
- */
-class Needle {
-  readonly bytes: Buffer;
-  private readonly anchor: Buffer;
-
-  constructor(
-    text: string,
-    private readonly from = 0,
-  ) {
-    this.bytes = Buffer.from(text);
-    this.anchor = this.bytes.subarray(from);
-  }
-
-  in(buf: Buffer): boolean {
-    if (this.from === 0) return buf.indexOf(this.bytes) >= 0;
-    for (let at = buf.indexOf(this.anchor, this.from); at >= 0; at = buf.indexOf(this.anchor, at + 1)) {
-      if (buf.compare(this.bytes, 0, this.from, at - this.from, at) === 0) return true;
-    }
-    return false;
-  }
-}
-
-/**
- * Byte strings at least one of which any site of the language contains (the module or function
- * name is spelled out in every form the scanners recognise).
- */
-const NEEDLES: Record<SiteLanguage, Needle[]> = {
-  // Wait4: a file that reaps any child changes other files' verdicts. So does one that ignores
-  // SIGCHLD: see GO_SIGCHLD below. Anchored at a byte rare in Go source ('/', 'P', 'k'); see Needle.
-  go: [new Needle('os/exec', 2), new Needle('StartProcess', 5), new Needle('ForkExec', 3), new Needle('Wait4')],
-  c: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => new Needle(s)),
-  cpp: ['fork', 'spawn', 'popen', 'system', 'exec'].map((s) => new Needle(s)),
-  python: ['subprocess', 'fork', 'spawn', 'multiprocessing', 'popen', 'system', 'exec', 'Process'].map((s) => new Needle(s)),
-  javascript: [new Needle('child_process')],
-  typescript: [new Needle('child_process')],
-  rust: [new Needle('Command')],
-};
-
-/**
- * go.ts sees SIGCHLD only as an argument of `signal.Ignore` from "os/signal", an import path every
- * such file spells out: SIGCHLD alone does not make a Go file worth parsing. (Alone it let in
- * syscall's generated constant tables, 84 files of Go's own source, and cost a third of the time
- * of indexing GOROOT/src: bench/sites.mjs.)
- */
-const GO_SIGCHLD = [new Needle('SIGCHLD', 2), new Needle('os/signal', 2)];
-
-/**
- * C and Python sites are calls of named functions (c.ts, python.ts): a needle counts only inside an
- * identifier that is one of those names. ("exec" alone let in regexp/testdata/testregex.c, for its
- * regexec, and "exec" runtime/runtime-gdb.py, for gdb.execute: with no site in either, their parse
- * and analysis were a tenth of indexing GOROOT/src in a cold process.)
- */
-const WHOLE_NAMES: Partial<Record<SiteLanguage, ReadonlySet<string>>> = { c: C_SITE_FUNCTIONS, cpp: C_SITE_FUNCTIONS, python: PYTHON_SITE_NAMES };
-
-/** ASCII letters, digits and `_`. A byte >= 0x80 counts as a boundary, so a needle beside one is taken (a superset). */
-function isAsciiIdentByte(b: number): boolean {
-  return (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 95;
-}
-
-function hasWholeName(bytes: Buffer, needle: Buffer, names: ReadonlySet<string>): boolean {
-  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
-    let start = at;
-    while (start > 0 && isAsciiIdentByte(bytes[start - 1])) start--;
-    let end = at + needle.length;
-    while (end < bytes.length && isAsciiIdentByte(bytes[end])) end++;
-    if (names.has(bytes.toString('latin1', start, end))) return true;
-  }
-  return false;
-}
-
-/** A C file whose main() may make the whole program reap (SIGCHLD, libev): read for the other files' verdicts (FileScan.reaper). */
-const C_REAPER = [new Needle('SIGCHLD'), new Needle('EV_DEFAULT'), new Needle('ev_default_loop')];
-const C_MAIN = new Needle('main');
-
-function mayReapForOthers(language: SiteLanguage, bytes: Buffer): boolean {
-  return (language === 'c' || language === 'cpp') && C_MAIN.in(bytes) && C_REAPER.some((n) => n.in(bytes));
-}
-
-/** Some needle is in the bytes. */
-function hasNeedle(language: SiteLanguage, bytes: Buffer): boolean {
-  if (mayReapForOthers(language, bytes)) return true;
-  for (const needle of NEEDLES[language]) if (needle.in(bytes)) return true;
-  return language === 'go' && GO_SIGCHLD.every((needle) => needle.in(bytes));
-}
-
-/** For a file with a needle: can it hold a site (C and Python: is a needle inside a whole name)? */
-function namesSite(language: SiteLanguage, bytes: Buffer): boolean {
-  const names = WHOLE_NAMES[language];
-  if (!names || mayReapForOthers(language, bytes)) return true;
-  for (const needle of NEEDLES[language]) if (hasWholeName(bytes, needle.bytes, names)) return true;
-  return false;
-}
-
-function mayHoldSites(language: SiteLanguage, bytes: Buffer): boolean {
-  return hasNeedle(language, bytes) && namesSite(language, bytes);
-}
-
 /** What the index keeps about Go files, for packages and programs. */
 interface GoInfo {
   packageName: string;
@@ -230,24 +95,6 @@ interface FileEntry {
 export interface SkippedPath {
   path: string;
   reason: string;
-}
-
-/** Words for the error of a path that could not be read. */
-function whyUnreadable(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENAMETOOLONG':
-      return 'path too long (past PATH_MAX)';
-    case 'ELOOP':
-      return 'too many symbolic links';
-    case 'ENOTREG':
-      return (e as Error).message.replace(/^.*: /, '');
-    default:
-      return code ? `cannot be read (${code})` : String((e as Error).message ?? e);
-  }
 }
 
 export interface IndexStats {
@@ -314,108 +161,6 @@ class Breather {
 }
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
 
-/**
- * The .go files of a directory as they are on disk now (indexed or not: a file that names no Cmd API
- * may still declare what a site depends on), each read as the index reads a file (a regular file
- * only: a FIFO named x.go must not hang it). `unreadable`: the listing or some file could not be
- * read, so what it declares is not known.
- */
-type GoDirText = ReturnType<typeof goDirFiles> & { answers: Map<string, { holds: boolean; words: string } | undefined> };
-
-function goDirFiles(dir: string): { files: { path: string; text: string }[]; unreadable: boolean } {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.go'));
-  } catch {
-    return { files: [], unreadable: true };
-  }
-  const files: { path: string; text: string }[] = [];
-  let unreadable = false;
-  for (const n of names.sort()) {
-    const path = join(dir, n);
-    try {
-      files.push({ path, text: readFile(path).bytes.toString('utf8') });
-    } catch {
-      unreadable = true;
-    }
-  }
-  return { files, unreadable };
-}
-
-/**
- * A file's bytes and signature. With `buf`, a file that fits is read into it: the cold index reads
- * every file (4978 of them in GOROOT/src) and keeps only the few it parses, so one buffer for all
- * is cheaper than a Buffer each (readFileSync: about 20 ms more on GOROOT/src, and the garbage).
- * The result is then a view of `buf`, valid until the next call. Without `buf` (files read one at
- * a time: updates, re-analyses), or when the file does not fit, it gets a Buffer of its own. All
- * through one descriptor, so the signature is of the bytes read.
- */
-function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: FileSig } {
-  const readAt = Date.now();
-  // Not blocking, and only a regular file: a FIFO named x.py must not hang the index.
-  const { fd, st } = openRegular(path);
-  try {
-    // Taken before the read: a write during it shows as a changed signature next time.
-    const sig = sigOf(st, readAt);
-    if (!buf || st.size >= buf.length) return { bytes: readFileSync(fd), sig };
-    let n = 0;
-    while (n < buf.length) {
-      const k = readSync(fd, buf, n, buf.length - n, null);
-      if (k === 0) return { bytes: buf.subarray(0, n), sig };
-      n += k;
-    }
-    // It grew past the buffer since the fstat: the rest from where the reads stopped.
-    return { bytes: Buffer.concat([buf, readFileSync(fd)]), sig };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The .gitignore files that apply in a directory, outermost first. */
-type IgnoreRules = { dir: string; ig: GitIgnore }[];
-
-const readText = readTextIfFile;
-
-/**
- * When `root` is inside a git work tree (a `.git` here or above): the rules git applies there
- * from outside it, weakest first: `$GIT_DIR/info/exclude` (when `.git` is a directory), then the
- * .gitignore files from the top of the work tree down to root's parent. Root's own .gitignore and
- * those below are read by the walk. (core.excludesFile, a user's global list, is not read.)
- */
-function outerGitRules(root: string): IgnoreRules {
-  let top: string | undefined;
-  for (let d = root; ; d = dirname(d)) {
-    if (existsSync(join(d, '.git'))) {
-      top = d;
-      break;
-    }
-    if (dirname(d) === d) return [];
-  }
-  const rules: IgnoreRules = [];
-  const exclude = readText(join(top, '.git', 'info', 'exclude'));
-  if (exclude !== undefined) rules.push({ dir: top, ig: new GitIgnore(exclude) });
-  let d = top;
-  for (const part of relative(top, root).split(sep).filter(Boolean)) {
-    const text = readText(join(d, '.gitignore'));
-    if (text !== undefined) rules.push({ dir: d, ig: new GitIgnore(text) });
-    d = join(d, part);
-  }
-  return rules;
-}
-
-/**
- * git's answer for a path below every rule's directory: the deepest .gitignore with a rule that
- * matches decides (a negated rule re-includes); none matching, the path is not ignored.
- */
-function gitIgnored(rules: IgnoreRules, path: string, isDir: boolean): boolean {
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const { dir, ig } = rules[i];
-    const verdict = ig.decide(path.slice(dir.length + 1).split(sep).join('/'), isDir);
-    if (verdict) return verdict === 'ignored';
-  }
-  return false;
-}
-
 export class SpawnSiteIndex {
   private files = new Map<string, FileEntry>();
   /** Go files by directory (a package is a directory), kept in step with `files`. */
@@ -429,11 +174,13 @@ export class SpawnSiteIndex {
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
   /** go.mod directories -> the module path its `module` line says (read when a platform constant is looked up in another package). */
-  private readonly modulePaths = new Map<string, string>();
   /** A directory's .go files as read from disk (goDirFiles), with the platform constants looked up in them by name; dropped when a file of it is (re)indexed. */
-  private goDirTexts = new Map<string, GoDirText>();
   /** Dependencies' sources (vendor/, the module cache), read when a call into one may hand out a Cmd. */
-  private readonly goDeps = new GoDeps();
+  private readonly goPackages = new GoPackages({
+    filesIn: (dir) => this.goDirs.get(dir) ?? [],
+    go: (path) => this.files.get(path)?.go,
+    isModuleRoot: (dir) => this.goModules.has(dir),
+  });
   private crates = new Map<string, string[]>();
   private cache: { sites?: SpawnSite[]; findings?: SiteFinding[]; units?: ProgramUnit[] } = {};
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
@@ -473,7 +220,7 @@ export class SpawnSiteIndex {
     this.rootDir = root;
     this.files = new Map();
     this.goDirs = new Map();
-    this.goDirTexts = new Map();
+    this.goPackages.reset();
     this.goModules = new Map();
     this.crates = new Map();
     this.gitignores = new Map();
@@ -770,7 +517,7 @@ export class SpawnSiteIndex {
 
   private put(path: string, entry: FileEntry): void {
     this.files.set(path, entry);
-    this.goDirTexts.delete(dirname(path));
+    this.goPackages.changed(dirname(path));
     if (entry.language === 'go') {
       const dir = dirname(path);
       let set = this.goDirs.get(dir);
@@ -781,7 +528,7 @@ export class SpawnSiteIndex {
 
   private drop(path: string): void {
     this.files.delete(path);
-    this.goDirTexts.delete(dirname(path));
+    this.goPackages.changed(dirname(path));
     this.goDirs.get(dirname(path))?.delete(path);
   }
 
@@ -1008,7 +755,7 @@ export class SpawnSiteIndex {
     t = performance.now();
     try {
       const dir = dirname(path);
-      const facts = scanGo(tree.rootNode, path, this.packageView(path, dir, outline?.packageName), source, text);
+      const facts = scanGo(tree.rootNode, path, this.goPackages.view(path, dir, outline?.packageName), source, text);
       const scan = { sites: facts.sites, findings: facts.findings };
       const why = neverRunsWithZombies(path, 'go', text);
       return { path, ...info, scan: why ? withoutZombies(scan, why) : scan, go: { packageName: facts.packageName, imports: facts.imports, facts } };
@@ -1016,122 +763,6 @@ export class SpawnSiteIndex {
       tree.delete();
       this.phases.analyze += performance.now() - t;
     }
-  }
-
-  /** What the other files of `path`'s package declare. */
-  private packageView(path: string, dir: string, packageName?: string): GoPackageView {
-    const others = () => {
-      const out: GoFileFacts[] = [];
-      for (const p of this.goDirs.get(dir) ?? []) {
-        const e = this.files.get(p);
-        if (p === path || !e?.go?.facts) continue;
-        if (packageName && e.go.packageName !== packageName) continue;
-        out.push(e.go.facts);
-      }
-      return out;
-    };
-    let cached: GoFileFacts[] | undefined;
-    const get = () => (cached ??= others());
-    return {
-      func: (key: string): GoFuncSummary | undefined => {
-        for (const f of get()) {
-          const s = f.functions.get(key);
-          if (s) return s;
-        }
-        return undefined;
-      },
-      constant: (name: string) => {
-        for (const f of get()) if (f.constants.has(name)) return f.constants.get(name);
-        return undefined;
-      },
-      flag: (name: string) => {
-        for (const f of get()) if (f.flags.has(name)) return f.flags.get(name);
-        return undefined;
-      },
-      isCmdField: (name: string) => get().some((f) => f.cmdFields.includes(name)),
-      cell: (name: string) => {
-        let out: CellFacts | undefined;
-        for (const f of get()) {
-          const c = f.cells?.[name];
-          if (c) out = out ? { waits: [...out.waits, ...c.waits], kills: [...out.kills, ...c.kills], escapes: [...out.escapes, ...c.escapes] } : c;
-        }
-        return out;
-      },
-      depReturnsCmd: (importPath: string, fn: string) => this.goDeps.returnsCmd(moduleRootOf(dir, (d) => this.goModules.has(d)), importPath, fn),
-      platformConst: (importPath: string | undefined, name: string) => {
-        const root = importPath === undefined ? undefined : moduleRootOf(dir, (d) => this.goModules.has(d));
-        const pkgDir = importPath === undefined ? dir : root && (this.inModuleDir(root, importPath) ?? this.goDeps.packageDir(root, importPath));
-        if (!pkgDir) return undefined;
-        const known = this.goDirText(pkgDir);
-        if (known.unreadable) return undefined; // an unread file may assign it
-        if (!known.answers.has(name)) known.answers.set(name, goosConstIn(known.files.map((f) => f.text), name));
-        return known.answers.get(name);
-      },
-      mentions: (name: string) => {
-        const re = new RegExp(`(?<![\\w.])${name.replace(/[^\w]/g, '')}(?!\\w)`, 'g');
-        const known = this.goDirText(dir);
-        if (known.unreadable) return undefined; // an unread file may use it
-        let n = 0;
-        // Line comments left out (a name in a comment is no use); a `//` inside a string may hide a use, which only makes the count smaller.
-        for (const f of known.files) n += [...f.text.replace(/(^|\s)\/\/[^\n]*/g, '$1').matchAll(re)].length;
-        return n;
-      },
-      errPredicate: (name: string) => {
-        // Every other .go file of the directory on disk, indexed yet or not (mvdan/sh's isENOEXEC is in
-        // os_unix.go, which names no Cmd API), so the answer does not depend on the order files are indexed in.
-        const known = this.goDirText(dir);
-        if (known.unreadable) return false; // an unread file may declare it otherwise
-        return isErrPredicate(known.files.filter((f) => f.path !== path).map((f) => f.text), name);
-      },
-      mentionsField: (name: string) => {
-        // Every other file of the directory, analysed or not (a file without os/exec may still use the field).
-        const re = new RegExp(`\\.\\s*${name}\\b`);
-        for (const p of this.goDirs.get(dir) ?? []) {
-          if (p === path) continue;
-          try {
-            if (re.test(readFile(p).bytes.toString('utf8'))) return true;
-          } catch {
-            return true;
-          }
-        }
-        return false;
-      },
-    };
-  }
-
-  /** The .go files of a directory as they are on disk, read once until a file of it is indexed again. */
-  private goDirText(dir: string): GoDirText {
-    let known = this.goDirTexts.get(dir);
-    if (!known) this.goDirTexts.set(dir, (known = { ...goDirFiles(dir), answers: new Map() }));
-    return known;
-  }
-
-  /** The directory of `importPath` when it is a package of the module rooted at `root` (its go.mod's `module` line). */
-  private inModuleDir(root: string, importPath: string): string | undefined {
-    let mod = this.modulePaths.get(root);
-    if (mod === undefined) {
-      try {
-        mod = /^\s*module\s+(\S+)/m.exec(readFileSync(join(root, 'go.mod'), 'utf8'))?.[1]?.replace(/^"|"$/g, '') ?? '';
-      } catch {
-        mod = '';
-      }
-      this.modulePaths.set(root, mod);
-    }
-    if (!mod || (importPath !== mod && !importPath.startsWith(`${mod}/`))) return undefined;
-    const d = join(root, importPath.slice(mod.length));
-    return existsSync(d) ? d : undefined;
-  }
-
-  /** Keys a Go file offers its package: what other files' analyses may have consulted. */
-  private static goKeys(facts: GoFileFacts | undefined): Map<string, string> {
-    const keys = new Map<string, string>();
-    if (!facts) return keys;
-    for (const [k, v] of facts.functions) keys.set(`func:${k}`, JSON.stringify(v));
-    for (const [k, v] of facts.constants) keys.set(`const:${k}`, v);
-    for (const [k, v] of facts.flags) keys.set(`flag:${k}`, JSON.stringify(v));
-    for (const k of facts.cmdFields) keys.set(`field:${k}`, '1');
-    for (const [k, v] of Object.entries(facts.cells ?? {})) keys.set(`cell:${k}`, JSON.stringify(v));
-    return keys;
   }
 
   /**
@@ -1149,12 +780,12 @@ export class SpawnSiteIndex {
         if (!facts) continue;
         const provided = this.providedKeys(path);
         if (![...facts.consulted].some((k) => provided.has(k))) continue;
-        const before = SpawnSiteIndex.goKeys(facts);
+        const before = goKeys(facts);
         await breather.maybe();
         const fresh = this.rescanGo(path);
         if (!fresh) continue;
         rescanned++;
-        const after = SpawnSiteIndex.goKeys(fresh.go?.facts);
+        const after = goKeys(fresh.go?.facts);
         if (JSON.stringify([...before]) !== JSON.stringify([...after])) {
           for (const other of this.packageFiles(path)) if (other !== path) next.add(other);
         }
@@ -1167,7 +798,7 @@ export class SpawnSiteIndex {
 
   private providedKeys(path: string): Set<string> {
     const keys = new Set<string>();
-    for (const other of this.packageFiles(path)) if (other !== path) for (const k of SpawnSiteIndex.goKeys(this.files.get(other)?.go?.facts).keys()) keys.add(k);
+    for (const other of this.packageFiles(path)) if (other !== path) for (const k of goKeys(this.files.get(other)?.go?.facts).keys()) keys.add(k);
     return keys;
   }
 
@@ -1191,8 +822,8 @@ export class SpawnSiteIndex {
 
   /** After a Go file changed: re-analyse the files of its package that consulted what it declares (or used to). */
   private goDependents(path: string, before: GoFileFacts | undefined, after: GoFileFacts | undefined): boolean {
-    const a = SpawnSiteIndex.goKeys(before);
-    const b = SpawnSiteIndex.goKeys(after);
+    const a = goKeys(before);
+    const b = goKeys(after);
     const changedKeys = new Set<string>();
     for (const [k, v] of a) if (b.get(k) !== v) changedKeys.add(k);
     for (const [k, v] of b) if (a.get(k) !== v) changedKeys.add(k);
