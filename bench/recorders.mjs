@@ -233,7 +233,7 @@ try {
       runtimes.push({
         id: `c-${api}`, label: `C, ${api === 'fork' ? 'fork + execv' : 'posix_spawn'}`, what: api === 'fork' ? 'fork(); execv("/bin/true"); waitpid' : 'posix_spawn("/bin/true"); waitpid',
         native: true, args: [api],
-        cause: `the record (backtrace() before the spawn, open + writev + close of the record file after it${api === 'fork' ? "; after fork() each page the parent writes before the child has exec'd is copied, which is why the stack is taken before" : ''}) and each child loading the inherited library (open, mmap, relocations, its constructor), which a recorded child must: it may spawn too`,
+        cause: `the record (the stack unwound before the spawn, open + writev + close of the record file after it${api === 'fork' ? "; after fork() each page the parent writes before the child has exec'd is copied, which is why the stack is taken before" : ''}) and each child loading the inherited library (open, mmap, relocations, its constructor), which a recorded child must: it may spawn too`,
         offCause: 'the loop loads the library once and it takes itself out of LD_PRELOAD, so no child loads it (strace -f of 200 spawns: 1 open of the library, 201 before): the difference is the machine, not the recorder',
         setups: {
           none: { cmd: loop, env: base },

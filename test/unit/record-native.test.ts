@@ -587,6 +587,28 @@ describe('native recorder (LD_PRELOAD)', function () {
     assert.deepEqual(fs.readdirSync(cwd), []);
   });
 
+  it('PROCESS_INSPECTOR_RECORD unset: a fork costs the program no page fault more than without the library', () => {
+    // After fork() every page the parent writes is a page fault; a wrapper whose frame held the
+    // pending record put the caller's frame and the real fork's on two pages: one fault more a
+    // fork, not recording. Counted, not timed: the fewest of three runs each (ASLR moves the stack).
+    const bin = compile('forkloop.c');
+    const faults = (env: NodeJS.ProcessEnv) =>
+      Math.min(
+        ...[0, 1, 2].map(() => {
+          const r = spawnSync(bin, ['400'], { env, encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stderr);
+          return Number(r.stdout);
+        }),
+      );
+    const env = { ...process.env };
+    delete env.PROCESS_INSPECTOR_RECORD;
+    delete env.LD_PRELOAD;
+    const without = faults(env);
+    const off = faults({ ...env, LD_PRELOAD: prep.env.LD_PRELOAD });
+    // Loading the library itself is a few faults, once; 400 forks at one more each would be 400.
+    assert.ok(off - without < 40, `${off} page faults with the library loaded and not recording, ${without} without it, for 400 forks`);
+  });
+
   it('PROCESS_INSPECTOR_RECORD unset: the library takes itself out of LD_PRELOAD, other entries kept, so the programs it execs do not load it', () => {
     const ours = prep.env.LD_PRELOAD.split(' ')[0];
     const other = path.join(tmp, 'empty.so');

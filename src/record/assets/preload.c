@@ -451,6 +451,10 @@ struct pending {
   int ok;
   size_t len;
   char tail[LINE_MAX_BYTES];
+  /* The main program's path, read here until the first record has published it (exe_name()):
+   * last, so that the pages a record writes (ok, len, the start of tail) stay together, and out of
+   * capture()'s frame, so that its frame and the unwinder's below it span fewer pages. */
+  char exe[PATH_BYTES];
 };
 
 static void capture(struct pending *p) {
@@ -467,8 +471,7 @@ static void capture(struct pending *p) {
     f.own[i] = 0;
   }
   f.self = (uintptr_t)&capture;
-  char exe_local[PATH_BYTES];
-  f.exe = exe_name(exe_local, sizeof exe_local);
+  f.exe = exe_name(p->exe, sizeof p->exe);
   locate(&f);
 
   struct out o = {p->tail, 0, sizeof p->tail - 4, 0}; /* room for "]}\n" */
@@ -546,18 +549,28 @@ out:
 
 /* ---- the wrappers -------------------------------------------------------------------------- */
 
+/* Each wrapper's recording half is a function of its own (RECORDING_HALF): a program that does not
+ * record then calls the real function from a frame without the 12 KiB pending record. A deeper
+ * stack puts the caller's frame and the real fork's on two pages, and every page written between
+ * two forks is a page fault after each (bench/recorders.mjs, "off"). */
+#define RECORDING_HALF __attribute__((noinline))
+
+RECORDING_HALF static pid_t fork_recording(const char *api) {
+  struct pending p;
+  capture(&p);
+  long long t0 = boot_ns();
+  pid_t pid = real_fork();
+  if (pid > 0) record(pid, api, t0, boot_ns(), &p); /* in the child (pid 0) nothing at all */
+  return pid;
+}
+
 static pid_t do_fork(const char *api) {
   REAL(real_fork, fork_fn, "fork");
   if (!real_fork) {
     errno = ENOSYS;
     return -1;
   }
-  struct pending p;
-  capture(&p);
-  long long t0 = recording ? boot_ns() : -1;
-  pid_t pid = real_fork();
-  if (pid > 0) record(pid, api, t0, boot_ns(), &p); /* in the child (pid 0) nothing at all */
-  return pid;
+  return recording ? fork_recording(api) : real_fork();
 }
 
 pid_t fork(void) {
@@ -568,19 +581,26 @@ pid_t vfork(void) {
   return do_fork("vfork");
 }
 
+RECORDING_HALF static int spawn_recording(spawn_fn fn, const char *api, pid_t *pidp, const char *path,
+                                          const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                                          char *const argv[], char *const envp[]) {
+  pid_t pid = 0;
+  struct pending p;
+  capture(&p);
+  long long t0 = boot_ns();
+  int rc = fn(&pid, path, fa, attr, argv, envp); /* our own pid_t: the caller's may be NULL */
+  long long t1 = boot_ns();
+  if (pidp) *pidp = pid;
+  if (rc == 0) record(pid, api, t0, t1, &p);
+  return rc;
+}
+
 static int do_spawn(spawn_fn fn, const char *api, pid_t *pidp, const char *path,
                     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
                     char *const envp[]) {
   if (!fn) return ENOSYS;
-  pid_t pid = 0;
-  struct pending p;
-  capture(&p);
-  long long t0 = recording ? boot_ns() : -1;
-  int rc = fn(&pid, path, fa, attr, argv, envp); /* our own pid_t: the caller's may be NULL */
-  long long t1 = recording ? boot_ns() : -1;
-  if (pidp) *pidp = pid;
-  if (rc == 0) record(pid, api, t0, t1, &p);
-  return rc;
+  if (!recording) return fn(pidp, path, fa, attr, argv, envp);
+  return spawn_recording(fn, api, pidp, path, fa, attr, argv, envp);
 }
 
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
@@ -595,18 +615,22 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
   return do_spawn(real_posix_spawnp, "posix_spawnp", pid, file, fa, attr, argv, envp);
 }
 
+RECORDING_HALF static pid_t forkpty_recording(int *amaster, char *name, const struct termios *termp, const struct winsize *winp) {
+  struct pending p;
+  capture(&p);
+  long long t0 = boot_ns();
+  pid_t pid = real_forkpty(amaster, name, termp, winp);
+  if (pid > 0) record(pid, "forkpty", t0, boot_ns(), &p);
+  return pid;
+}
+
 pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struct winsize *winp) {
   REAL(real_forkpty, forkpty_fn, "forkpty");
   if (!real_forkpty) {
     errno = ENOSYS;
     return -1;
   }
-  struct pending p;
-  capture(&p);
-  long long t0 = recording ? boot_ns() : -1;
-  pid_t pid = real_forkpty(amaster, name, termp, winp);
-  if (pid > 0) record(pid, "forkpty", t0, boot_ns(), &p);
-  return pid;
+  return recording ? forkpty_recording(amaster, name, termp, winp) : real_forkpty(amaster, name, termp, winp);
 }
 
 /* Appends to a malloc'd pid array; on allocation failure frees it and leaves NULL. */
@@ -660,13 +684,7 @@ static pid_t *thread_children(size_t *n) {
   return pids;
 }
 
-FILE *popen(const char *command, const char *mode) {
-  REAL(real_popen, popen_fn, "popen");
-  if (!real_popen) {
-    errno = ENOSYS;
-    return NULL;
-  }
-  if (!recording) return real_popen(command, mode);
+RECORDING_HALF static FILE *popen_recording(const char *command, const char *mode) {
   int saved = errno;
   size_t nb = 0, na = 0;
   pid_t *before = thread_children(&nb);
@@ -695,21 +713,21 @@ FILE *popen(const char *command, const char *mode) {
   return fp;
 }
 
+FILE *popen(const char *command, const char *mode) {
+  REAL(real_popen, popen_fn, "popen");
+  if (!real_popen) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  return recording ? popen_recording(command, mode) : real_popen(command, mode);
+}
+
 /* system(): counted so that concurrent calls restore SIGINT/SIGQUIT only when the last ends. */
 static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
 static int system_users;
 static struct sigaction system_intr, system_quit;
 
-int system(const char *command) {
-  REAL(real_system, system_fn, "system");
-  REAL(real_posix_spawn, spawn_fn, "posix_spawn");
-  if (!recording || command == NULL || !real_posix_spawn) {
-    if (!real_system) {
-      errno = ENOSYS;
-      return -1;
-    }
-    return real_system(command);
-  }
+RECORDING_HALF static int system_recording(const char *command) {
   struct sigaction ign, intr, quit;
   memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
@@ -767,4 +785,15 @@ int system(const char *command) {
   sigprocmask(SIG_SETMASK, &omask, NULL);
   restore_errno(saved);
   return status;
+}
+
+int system(const char *command) {
+  REAL(real_system, system_fn, "system");
+  REAL(real_posix_spawn, spawn_fn, "posix_spawn");
+  if (recording && command != NULL && real_posix_spawn) return system_recording(command);
+  if (!real_system) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real_system(command);
 }
