@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CellFacts } from './engine/walk';
+import type { CellFacts } from './engine/facts';
 import { goDirFiles, type GoDirText, readFile } from './files';
 import type { GoFileFacts, GoFuncSummary, GoPackageView } from './go';
 import { isErrPredicate } from './go-errpred';

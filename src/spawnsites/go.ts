@@ -13,7 +13,7 @@
  * view, so a Cmd handed to a helper in another file, or kept in a field waited on elsewhere, is
  * judged by that code.
  */
-import { type CellFacts, type Summary } from './engine/walk';
+import type { CellFacts, Summary } from './engine/facts';
 import type { CellIR, FunctionIR, Node, ProgramIR, SiteIR } from './engine/ir';
 import { analyze } from './engine/verdict';
 import { type DepAnswer, isModulePath } from './godeps';

@@ -165,3 +165,30 @@ export interface ProgramIR {
   sites: SiteIR[];
   cells?: CellIR[];
 }
+
+/** Every node of kind `op` in `nodes` and the bodies nested in them, in order. */
+export function nodesIn<K extends Node['op']>(nodes: Node[], op: K): Extract<Node, { op: K }>[] {
+  const out: Extract<Node, { op: K }>[] = [];
+  const visit = (ns: Node[]) => {
+    for (const n of ns) {
+      if (n.op === op) out.push(n as Extract<Node, { op: K }>);
+      for (const child of childBodies(n)) visit(child);
+    }
+  };
+  visit(nodes);
+  return out;
+}
+
+/** The nested bodies of a node (for visiting every node). */
+export function childBodies(n: Node): Node[][] {
+  switch (n.op) {
+    case 'if': return [n.then, n.else];
+    case 'switch': return n.arms.map((a) => a.body);
+    case 'loop':
+    case 'scope':
+    case 'defer': return [n.body];
+    case 'protect': return [n.body, n.cleanup];
+    case 'try': return [n.body, ...n.handlers, ...(n.orelse ? [n.orelse] : [])];
+    default: return [];
+  }
+}

@@ -7,9 +7,10 @@
  * the walk could not follow makes it `unknown`, never `no`.
  */
 import type { SourceRange, Waited } from '../types';
-import type { CellIR, ProgramIR, SiteIR } from './ir';
+import type { CellFacts, Ev, External, Leak, SiteFacts, Summary } from './facts';
+import { type CellIR, nodesIn, type ProgramIR, type SiteIR } from './ir';
 import type { Step } from './state';
-import { type CellFacts, type Ev, type External, type Leak, nodesIn, type SiteFacts, type Summary, Walker } from './walk';
+import { Walker } from './walk';
 
 export interface Verdict {
   waited: Waited;

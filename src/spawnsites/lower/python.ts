@@ -12,7 +12,7 @@
  * a guess that could end in a warning.
  */
 import type { Cond, FunctionIR, Handle, Node, ProgramIR } from '../engine/ir';
-import { childBodies } from '../engine/walk';
+import { childBodies } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
