@@ -362,7 +362,7 @@ Load average ${load(loadBefore)} before and ${load(loadAfter)} after the rounds 
 the loops are in bench/lib/recorder-loops.mjs and bench/lib/spawnloop.c), in three set-ups: no recorder (Go: a plain build);
 the recorder loaded but \`PROCESS_INSPECTOR_RECORD\` unset (Go: the overlay build; Python: our sitecustomize first on \`PYTHONPATH\`;
 Node: \`NODE_OPTIONS=--require\`; C: \`LD_PRELOAD\`); recording (one record a spawn, the count checked); and for C a fourth, an
-empty library in \`LD_PRELOAD\` (bench/lib/empty-preload.c), what the mechanism costs every child before any recorder code runs. ${ROUNDS} rounds after a warm-up
+empty library in \`LD_PRELOAD\` (bench/lib/empty-preload.c, linked as the recorder is: two segments, no RELRO), what the mechanism costs every child before any recorder code runs. ${ROUNDS} rounds after a warm-up
 round; in each round all ${slots.length} loops run once, the starting one rotating, so noise falls on all alike. Per spawn, medians over the rounds (ratios paired by round):
 the wall time, the parent's CPU time (getrusage \`RUSAGE_SELF\`, user + system: where the record is made, less disturbed by the other
 load), and for C the children's CPU time (\`RUSAGE_CHILDREN\`: an \`LD_PRELOAD\` library is loaded by every child, \`true\` included).
