@@ -258,14 +258,17 @@ try {
     const want = setupId === 'recording' || setupId === 'baseline' ? SPAWNS : 0;
     if (lines !== want) fail(`${rt.id} ${setupId}: ${lines} records for ${SPAWNS} spawns (want ${want})`);
     const n = r.stdout.trim().split(/\s+/).map(Number);
-    // spawnloop.c: wall, time in the spawn call, parent CPU, children CPU; the others: wall, CPU
-    const [wall, cpu, kids] = rt.native ? [n[0], n[2], n[3]] : [n[0], n[1], undefined];
-    return { wall: wall / SPAWNS / 1000, cpu: cpu / SPAWNS / 1000, kids: kids === undefined ? undefined : kids / SPAWNS / 1000 }; // us a spawn
+    // spawnloop.c: wall, time in the spawn call, parent CPU, children CPU, parent and children page
+    // faults; the others: wall, CPU, page faults
+    const [wall, cpu, kids, flt, kflt] = rt.native ? [n[0], n[2], n[3], n[4], n[5]] : [n[0], n[1], undefined, n[2], undefined];
+    if (!Number.isFinite(flt)) fail(`${rt.id} ${setupId}: no page-fault count in ${JSON.stringify(r.stdout)}`);
+    const each = (x, unit = 1) => (x === undefined ? undefined : x / SPAWNS / unit);
+    return { wall: each(wall, 1000), cpu: each(cpu, 1000), kids: each(kids, 1000), flt: each(flt), kflt: each(kflt) }; // us and faults a spawn
   };
 
   // Children's CPU for Go and Python from /proc/self/stat would need the loops' cooperation; the
   // C loop gives it (getrusage RUSAGE_CHILDREN), which is where an LD_PRELOAD library costs.
-  const got = Object.fromEntries(runtimes.map((rt) => [rt.id, Object.fromEntries(setupsOf(rt).map((s) => [s, { wall: [], cpu: [], kids: [] }]))]));
+  const got = Object.fromEntries(runtimes.map((rt) => [rt.id, Object.fromEntries(setupsOf(rt).map((s) => [s, { wall: [], cpu: [], kids: [], flt: [], kflt: [] }]))]));
   const slots = runtimes.flatMap((rt) => setupsOf(rt).map((s) => [rt, s]));
   log(`${ROUNDS} rounds (+1 warm-up) of ${slots.length} loops of ${SPAWNS} spawns, round-robin...`);
   for (let round = -1; round < ROUNDS; round++) {
@@ -274,7 +277,7 @@ try {
       const [rt, s] = slots[(i + Math.max(round, 0) * (SETUPS.length + 1)) % slots.length];
       const m = runOnce(rt, s);
       if (round < 0) continue;
-      for (const k of ['wall', 'cpu', 'kids']) if (m[k] !== undefined) got[rt.id][s][k].push(m[k]);
+      for (const k of ['wall', 'cpu', 'kids', 'flt', 'kflt']) if (m[k] !== undefined) got[rt.id][s][k].push(m[k]);
     }
     log(`round ${round < 0 ? 'warm-up' : round + 1}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
@@ -308,6 +311,22 @@ try {
   }
   const runTable = table(['Runtime: the loop', 'set-up', 'wall per spawn, µs (x none)', 'wall min .. max', 'parent CPU per spawn, µs (x none)', 'parent CPU extra, µs',
     'children CPU per spawn, µs (x none)', 'children CPU extra, µs'], 'llrrrrrr', rows);
+
+  // Page faults: counted, not timed, so the other load does not move them (only where the stack
+  // and the mappings fall, by a fault or so). After a fork every page the parent writes faults, and
+  // every page a child touches of a library it loads: the part of a recorder's cost that noise hides.
+  const fltRows = [];
+  const faults = (x) => (x === undefined ? '-' : x.toFixed(2));
+  for (const rt of runtimes) {
+    const a = { flt: med(rt, 'none', 'flt'), kflt: med(rt, 'none', 'kflt') };
+    for (const s of setupsOf(rt)) {
+      if (s === 'none') continue;
+      const m = { flt: med(rt, s, 'flt'), kflt: med(rt, s, 'kflt') };
+      const plus = (k) => (m[k] === undefined || a[k] === undefined ? '-' : `${faults(m[k])} (${m[k] - a[k] >= 0 ? '+' : ''}${faults(m[k] - a[k])})`);
+      fltRows.push([s === setupsOf(rt)[1] ? rt.label : '', setupLabel[s], `${faults(a.flt)} → ${plus('flt')}`, a.kflt === undefined ? '-' : `${faults(a.kflt)} → ${plus('kflt')}`]);
+    }
+  }
+  const fltTable = table(['Runtime', 'set-up', "parent's page faults per spawn: none → set-up (extra)", "children's page faults per spawn: none → set-up (extra)"], 'llrr', fltRows);
 
   // Targets. Recording: under 5% slower per spawn, judged on the paired wall ratio; beside it what
   // the recorder's CPU time comes to (parent + children extra, against a spawn's wall time), the
@@ -368,6 +387,15 @@ the wall time, the parent's CPU time (getrusage \`RUSAGE_SELF\`, user + system: 
 load), and for C the children's CPU time (\`RUSAGE_CHILDREN\`: an \`LD_PRELOAD\` library is loaded by every child, \`true\` included).
 
 ${runTable}
+
+### Page faults
+
+Minor page faults per spawn, medians over the rounds (getrusage \`ru_minflt\`: the parent's during the loop, and for C all the
+children's). They are counted, not timed, so the other load does not move them; where the stack and the mappings fall moves them
+by a fault or so between runs. After a fork every page the parent writes is a fault, and so is every page a child touches of a
+library it loads: the part of a recorder's cost that is the same on a quiet machine and a busy one.
+
+${fltTable}
 
 ### Targets
 

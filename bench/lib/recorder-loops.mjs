@@ -1,9 +1,11 @@
 // The spawn loops of the recorders benchmark (bench/recorders.mjs), one per runtime. Each is a
-// program that runs N spawns of `true`, each waited, and prints "WALL_NS CPU_NS" for the loop
-// alone (interpreter start-up and compilation left out): wall clock, and the parent's own CPU time,
-// user + system, from getrusage(RUSAGE_SELF) (where every recorder's record is made; the load of
-// other processes disturbs it less than the wall clock). The C loop (bench/lib/spawnloop.c) prints
-// more; its first, third and fourth numbers are the same measures and the children's CPU.
+// program that runs N spawns of `true`, each waited, and prints "WALL_NS CPU_NS MINFLT" for the
+// loop alone (interpreter start-up and compilation left out): wall clock, the parent's own CPU
+// time, user + system, from getrusage(RUSAGE_SELF) (where every recorder's record is made; the load
+// of other processes disturbs it less than the wall clock), and the parent's minor page faults
+// (counted, not timed: a recorder's writes after each fork show there whatever the load). The C
+// loop (bench/lib/spawnloop.c) prints more: wall, time in the spawn call, parent CPU, children's
+// CPU, parent page faults, children's page faults.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,45 +21,52 @@ import (
 	"time"
 )
 
-func cpu() int64 {
+func usage() (int64, int64) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	return ru.Utime.Nano() + ru.Stime.Nano(), ru.Minflt
 }
 
 func main() {
 	n, _ := strconv.Atoi(os.Args[1])
-	t, c := time.Now(), cpu()
+	c, f := usage()
+	t := time.Now()
 	for i := 0; i < n; i++ {
 		if err := exec.Command("true").Run(); err != nil {
 			panic(err)
 		}
 	}
-	fmt.Println(time.Since(t).Nanoseconds(), cpu()-c)
+	wall := time.Since(t).Nanoseconds()
+	c2, f2 := usage()
+	fmt.Println(wall, c2-c, f2-f)
 }
 `;
 
 export const PYTHON_LOOP = `import resource, subprocess, sys, time
-def cpu():
+def usage():
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return int((r.ru_utime + r.ru_stime) * 1e9)
+    return int((r.ru_utime + r.ru_stime) * 1e9), r.ru_minflt
 n = int(sys.argv[1])
-t, c = time.perf_counter_ns(), cpu()
+c, f = usage()
+t = time.perf_counter_ns()
 for _ in range(n):
     subprocess.run(['true'])
-print(time.perf_counter_ns() - t, cpu() - c)
+wall = time.perf_counter_ns() - t
+c2, f2 = usage()
+print(wall, c2 - c, f2 - f)
 `;
 
 export const NODE_LOOP = `const { spawn } = require('child_process');
 const n = Number(process.argv[2]);
 (async () => {
+  const f = process.resourceUsage().minorPageFault;
   const t = process.hrtime.bigint();
   const c = process.cpuUsage(); // getrusage(RUSAGE_SELF)
   for (let i = 0; i < n; i++) {
     await new Promise((resolve, reject) => spawn('true', { stdio: 'ignore' }).on('exit', resolve).on('error', reject));
   }
   const used = process.cpuUsage(c);
-  console.log(String(process.hrtime.bigint() - t), (used.user + used.system) * 1000);
+  console.log(String(process.hrtime.bigint() - t), (used.user + used.system) * 1000, process.resourceUsage().minorPageFault - f);
 })();
 `;
 
