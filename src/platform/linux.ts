@@ -339,18 +339,23 @@ export class LinuxProcessSource implements ProcessSource {
     const gone: ProcessInfo[] = [];
     for (const p of processes) {
       // A process that exec'd while it was read is read again, as what it is now (a shell's child
-      // turning into `true`); one that keeps changing keeps its last stat without cmdline and exe.
+      // turning into `true`); one that keeps exec'ing keeps its last stat without cmdline and exe.
+      // One that only changed state (R to S, or to a zombie) keeps what was read.
       for (let attempt = 1; ; attempt++) {
         const now = this.readDetails(p);
         if (now === 'gone') gone.push(p);
-        if (now !== 'changed' || p.state === 'Z' || attempt === DETAIL_READS) break;
+        if (now !== 'exec' || attempt === DETAIL_READS) break;
       }
     }
     return gone;
   }
 
-  /** One read of p's details, then of its stat again: whether it stayed the same process, as it was. */
-  private readDetails(p: ProcessInfo): 'same' | 'changed' | 'gone' {
+  /**
+   * One read of p's details, then of its stat again: whether it stayed the same process, as it was
+   * ('same'), only changed state ('changed'), is alive under another name ('exec': what was read of
+   * it is gone, see restat()) or is gone.
+   */
+  private readDetails(p: ProcessInfo): 'same' | 'changed' | 'exec' | 'gone' {
     const dir = `${this.procRoot}/${p.pid}`;
     let restricted = false;
     const status = this.readRaw(`${dir}/status`);
@@ -384,8 +389,9 @@ export class LinuxProcessSource implements ProcessSource {
     const again = this.readStat(p.pid);
     if (!again || again.startTicks !== p.startTicks) return 'gone';
     if (again.state === p.state && again.comm === p.comm) return 'same';
+    const execd = again.comm !== p.comm;
     this.restat(p, again);
-    return 'changed';
+    return execd && p.state !== 'Z' ? 'exec' : 'changed';
   }
 
   /**
