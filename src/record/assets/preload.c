@@ -446,20 +446,18 @@ static void locate(struct frames *f) {
  * caller's frames are the same before it as after it, and after a fork() every page the parent
  * writes while the child has not yet exec'd is copied (the unwinder's state, the frames, the
  * line: bench/recorders.mjs, a fork + execv loop). After the spawn the parent writes only the
- * few bytes of record()'s head. ok is 0 when not recording (frames that do not fit are dropped). */
+ * few bytes of record()'s head (frames that do not fit are dropped). Made only while recording:
+ * every caller is a wrapper's recording half. */
 struct pending {
-  int ok;
   size_t len;
   char tail[LINE_MAX_BYTES];
   /* The main program's path, read here until the first record has published it (exe_name()):
-   * last, so that the pages a record writes (ok, len, the start of tail) stay together, and out of
+   * last, so that the pages a record writes (len, the start of tail) stay together, and out of
    * capture()'s frame, so that its frame and the unwinder's below it span fewer pages. */
   char exe[PATH_BYTES];
 };
 
 static void capture(struct pending *p) {
-  p->ok = 0;
-  if (!recording) return;
   int saved = errno;
   void *raw[MAX_FRAMES + 8];
   struct frames f;
@@ -501,7 +499,6 @@ static void capture(struct pending *p) {
   }
   memcpy(p->tail + o.len, "]}\n", 3);
   p->len = o.len + 3;
-  p->ok = 1;
   restore_errno(saved);
 }
 
@@ -509,7 +506,7 @@ static void capture(struct pending *p) {
  * before the spawn, in one writev(2) (O_APPEND: each line lands whole). t0, t1: boot_ns() right
  * before the spawn and right after it returned (-1: not taken). */
 static void record(pid_t pid, const char *api, long long t0, long long t1, const struct pending *p) {
-  if (!p->ok || pid <= 0) return;
+  if (pid <= 0) return;
   int saved = errno;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
