@@ -88,8 +88,6 @@ export function readFile(path: string, buf?: Buffer): { bytes: Buffer; sig: File
 /** The .gitignore files that apply in a directory, outermost first. */
 export type IgnoreRules = { dir: string; ig: GitIgnore }[];
 
-const readText = readTextIfFile;
-
 /**
  * When `root` is inside a git work tree (a `.git` here or above): the rules git applies there
  * from outside it, weakest first: `$GIT_DIR/info/exclude` (when `.git` is a directory), then the
@@ -106,11 +104,11 @@ export function outerGitRules(root: string): IgnoreRules {
     if (dirname(d) === d) return [];
   }
   const rules: IgnoreRules = [];
-  const exclude = readText(join(top, '.git', 'info', 'exclude'));
+  const exclude = readTextIfFile(join(top, '.git', 'info', 'exclude'));
   if (exclude !== undefined) rules.push({ dir: top, ig: new GitIgnore(exclude) });
   let d = top;
   for (const part of relative(top, root).split(sep).filter(Boolean)) {
-    const text = readText(join(d, '.gitignore'));
+    const text = readTextIfFile(join(d, '.gitignore'));
     if (text !== undefined) rules.push({ dir: d, ig: new GitIgnore(text) });
     d = join(d, part);
   }
