@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-// Copies of DEFAULT_IGNORE and the EXTENSIONS keys of src/spawnsites/index.ts. (No .gitignore
+// Copies of DEFAULT_IGNORE (src/spawnsites/index.ts) and the EXTENSIONS keys (src/spawnsites/prefilter.ts). (No .gitignore
 // files are read: the corpus, GOROOT/src, has none; the file-count check would say otherwise.)
 const IGNORE = new Set(['node_modules', 'vendor', '__pycache__', 'venv']);
 const EXTENSIONS = new Set(['.go', '.c', '.h', '.cc', '.cpp', '.cxx', '.c++', '.hpp', '.hh', '.hxx', '.py', '.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx', '.rs']);

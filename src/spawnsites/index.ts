@@ -10,23 +10,21 @@
  * parse. `prefilter: false` parses everything, and the tests check that the results are the same.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { GoFileFacts } from './go';
 import { goKeys, GoPackages } from './go-packages';
-import { gitIgnored, type IgnoreRules, outerGitRules, readFile, whyUnreadable } from './files';
-import { neverRunsWithZombies, withoutZombies } from './platform';
-import { GitIgnore } from './gitignore';
-import { goInterestingIdents, keepRelevant, outlineGo } from './golex';
-import { type Grammar, loadedParser, loadGrammar } from './parser';
+import { Breather } from './breather';
+import { outerGitRules, readFile, whyUnreadable } from './files';
+import { emptyEntry, type FileEntry, type ScanContext, scanFile, scanGoText } from './file-entry';
+import { adjustC, adjustGo, type IndexedWorkspace, type ProgramUnit, units } from './programs';
+import { cargoBinaries, goModulePath } from './manifests';
+import { type Grammar, loadGrammar } from './parser';
 import { hasNeedle, type LanguageInfo, languageOf, mayHoldSites, namesSite } from './prefilter';
-// Loaded on first use (scanners.ts): a start from the saved index with nothing changed scans nothing.
-import { scanC, scanGo, scanJavaScript, scanPython, scanRust } from './scanners';
-import { readRegularText } from './safefs';
+import { PROGRESS_EVERY, SourceTree } from './tree-walk';
 import { decodeSnapshot, encodeSnapshot, type FileSig, type SnapshotEntry, unchanged } from './snapshot';
-import type { FileScan, SiteFinding, SiteLanguage, SpawnSite } from './types';
+import type { SiteFinding, SpawnSite } from './types';
 
-export { languageOf };
+export { languageOf, PROGRESS_EVERY };
 
 export interface IndexOptions {
   /** Directory names never entered. Hidden directories (".x") are always skipped. */
@@ -47,8 +45,6 @@ export interface IndexProgress {
   total?: number;
 }
 
-/** Reports progress every this many files (and at each phase's end): a count, not a clock, so it is the same on any machine. */
-export const PROGRESS_EVERY = 500;
 
 export interface IndexDirectoryOptions extends IndexOptions {
   /** Called as the work goes on (see IndexProgress); the CLI draws it on a terminal, the editor in a notification. */
@@ -72,24 +68,6 @@ export interface IndexDirectoryOptions extends IndexOptions {
  */
 export const DEFAULT_IGNORE: readonly string[] = ['node_modules', 'vendor', '__pycache__', 'venv'];
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
-
-/** What the index keeps about Go files, for packages and programs. */
-interface GoInfo {
-  packageName: string;
-  imports: string[];
-  /** Analysis results; absent for files that cannot hold a site. */
-  facts?: GoFileFacts;
-}
-
-interface FileEntry {
-  path: string;
-  language: SiteLanguage;
-  grammar: Grammar;
-  scan: FileScan;
-  go?: GoInfo;
-  /** The bytes this entry came from: what a later start compares with the disk. */
-  sig?: FileSig;
-}
 
 /** A path the index could not read, and why (issue 12: said, never dropped in silence). */
 export interface SkippedPath {
@@ -120,45 +98,6 @@ export interface IndexStats {
   phases: { walk: number; restore: number; read: number; outline: number; parse: number; analyze: number };
 }
 
-/** A program of the workspace a parent process may be: what linking matches an exe or script against. */
-export interface ProgramUnit {
-  language: SiteLanguage;
-  kind: 'go-command' | 'rust-crate' | 'c-directory' | 'script';
-  /** Directory of the command / crate / sources; for a script, its file. */
-  path: string;
-  /** Names its binary is likely to have (go build / cargo / make output, go run temp binary). */
-  names: string[];
-  /** Files whose sites run in this program. */
-  files: Set<string>;
-}
-
-/**
- * The index runs in the extension host, which every extension shares: it gives the event loop a
- * turn once this many ms of work have passed, rather than every so many files (one big Go file
- * takes 10 ms or more to parse and analyse).
- */
-const YIELD_AFTER_MS = 20;
-
-/** Yields to the event loop when YIELD_AFTER_MS of work have passed since the last turn; keeps the longest stretch. */
-class Breather {
-  private last = performance.now();
-  longest = 0;
-
-  async maybe(): Promise<void> {
-    if (performance.now() - this.last >= YIELD_AFTER_MS) await this.now();
-  }
-
-  async now(): Promise<void> {
-    this.end();
-    await new Promise((r) => setImmediate(r));
-    this.last = performance.now();
-  }
-
-  /** Closes the current stretch (at a yield, or at the end of the work). */
-  end(): void {
-    this.longest = Math.max(this.longest, performance.now() - this.last);
-  }
-}
 const READ_BUFFER_MAX = 16 * 1024 * 1024;
 
 export class SpawnSiteIndex {
@@ -166,10 +105,8 @@ export class SpawnSiteIndex {
   /** Go files by directory (a package is a directory), kept in step with `files`. */
   private goDirs = new Map<string, Set<string>>();
   private options: Required<IndexOptions> = { ignore: DEFAULT_IGNORE, gitignore: true, maxFileBytes: DEFAULT_MAX_BYTES, prefilter: true };
-  /** The .gitignore rules found by the last walk, by the directory that holds them. */
-  private gitignores = new Map<string, GitIgnore>();
-  /** The rules from above the root: the git work tree's info/exclude and .gitignore files between its top and the root. */
-  private outerRules: IgnoreRules = [];
+  /** The walk of the root (set by indexDirectory). */
+  private tree: SourceTree | undefined;
   private rootDir: string | undefined;
   /** go.mod directories -> module path; Cargo.toml directories -> package and bin names. */
   private goModules = new Map<string, string>();
@@ -186,9 +123,6 @@ export class SpawnSiteIndex {
   private phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
   /** What the last indexDirectory could not read (directories, files, names), besides files over the size limit. */
   private unreadPaths: SkippedPath[] = [];
-  /** Set during indexDirectory's walk: its progress, and its cancellation (checked per directory). */
-  private walkProgress: ((found: number) => void) | undefined;
-  private walkSignal: AbortSignal | undefined;
 
   constructor(options: IndexOptions = {}) {
     this.setOptions(options);
@@ -223,8 +157,11 @@ export class SpawnSiteIndex {
     this.goPackages.reset();
     this.goModules = new Map();
     this.crates = new Map();
-    this.gitignores = new Map();
-    this.outerRules = this.options.gitignore ? outerGitRules(root) : [];
+    const tree = new SourceTree(root, this.options, this.options.gitignore ? outerGitRules(root) : [], {
+      unread: (p) => this.unreadPaths.push(p),
+      manifest: (path) => this.readManifest(path),
+    });
+    this.tree = tree;
     this.cache = {};
     this.phases = { walk: 0, restore: 0, read: 0, outline: 0, parse: 0, analyze: 0 };
     this.unreadPaths = [];
@@ -232,8 +169,8 @@ export class SpawnSiteIndex {
     const progress = options.onProgress;
     const signal = options.signal;
     signal?.throwIfAborted();
-    this.walkProgress = progress ? (n) => progress({ phase: 'walk', done: n }) : undefined;
-    this.walkSignal = signal;
+    tree.walkProgress = progress ? (n) => progress({ phase: 'walk', done: n }) : undefined;
+    tree.walkSignal = signal;
     let t = performance.now();
     // A root that cannot be listed is an error (the CLI's exit 1), not an empty index.
     try {
@@ -242,10 +179,10 @@ export class SpawnSiteIndex {
       throw new Error(`${dir}: ${whyUnreadable(e)}`, { cause: e });
     }
     try {
-      this.walk(root, found, this.outerRules);
+      tree.walk(root, found, tree.outerRules);
     } finally {
-      this.walkProgress = undefined;
-      this.walkSignal = undefined;
+      tree.walkProgress = undefined;
+      tree.walkSignal = undefined;
     }
     this.phases.walk = performance.now() - t;
     progress?.({ phase: 'walk', done: found.length, total: found.length });
@@ -306,7 +243,7 @@ export class SpawnSiteIndex {
           loads.push(loadGrammar(info.grammar));
         }
       } else {
-        this.put(path, { ...this.emptyEntry(path, info, bytes), sig });
+        this.put(path, { ...emptyEntry(path, info, bytes), sig });
       }
     }
     this.phases.read = performance.now() - t;
@@ -317,10 +254,10 @@ export class SpawnSiteIndex {
     for (let k = 0; k < todo.length; k++) {
       const { path, info, bytes, sig, parse } = todo[k];
       if (!parse || bytes.length > this.options.maxFileBytes) {
-        this.put(path, { ...this.emptyEntry(path, info, bytes), sig });
+        this.put(path, { ...emptyEntry(path, info, bytes), sig });
         continue;
       }
-      this.put(path, { ...this.scanFile(path, info, bytes.toString('utf8')), sig });
+      this.put(path, { ...scanFile(this.scanContext(), path, info, bytes.toString('utf8')), sig });
       parsed++;
       if (parsed % 50 === 0) progress?.({ phase: 'parse', done: k + 1, total: todo.length });
       await breather.maybe();
@@ -395,7 +332,7 @@ export class SpawnSiteIndex {
     const beforeJson = before ? JSON.stringify(before.scan.sites) : '';
     await loadGrammar(info.grammar);
     const entry =
-      this.options.prefilter && !mayHoldSites(info.language, bytes) ? this.emptyEntry(abs, info, bytes) : bytes.length > this.options.maxFileBytes ? this.emptyEntry(abs, info, bytes) : this.scanFile(abs, info, bytes.toString('utf8'));
+      this.options.prefilter && !mayHoldSites(info.language, bytes) ? emptyEntry(abs, info, bytes) : bytes.length > this.options.maxFileBytes ? emptyEntry(abs, info, bytes) : scanFile(this.scanContext(), abs, info, bytes.toString('utf8'));
     entry.sig = sig;
     this.put(abs, entry);
     this.cache = {};
@@ -416,10 +353,11 @@ export class SpawnSiteIndex {
     const prefix = abs + sep;
     for (const p of [...this.files.keys()]) if (p.startsWith(prefix) && !existsSync(p)) changed = this.removeFile(p) || changed;
     // The .gitignore files read there before may be gone or different: the walk below reads them anew.
-    for (const d of [...this.gitignores.keys()]) if (d === abs || d.startsWith(prefix)) this.gitignores.delete(d);
-    if (!this.rootDir || this.ignored(abs, true) || !statSync(abs, { throwIfNoEntry: false })?.isDirectory()) return changed;
+    const tree = this.tree;
+    if (tree) for (const d of [...tree.gitignores.keys()]) if (d === abs || d.startsWith(prefix)) tree.gitignores.delete(d);
+    if (!tree || tree.ignored(abs, true) || !statSync(abs, { throwIfNoEntry: false })?.isDirectory()) return changed;
     const found: { path: string; info: LanguageInfo }[] = [];
-    this.walk(abs, found, this.rulesAbove(abs));
+    tree.walk(abs, found, tree.rulesAbove(abs));
     for (const f of found) if (!this.files.has(f.path)) changed = (await this.updateFile(f.path)) || changed;
     return changed;
   }
@@ -430,20 +368,6 @@ export class SpawnSiteIndex {
    */
   mayConcern(path: string): boolean {
     return this.rootDir !== undefined && !this.ignored(resolve(path), true);
-  }
-
-  /** The .gitignore rules that apply to `dir` and inside it from the directories above it (the walk's `rules` there). */
-  private rulesAbove(dir: string): IgnoreRules {
-    const rules: IgnoreRules = [...this.outerRules];
-    if (!this.rootDir || !this.options.gitignore) return rules;
-    const parts = relative(this.rootDir, dir).split(sep).filter(Boolean);
-    let d = this.rootDir;
-    for (let i = 0; i < parts.length; i++) {
-      const ig = this.gitignores.get(d);
-      if (ig) rules.push({ dir: d, ig });
-      d = join(d, parts[i]);
-    }
-    return rules;
   }
 
   /** Forgets a deleted file. Returns true when sites were removed or changed. */
@@ -463,7 +387,7 @@ export class SpawnSiteIndex {
     if (!this.cache.sites) {
       const all: SpawnSite[] = [];
       for (const e of this.files.values()) all.push(...e.scan.sites);
-      this.cache.sites = this.adjustC(this.adjustGo(all)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+      this.cache.sites = adjustC(this.workspace(), adjustGo(this.workspace(), all, () => this.units())).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
     }
     return this.cache.sites;
   }
@@ -532,94 +456,9 @@ export class SpawnSiteIndex {
     this.goDirs.get(dirname(path))?.delete(path);
   }
 
-  /** Whether the walk would skip this path (a file, or a directory when `isDir`). */
+  /** Whether the walk would skip this path (a file, or a directory when `isDir`); nothing is skipped before the first walk. */
   private ignored(abs: string, isDir = false): boolean {
-    if (!this.rootDir) return false;
-    const rel = relative(this.rootDir, abs);
-    if (rel.startsWith('..')) return true;
-    if (rel === '') return false;
-    const parts = rel.split(sep);
-    const dirs = isDir ? parts : parts.slice(0, -1);
-    if (dirs.some((part) => part.startsWith('.') || this.options.ignore.includes(part))) return true;
-    if (!this.options.gitignore || (this.gitignores.size === 0 && this.outerRules.length === 0)) return false;
-    // As the walk decides: each directory on the way down, then the file, against the rules above it.
-    let dir = this.rootDir;
-    for (let i = 0; i < parts.length; i++) {
-      dir = join(dir, parts[i]);
-      if (gitIgnored(this.rulesAbove(dir), dir, isDir || i < parts.length - 1)) return true;
-    }
-    return false;
-  }
-
-  private walk(dir: string, out: { path: string; info: LanguageInfo }[], rules: IgnoreRules): void {
-    this.walkSignal?.throwIfAborted();
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      // Unreadable directory: skipped like rg does, and said.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadPaths.push({ path: dir, reason: whyUnreadable(e) });
-      return;
-    }
-    if (entries.some((e) => e.name.includes('\uFFFD'))) entries = this.dropUndecodable(dir, entries);
-    if (this.options.gitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
-      try {
-        const ig = new GitIgnore(readRegularText(join(dir, '.gitignore')));
-        this.gitignores.set(dir, ig);
-        rules = [...rules, { dir, ig }];
-      } catch {
-        // unreadable .gitignore: as if there were none
-      }
-    }
-    // dir is absolute and normal, a readdir name one plain part: dir + sep + name is what join
-    // would make, without its normalising pass over the whole path (~4 ms of a start from the
-    // saved index on GOROOT/src).
-    const prefix = dir.endsWith(sep) ? dir : dir + sep;
-    for (const e of entries) {
-      const name = e.name;
-      if (e.isDirectory()) {
-        if (name.startsWith('.') || this.options.ignore.includes(name)) continue;
-        const sub = prefix + name;
-        if (rules.length && gitIgnored(rules, sub, true)) continue;
-        this.walk(sub, out, rules);
-      } else if (!e.isFile()) {
-        // A FIFO, socket or device with a source file's name is never opened (it could block): said.
-        if (!e.isSymbolicLink() && languageOf(name) && !(rules.length && gitIgnored(rules, prefix + name, false))) this.unreadPaths.push({ path: prefix + name, reason: 'not a regular file' });
-      } else {
-        if (rules.length && gitIgnored(rules, prefix + name, false)) continue;
-        if (name === 'go.mod') this.readGoMod(prefix + name);
-        else if (name === 'Cargo.toml') this.readCargo(prefix + name);
-        const info = languageOf(name);
-        if (info) {
-          out.push({ path: prefix + name, info });
-          if (this.walkProgress && out.length % PROGRESS_EVERY === 0) this.walkProgress(out.length);
-        }
-      }
-    }
-  }
-
-  /**
-   * Names that are not valid UTF-8 come out of readdir with U+FFFD in place of their bytes: no
-   * such path exists, so they cannot be opened by that name. They are skipped and said, with
-   * their bytes escaped.
-   */
-  private dropUndecodable<T extends { name: string }>(dir: string, entries: T[]): T[] {
-    let bad: Set<string>;
-    try {
-      bad = new Set(
-        readdirSync(dir, { encoding: 'buffer' })
-          .filter((b) => !isUtf8(b))
-          .map((b) => b.toString('utf8')),
-      );
-      for (const b of readdirSync(dir, { encoding: 'buffer' })) {
-        if (isUtf8(b)) continue;
-        const shown = [...b].map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
-        this.unreadPaths.push({ path: join(dir, shown), reason: 'name is not valid UTF-8' });
-      }
-    } catch {
-      return entries;
-    }
-    return entries.filter((e) => !bad.has(e.name));
+    return this.tree?.ignored(abs, isDir) ?? false;
   }
 
   private readManifests(): void {
@@ -635,134 +474,24 @@ export class SpawnSiteIndex {
       }
       for (const e of entries) {
         if (e.isDirectory() && !e.name.startsWith('.') && !this.options.ignore.includes(e.name) && !this.ignored(join(dir, e.name), true)) visit(join(dir, e.name));
-        else if (e.isFile() && e.name === 'go.mod') this.readGoMod(join(dir, e.name));
-        else if (e.isFile() && e.name === 'Cargo.toml') this.readCargo(join(dir, e.name));
+        else if (e.isFile() && (e.name === 'go.mod' || e.name === 'Cargo.toml')) this.readManifest(join(dir, e.name));
       }
     };
     visit(this.rootDir);
     this.cache = {};
   }
 
-  /** go.mod's `module` line (a manifest, not source). */
-  private readGoMod(path: string): void {
-    try {
-      for (const line of readRegularText(path).split('\n')) {
-        const words = line.trim().split(/\s+/);
-        if (words[0] === 'module' && words[1]) {
-          this.goModules.set(dirname(path), words[1].replace(/^"|"$/g, ''));
-          return;
-        }
-      }
-    } catch {
-      // unreadable manifest: the directory is then not a module root
+  /** A go.mod's module path, or a Cargo.toml's binaries (manifests.ts). */
+  private readManifest(path: string): void {
+    if (basename(path) === 'Cargo.toml') this.crates.set(dirname(path), cargoBinaries(path));
+    else {
+      const module = goModulePath(path);
+      if (module !== undefined) this.goModules.set(dirname(path), module);
     }
   }
 
-  /** Cargo.toml's package name and [[bin]] names, plus src/bin/*.rs (the binaries cargo builds). */
-  private readCargo(path: string): void {
-    const names: string[] = [];
-    try {
-      let section = '';
-      for (const raw of readRegularText(path).split('\n')) {
-        const line = raw.trim();
-        if (line.startsWith('[')) section = line;
-        const eq = line.indexOf('=');
-        if (eq > 0 && line.slice(0, eq).trim() === 'name' && (section === '[package]' || section === '[[bin]]')) {
-          names.push(line.slice(eq + 1).trim().replace(/^"|"$/g, ''));
-        }
-      }
-      const binDir = join(dirname(path), 'src', 'bin');
-      if (existsSync(binDir)) for (const f of readdirSync(binDir)) if (f.endsWith('.rs')) names.push(f.slice(0, -3));
-    } catch {
-      // keep what was read
-    }
-    this.crates.set(dirname(path), names);
-  }
-
-  private emptyEntry(path: string, info: LanguageInfo, bytes: Buffer): FileEntry {
-    const entry: FileEntry = { path, ...info, scan: { sites: [], findings: [] } };
-    if (info.language === 'go') {
-      // Only the head: whether this is a command (package main) and what it imports. Decode a
-      // window that grows until the imports end inside it (they usually do within 4 KB).
-      let window = 4096;
-      let head = outlineGo(bytes.toString('utf8', 0, Math.min(bytes.length, window)), { headOnly: true });
-      while (window < bytes.length && head.headEnd >= Math.min(bytes.length, window) - 1) {
-        window *= 4;
-        head = outlineGo(bytes.toString('utf8', 0, Math.min(bytes.length, window)), { headOnly: true });
-      }
-      entry.go = { packageName: head.packageName, imports: head.imports.map((i) => i.path) };
-    }
-    return entry;
-  }
-
-  /** Parses and scans one file (grammars must be loaded). */
-  private scanFile(path: string, info: LanguageInfo, text: string): FileEntry {
-    const parser = loadedParser(info.grammar);
-    if (!parser) throw new Error(`grammar ${info.grammar} not loaded`);
-    if (info.language === 'go') return this.scanGoText(path, info, text);
-    let t = performance.now();
-    const tree = parser.parse(text);
-    this.phases.parse += performance.now() - t;
-    t = performance.now();
-    try {
-      let scan: FileScan;
-      switch (info.language) {
-        case 'c':
-        case 'cpp':
-          scan = scanC(tree.rootNode, path, info.language);
-          break;
-        case 'python':
-          scan = scanPython(tree.rootNode, path, text);
-          break;
-        case 'javascript':
-        case 'typescript':
-          scan = scanJavaScript(tree.rootNode, path, info.language);
-          break;
-        case 'rust':
-          scan = scanRust(tree.rootNode, path);
-          break;
-        default:
-          scan = { sites: [], findings: [] };
-      }
-      // (Only a file with sites asks: a Rust module's answer may read its parent module's file.)
-      const why = scan.sites.length ? neverRunsWithZombies(path, info.language, text) : undefined;
-      return { path, ...info, scan: why ? withoutZombies(scan, why) : scan };
-    } finally {
-      tree.delete();
-      this.phases.analyze += performance.now() - t;
-    }
-  }
-
-  private scanGoText(path: string, info: LanguageInfo, text: string): FileEntry {
-    const parser = loadedParser('go')!;
-    let source = text;
-    let outline;
-    let t = performance.now();
-    if (this.options.prefilter) {
-      outline = outlineGo(text, { interesting: goInterestingIdents });
-      source = keepRelevant(text, outline).text;
-    }
-    this.phases.outline += performance.now() - t;
-    t = performance.now();
-    let tree = parser.parse(source);
-    if (source !== text && tree.rootNode.hasError) {
-      // Blanking must never change the result: on any doubt parse the whole file.
-      tree.delete();
-      source = text;
-      tree = parser.parse(text);
-    }
-    this.phases.parse += performance.now() - t;
-    t = performance.now();
-    try {
-      const dir = dirname(path);
-      const facts = scanGo(tree.rootNode, path, this.goPackages.view(path, dir, outline?.packageName), source, text);
-      const scan = { sites: facts.sites, findings: facts.findings };
-      const why = neverRunsWithZombies(path, 'go', text);
-      return { path, ...info, scan: why ? withoutZombies(scan, why) : scan, go: { packageName: facts.packageName, imports: facts.imports, facts } };
-    } finally {
-      tree.delete();
-      this.phases.analyze += performance.now() - t;
-    }
+  private scanContext(): ScanContext {
+    return { prefilter: this.options.prefilter, phases: this.phases, goView: (path, dir, packageName) => this.goPackages.view(path, dir, packageName) };
   }
 
   /**
@@ -814,7 +543,7 @@ export class SpawnSiteIndex {
     } catch {
       return undefined;
     }
-    const entry = this.scanGoText(path, { language: 'go', grammar: 'go' }, read.bytes.toString('utf8'));
+    const entry = scanGoText(this.scanContext(), path, { language: 'go', grammar: 'go' }, read.bytes.toString('utf8'));
     entry.sig = read.sig;
     this.put(path, entry);
     return entry;
@@ -841,156 +570,19 @@ export class SpawnSiteIndex {
     return changed;
   }
 
-  /**
-   * Program-wide facts a single file cannot see: a Go command that ignores SIGCHLD (the kernel
-   * then reaps every child) or reaps any child with Wait4(-1) changes the verdict of the sites in
-   * every package it links. Applied per package and per command importing it.
-   */
-  private adjustGo(sites: SpawnSite[]): SpawnSite[] {
-    const reaperOf = new Map<string, { ignores?: { file: string; line: number }; reaps?: { file: string; line: number } }>();
-    for (const e of this.files.values()) {
-      const f = e.go?.facts;
-      if (!f || (f.ignoresSigchld === undefined && f.reapsAnyChild === undefined)) continue;
-      const dir = dirname(e.path);
-      const cur = reaperOf.get(dir) ?? {};
-      if (f.ignoresSigchld !== undefined) cur.ignores ??= { file: e.path, line: f.ignoresSigchld };
-      if (f.reapsAnyChild !== undefined) cur.reaps ??= { file: e.path, line: f.reapsAnyChild };
-      reaperOf.set(dir, cur);
-    }
-    if (reaperOf.size === 0) return sites;
-    const units = this.units().filter((u) => u.kind === 'go-command');
-    return sites.map((s) => {
-      if (s.language !== 'go' || s.waited !== 'no') return s;
-      const dirs = [dirname(s.file), ...units.filter((u) => u.files.has(s.file)).map((u) => u.path)];
-      for (const d of dirs) {
-        const r = reaperOf.get(d);
-        if (r?.ignores) return { ...s, waited: 'yes', leak: undefined, reason: `SIGCHLD is ignored (${relativeTo(this.rootDir, r.ignores.file)}:${r.ignores.line}), so the kernel reaps every child` };
-        if (r?.reaps) return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line} reaps any child` };
-      }
-      // A reaper in any package the command links (containerd's shim: pkg/sys/reaper): it may be what reaps this child.
-      // (A _test.go file is not linked into the command, only into its package's test binary.)
-      if (s.file.endsWith('_test.go')) return s;
-      for (const u of units) {
-        if (!u.files.has(s.file)) continue;
-        for (const [d, r] of reaperOf) {
-          if (!r.reaps || !u.files.has(r.reaps.file) || r.reaps.file.endsWith('_test.go')) continue;
-          return { ...s, waited: 'unknown', leak: undefined, reason: `${s.reason}; but Wait4(-1, ...) at ${relativeTo(this.rootDir, r.reaps.file)}:${r.reaps.line}, in ${relativeTo(this.rootDir, d)}, which the command ${u.path === this.rootDir ? basename(u.path) : relativeTo(this.rootDir, u.path)} links, reaps any child` };
-        }
-      }
-      return s;
-    });
-  }
-
-  /**
-   * C: a main() that makes the process reap every child (FileScan.reaper) reaps the children of
-   * every file of its program, taken as the files under main's directory when no other file there
-   * defines a main() (outside #if) of its own: a directory of several programs is not one program.
-   * (sway ignores SIGCHLD in sway/main.c; its forks are in sway/config/.)
-   */
-  private adjustC(sites: SpawnSite[]): SpawnSite[] {
-    const reapers: { dir: string; file: string; line: number; words: string }[] = [];
-    for (const e of this.files.values()) if (e.scan.reaper) reapers.push({ dir: dirname(e.path), file: e.path, ...e.scan.reaper });
-    if (reapers.length === 0) return sites;
-    const mains: string[] = [];
-    for (const e of this.files.values()) if (e.scan.hasMain) mains.push(e.path);
-    const alone = reapers.filter((r) => !mains.some((m) => m !== r.file && m.startsWith(r.dir + sep)));
-    if (alone.length === 0) return sites;
-    return sites.map((s) => {
-      if ((s.language !== 'c' && s.language !== 'cpp') || s.waited !== 'no' || s.api === 'popen') return s;
-      const r = alone.find((x) => x.file === s.file || s.file.startsWith(x.dir + sep));
-      if (!r) return s;
-      return { ...s, waited: 'yes', leak: undefined, reason: `${r.words} in main()'s file ${relativeTo(this.rootDir, r.file)}:${r.line}, so every child of the program is reaped` };
-    });
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Programs, for linking.
+  // Programs, for linking (programs.ts).
 
   /** The workspace's programs: Go commands (with the packages they import), Rust crates, C directories, scripts. */
   units(): ProgramUnit[] {
-    if (this.cache.units) return this.cache.units;
-    const units: ProgramUnit[] = [];
-    const goDirs = new Map<string, { name: string; imports: Set<string>; files: string[]; main: boolean }>();
-    for (const e of this.files.values()) {
-      if (e.language !== 'go' || !e.go) continue;
-      const dir = dirname(e.path);
-      const d = goDirs.get(dir) ?? { name: '', imports: new Set<string>(), files: [], main: false };
-      d.files.push(e.path);
-      for (const i of e.go.imports) d.imports.add(i);
-      if (e.go.packageName === 'main' && !e.path.endsWith('_test.go')) d.main = true;
-      goDirs.set(dir, d);
-    }
-    // import path -> directory, through the nearest go.mod.
-    const byImport = new Map<string, string>();
-    const moduleOf = (dir: string): [string, string] | undefined => {
-      for (let d = dir; ; d = dirname(d)) {
-        const m = this.goModules.get(d);
-        if (m !== undefined) return [d, m];
-        if (dirname(d) === d || (this.rootDir && !d.startsWith(this.rootDir))) return undefined;
-      }
-    };
-    for (const dir of goDirs.keys()) {
-      const mod = moduleOf(dir);
-      if (!mod) continue;
-      const rel = relative(mod[0], dir).split(sep).join('/');
-      byImport.set(rel ? `${mod[1]}/${rel}` : mod[1], dir);
-    }
-    for (const [dir, d] of goDirs) {
-      if (!d.main) continue;
-      const files = new Set<string>();
-      const seen = new Set<string>();
-      const queue = [dir];
-      while (queue.length) {
-        const cur = queue.pop()!;
-        if (seen.has(cur)) continue;
-        seen.add(cur);
-        const info = goDirs.get(cur);
-        if (!info) continue;
-        for (const f of info.files) files.add(f);
-        for (const imp of info.imports) {
-          const target = byImport.get(imp);
-          if (target) queue.push(target);
-        }
-      }
-      const names = new Set<string>([basename(dir)]);
-      const mod = moduleOf(dir);
-      if (mod && mod[0] === dir) names.add(mod[1].split('/').pop()!);
-      // `go run x.go` names the temporary binary after the first file.
-      for (const f of d.files) if (!f.endsWith('_test.go')) names.add(basename(f, '.go'));
-      units.push({ language: 'go', kind: 'go-command', path: dir, names: [...names], files });
-    }
-    for (const [dir, names] of this.crates) {
-      const files = new Set<string>();
-      for (const e of this.files.values()) if (e.language === 'rust' && (e.path.startsWith(dir + sep) || dirname(e.path) === dir)) files.add(e.path);
-      units.push({ language: 'rust', kind: 'rust-crate', path: dir, names: [...new Set(names.flatMap((n) => [n, n.replace(/-/g, '_')]))], files });
-    }
-    const cDirs = new Map<string, Set<string>>();
-    for (const e of this.files.values()) {
-      if (e.language !== 'c' && e.language !== 'cpp') continue;
-      const dir = dirname(e.path);
-      const set = cDirs.get(dir) ?? new Set<string>();
-      set.add(e.path);
-      cDirs.set(dir, set);
-    }
-    for (const [dir, files] of cDirs) {
-      const names = new Set<string>([basename(dir)]);
-      for (const f of files) if (!/\.(h|hh|hpp|hxx)$/.test(f)) names.add(basename(f).replace(/\.[^.]+$/, ''));
-      units.push({ language: 'c', kind: 'c-directory', path: dir, names: [...names], files });
-    }
-    for (const e of this.files.values()) {
-      if (e.language === 'python' || e.language === 'javascript' || e.language === 'typescript') {
-        units.push({ language: e.language, kind: 'script', path: e.path, names: [basename(e.path)], files: new Set([e.path]) });
-      }
-    }
-    this.cache.units = units;
-    return units;
+    return (this.cache.units ??= units(this.workspace()));
+  }
+
+  private workspace(): IndexedWorkspace {
+    return { root: this.rootDir, files: this.files, goModules: this.goModules, crates: this.crates };
   }
 }
 
 function formatBytes(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
-}
-
-function relativeTo(root: string | undefined, file: string): string {
-  return root ? relative(root, file) || file : file;
 }

@@ -17,7 +17,7 @@
  * of at most three), and nothing when the evidence is weaker. A recorded spawn (src/record)
  * beats all of this.
  */
-import type { ProgramUnit } from './index';
+import type { ProgramUnit } from './programs';
 import { baseName, commBytesOf, commOf } from './syntax';
 import type { SiteLanguage, SpawnSite } from './types';
 

@@ -2,7 +2,7 @@
  * The language scanners, each loaded on first use. A start from the saved index that finds
  * nothing changed scans nothing (snapshot.ts), and loading them cost it ~6 ms of its ~160
  * (bench/sites.mjs, "A start from the saved index"); a workspace with no Rust never loads the Rust
- * scanner. index.ts imports them from here rather than from each module; each call goes to the
+ * scanner. file-entry.ts imports them from here rather than from each module; each call goes to the
  * module's own function, with its own types.
  */
 import type * as C from './c';

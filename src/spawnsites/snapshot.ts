@@ -63,7 +63,7 @@ export function unchanged(path: string, sig: FileSig): boolean {
   return st !== undefined && st.size === sig.size && st.mtimeMs === sig.mtimeMs && st.ctimeMs === sig.ctimeMs && st.ino === sig.ino;
 }
 
-/** What the index keeps about one file (index.ts's FileEntry, in the snapshot's terms). */
+/** What the index keeps about one file (file-entry.ts's FileEntry, in the snapshot's terms). */
 export interface SnapshotEntry {
   path: string;
   language: SiteLanguage;
