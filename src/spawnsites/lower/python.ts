@@ -16,7 +16,8 @@ import { childBodies } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf } from '../syntax';
 import type { SourceRange } from '../types';
-import { type Ctx, type Def, endOf, ExprLower, isCompound, type PyFacts, scopedKey, unparen } from './python-expr';
+import { CallLower, scopedKey } from './python-calls';
+import { type Ctx, type Def, endOf, isCompound, type PyFacts, unparen } from './python-expr';
 
 export type { PyFacts, PyKind, PySiteRef } from './python-expr';
 
@@ -209,7 +210,7 @@ function has(nodes: Node[], op: Node['op']): boolean {
   return nodes.some((n) => n.op === op || childBodies(n).some((b) => has(b, op)));
 }
 
-class FnLower extends ExprLower {
+class FnLower extends CallLower {
   unstructured?: string;
 
 
