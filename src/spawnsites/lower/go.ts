@@ -8,12 +8,14 @@
  * invoked literals go through the same summaries as named helpers.
  *
  * The knowledge of the APIs (which call starts, waits, names a program) is go.ts's; this file only
- * maps statements to the IR. Anything it cannot follow becomes an escape (unknown), never a loss.
+ * maps statements to the IR, with go-expr.ts (expressions and calls), go-assign.ts (assignments
+ * and returns) and go-cond.ts (conditions). Anything it cannot follow becomes an escape (unknown), never a loss.
  */
-import type { FunctionIR, Handle, Node, Cond } from '../engine/ir';
+import { childBodies, type Cond, type FunctionIR, type Handle, type Node } from '../engine/ir';
 import type { SyntaxNode } from '../parser';
 import { named, rangeOf, unescape } from '../syntax';
 import { lowerAssign, lowerReturn } from './go-assign';
+import { goosArm, lowerCond } from './go-cond';
 import { lowerArgs, lowerExpr } from './go-expr';
 import type { SourceRange } from '../types';
 
@@ -112,6 +114,11 @@ export class FnLower {
 
   /** Conditions on plain variables, keyed; a variable assigned again loses its key (see Cond `opaque`). */
   private readonly keyed: { v: Var; c: Extract<Cond, { k: 'opaque' }> }[];
+
+  /** `c` tests the plain variable `v`: keyed, unless `v` is assigned again (settleKeys). */
+  keyCond(v: Var, c: Extract<Cond, { k: 'opaque' }>): void {
+    this.keyed.push({ v, c });
+  }
 
   constructor(
     readonly host: GoLowerHost,
@@ -317,7 +324,7 @@ export class FnLower {
     const init = node.childForFieldName('initializer');
     if (init) this.stmt(init, body);
     const condNode = node.childForFieldName('condition');
-    const cond = condNode ? this.cond(condNode, body) : ({ k: 'opaque' } as Cond);
+    const cond = condNode ? lowerCond(this, condNode, body) : ({ k: 'opaque' } as Cond);
     const then: Node[] = [];
     const cons = node.childForFieldName('consequence');
     const before = this.creationsNow();
@@ -351,78 +358,6 @@ export class FnLower {
       const o = other.get(v);
       if (o !== v.creations) v.creations = new Set([...(o ?? []), ...(v.creations ?? [])]);
     }
-  }
-
-  /** Lowers a condition's effects into `out` and returns what the walk can use of it. */
-  private cond(node: SyntaxNode, out: Node[]): Cond {
-    const c = this.condOf(node);
-    this.consume(this.expr(node, out), node, out);
-    return c ?? { k: 'opaque' };
-  }
-
-  private condOf(node: SyntaxNode): Cond | undefined {
-    const type = node.type;
-    if (type === 'parenthesized_expression') return node.namedChild(0) ? this.condOf(node.namedChild(0)!) : undefined;
-    if (type === 'unary_expression' && node.childForFieldName('operator')?.text === '!') {
-      const c = this.condOf(node.childForFieldName('operand')!);
-      return c && { k: 'not', c };
-    }
-    if (type === 'binary_expression' || type === 'selector_expression' || (type === 'identifier' && !this.lookup(node.text))) {
-      const p = this.host.platform(node);
-      if (p) return { k: 'platform', ...p, at: rangeOf(node) };
-    }
-    if (type === 'identifier') {
-      // `if write {...}`: a plain boolean tested twice takes the same branch both times.
-      const v = this.lookup(node.text);
-      if (!v || v.kind) return undefined;
-      const c: Extract<Cond, { k: 'opaque' }> = { k: 'opaque', key: v.handle };
-      this.keyed.push({ v, c });
-      return c;
-    }
-    if (type === 'call_expression') {
-      // `errors.Is(err, syscall.ENOEXEC)` on a Start's error: true only when the Start failed; false says nothing.
-      const args = node.childForFieldName('arguments');
-      const first = args ? named(args).find((a) => a.type !== 'comment') : undefined;
-      const h = first ? this.startErrOf(first) : undefined;
-      const words = h && this.host.errPredicate(node);
-      if (!h || !words) return undefined;
-      return { k: 'and', a: { k: 'is', h, outcomes: ['failed'], words: node.text, at: rangeOf(node) }, b: { k: 'opaque', words } };
-    }
-    if (type !== 'binary_expression') return undefined;
-    const op = node.childForFieldName('operator')?.text;
-    let left = node.childForFieldName('left');
-    let right = node.childForFieldName('right');
-    if (op === '&&' || op === '||') {
-      const a = (left && this.condOf(left)) ?? { k: 'opaque' as const };
-      const b = (right && this.condOf(right)) ?? { k: 'opaque' as const };
-      return a.k === 'opaque' && b.k === 'opaque' && !a.key && !b.key ? undefined : { k: op === '&&' ? 'and' : 'or', a, b };
-    }
-    if (op !== '!=' && op !== '==') return undefined;
-    if (left?.type === 'nil') [left, right] = [right, left];
-    if (right?.type !== 'nil' || !left) return undefined;
-    const h = this.startErrOf(left);
-    if (!h) return undefined;
-    const is: Cond = { k: 'is', h, outcomes: ['failed'] };
-    return op === '!=' ? is : { k: 'not', c: is };
-  }
-
-  /** `case "windows", "plan9":` of a switch on runtime.GOOS: one condition per value, or'ed. */
-  private goosArm(values: SyntaxNode): Cond {
-    const vs = named(values).filter((v) => v.type !== 'comment');
-    const ps = vs.map((v) => this.host.goosCase(v));
-    // Every value one no OS with zombies has: the arm is one condition, said with all its values.
-    if (ps.length && ps.every((p) => p && !p.holds)) return { k: 'platform', holds: false, words: `\`runtime.GOOS\` in ${vs.map((v) => v.text).join(', ')}`, at: rangeOf(values) };
-    const conds: Cond[] = ps.map((p, i) => (p ? { k: 'platform', ...p, at: rangeOf(vs[i]) } : { k: 'opaque' }));
-    return conds.reduce((a, b) => ({ k: 'or', a, b }));
-  }
-
-  /** The Start whose error `node` is: a variable it was put in, or the `cmd.Start()` call itself. */
-  private startErrOf(node: SyntaxNode): Handle | undefined {
-    if (node.type === 'identifier') {
-      const v = this.lookup(node.text);
-      return v ? this.errs.get(v) : undefined;
-    }
-    return node.type === 'call_expression' ? this.startCalls.get(node.startIndex) : undefined;
   }
 
   private forStmt(node: SyntaxNode, out: Node[]): void {
@@ -497,7 +432,7 @@ export class FnLower {
       }
       const body: Node[] = [];
       this.closeScope(clause, inner, body, true);
-      arms.push({ cond: t === 'default_case' ? 'default' : onGoos && value ? this.goosArm(value) : { k: 'opaque' }, body });
+      arms.push({ cond: t === 'default_case' ? 'default' : onGoos && value ? goosArm(this, value) : { k: 'opaque' }, body });
     }
     for (const e of ends) this.mergeCreations(e);
     this.frames.pop();
@@ -612,14 +547,7 @@ function handlesTaken(body: Node[], literals: ReadonlyMap<string, FunctionIR>, s
           break;
         }
         case 'return': for (const a of n.values) if (a) out.add(a); break;
-        case 'if': visit(n.then); visit(n.else); break;
-        case 'switch': for (const a of n.arms) visit(a.body); break;
-        case 'loop':
-        case 'scope':
-        case 'defer': visit(n.body); break;
-        case 'protect': visit(n.body); visit(n.cleanup); break;
-        case 'try': visit(n.body); for (const h of n.handlers) visit(h); break;
-        default: break;
+        default: for (const child of childBodies(n)) visit(child);
       }
     }
   };
@@ -638,16 +566,7 @@ function insertBeforeReturns(body: Node[], handles: Handle[], end: SourceRange):
         i += handles.length;
         continue;
       }
-      switch (n.op) {
-        case 'if': visit(n.then); visit(n.else); break;
-        case 'switch': for (const a of n.arms) visit(a.body); break;
-        case 'loop':
-        case 'scope':
-        case 'defer': visit(n.body); break;
-        case 'protect': visit(n.body); visit(n.cleanup); break;
-        case 'try': visit(n.body); for (const h of n.handlers) visit(h); break;
-        default: break;
-      }
+      for (const child of childBodies(n)) visit(child);
     }
   };
   visit(body);
